@@ -1,0 +1,171 @@
+"""The union catalogue: merged bibliographic records, libraries' source records, holdings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Library
+
+
+class Format(models.TextChoices):
+    BOOK = "book", _("Book")
+    EBOOK = "ebook", _("E-book")
+    THESIS = "thesis", _("Thesis")
+    SERIAL = "serial", _("Journal or serial")
+    MAP = "map", _("Map")
+    SCORE = "score", _("Music score")
+    AUDIO = "audio", _("Sound recording")
+    VIDEO = "video", _("Video")
+    MANUSCRIPT = "manuscript", _("Manuscript")
+    MICROFORM = "microform", _("Microform")
+    OTHER = "other", _("Other")
+
+
+class BibRecord(models.Model):
+    """One merged description of a manifestation, derived from its source records."""
+
+    title = models.TextField()
+    title_vernacular = models.TextField(blank=True)  # 880 partner of 245 (e.g. Urdu script)
+    subtitle = models.TextField(blank=True)
+    authors = ArrayField(models.TextField(), default=list, blank=True)
+    publisher = models.TextField(blank=True)
+    place = models.TextField(blank=True)
+    year = models.SmallIntegerField(null=True, blank=True)
+    edition = models.TextField(blank=True)
+    language = models.CharField(max_length=3, blank=True)  # MARC/ISO 639-2 code
+    format = models.CharField(max_length=12, choices=Format.choices, default=Format.BOOK)
+    isbns = ArrayField(models.CharField(max_length=13), default=list, blank=True)  # ISBN-13 form
+    issns = ArrayField(models.CharField(max_length=9), default=list, blank=True)
+    lccn = models.CharField(max_length=20, blank=True)
+    oclc_numbers = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    subjects = ArrayField(models.TextField(), default=list, blank=True)
+    summary = models.TextField(blank=True)
+    # Match keys and search document are maintained by catalogue services only.
+    match_key = models.CharField(max_length=200, blank=True, db_index=True)
+    search_document = SearchVectorField(null=True)
+    # Denormalised from holdings (PERFORMANCE.md): ids of holding libraries and their
+    # provinces, rewritten in the same transaction as every holdings change.
+    library_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    province_ids = ArrayField(models.SmallIntegerField(), default=list, blank=True)
+    preferred_source = models.ForeignKey(
+        "SourceRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["search_document"], name="bib_search_gin"),
+            GinIndex(fields=["library_ids"], name="bib_library_ids_gin"),
+            GinIndex(fields=["isbns"], name="bib_isbns_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title[:80]
+
+
+class SourceRecord(models.Model):
+    """A library's own record exactly as it arrived; re-import of the same local id updates it."""
+
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="source_records")
+    local_id = models.CharField(max_length=100)
+    bib_record = models.ForeignKey(
+        BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="sources"
+    )
+    marc = models.BinaryField()  # ISO 2709 bytes, lossless (CSV rows are converted to MARC)
+    source_format = models.CharField(max_length=10)  # marc, marcxml, csv
+    checksum = models.CharField(max_length=64)
+    withdrawn = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["library", "local_id"], name="source_unique_local_id")]
+
+    def __str__(self) -> str:
+        return f"{self.library_id}:{self.local_id}"
+
+
+class Holding(models.Model):
+    """A library's copy (or copies) of a title."""
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        ON_LOAN = "on_loan", _("On loan")
+        MISSING = "missing", _("Missing")
+        IN_PROCESS = "in_process", _("In process")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    source = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="holdings")
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="holdings")
+    bib_record = models.ForeignKey(
+        BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="holdings"
+    )
+    call_number = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    barcode = models.CharField(max_length=100, blank=True)
+    item_count = models.PositiveSmallIntegerField(default=1)
+    lendable = models.BooleanField(default=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["bib_record", "library"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(item_count__gte=1), name="holding_item_count_positive")
+        ]
+
+
+class ImportJob(models.Model):
+    """One uploaded file being imported for a library."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=10)
+    replace = models.BooleanField(default=False)
+    options = models.JSONField(default=dict, blank=True)  # e.g. CSV column mapping
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    merged = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ImportRecordError(models.Model):
+    """One rejected record of an import, with where and why."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
+    record_number = models.PositiveIntegerField()
+    local_id = models.CharField(max_length=100, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["record_number"]

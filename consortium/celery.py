@@ -1,0 +1,19 @@
+"""The Celery application; periodic schedules live in consortium/schedules.py."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings.local")
+
+# DjangoTask gives every task delay_on_commit(), so nothing is queued inside a transaction.
+app = Celery("consortium", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _install_schedules(sender: Celery, **kwargs: object) -> None:
+    from consortium.schedules import BEAT_SCHEDULE
+
+    sender.conf.beat_schedule = BEAT_SCHEDULE

@@ -1,0 +1,12 @@
+"""Every periodic job, in one place, with why it runs when it does."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Outbox sweep: a message whose task was lost (broker restart, worker killed) is
+    # re-queued. Every 5 minutes keeps a stuck notice's delay short without load.
+    "members.outbox_sweep": {
+        "task": "members.outbox_sweep",
+        "schedule": crontab(minute="*/5"),
+    },
+}

@@ -1,0 +1,29 @@
+"""Domain errors of the members app; messages are constants that tests reuse."""
+
+from django.utils.translation import gettext_lazy as _
+
+from consortium.exceptions import Conflict, DomainError, PermissionDenied
+
+LIBRARY_HAS_NO_SUCH_PATRON = _("This person is not a patron of your library.")
+PATRON_ALREADY_DECIDED = _("This registration was already decided.")
+INVITATION_INVALID = _("This invitation link is invalid, expired or already used.")
+TOKEN_ALREADY_REVOKED = _("This API token was already revoked.")
+PAUSE_NEEDS_REASON = _("Give a reason for pausing lending.")
+PAUSE_UNTIL_IN_PAST = _("The pause must end today or later.")
+EMAIL_TAKEN = _("An account with this email address already exists.")
+CARD_TAKEN = _("This card number is already registered at this library.")
+NOT_YOUR_LIBRARY = _("You can only act for your own library.")
+LIBRARY_INACTIVE = _("This library is not an active member.")
+LAST_ADMIN = _("A library must keep at least one library admin.")
+
+
+class MembersError(DomainError):
+    pass
+
+
+class MembersConflict(Conflict):
+    pass
+
+
+class MembersPermissionDenied(PermissionDenied):
+    pass

@@ -1,0 +1,133 @@
+"""Forms check shape; services enforce rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
+from django.utils.translation import gettext_lazy as _
+
+from consortium.forms import BootstrapFormMixin
+from members.models import Library, Role
+
+
+class LibraryForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Library
+        fields = [
+            "code",
+            "name",
+            "name_ur",
+            "kind",
+            "city",
+            "province",
+            "address",
+            "email",
+            "phone",
+            "website",
+            "joined_on",
+        ]
+        widgets = {
+            "name_ur": forms.TextInput(attrs={"dir": "rtl", "lang": "ur"}),
+            "joined_on": forms.DateInput(attrs={"type": "date"}),
+            "address": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class PauseForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    until = forms.DateField(
+        label=_("Paused until (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class InviteForm(BootstrapFormMixin, forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Role.LIBRARIAN, Role.LIBRARIAN.label), (Role.LIBRARY_ADMIN, Role.LIBRARY_ADMIN.label)],
+    )
+
+
+class AccountForm(BootstrapFormMixin, forms.Form):
+    """Fields shared by self-registration and accepting an invitation."""
+
+    username = forms.RegexField(
+        label=_("Username"),
+        max_length=150,
+        regex=r"^[\w.@+-]+\Z",
+        help_text=_("Letters, digits and @/./+/-/_ only."),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    password1 = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        elif data.get("password1"):
+            try:
+                password_validation.validate_password(data["password1"])
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class PatronRegistrationForm(AccountForm):
+    email = forms.EmailField(label=_("Email address"))
+    library = forms.ModelChoiceField(label=_("Home library"), queryset=Library.objects.active())
+    card_number = forms.CharField(label=_("Library card number"), max_length=40)
+    language = forms.ChoiceField(label=_("Preferred language"), choices=[("en", "English"), ("ur", "اردو")])
+
+    field_order = [
+        "library",
+        "card_number",
+        "first_name",
+        "last_name",
+        "email",
+        "username",
+        "password1",
+        "password2",
+        "language",
+    ]
+
+
+class PatronDecisionForm(BootstrapFormMixin, forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class TokenForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label=_("What will use this token?"), max_length=100)
+
+
+class LoginForm(BootstrapFormMixin, AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+class ResetForm(BootstrapFormMixin, PasswordResetForm):
+    pass
+
+
+class NewPasswordForm(BootstrapFormMixin, SetPasswordForm):
+    pass
+
+
+class ChangePasswordForm(BootstrapFormMixin, PasswordChangeForm):
+    pass

@@ -1,0 +1,281 @@
+"""Member libraries, the people who use the portal, API tokens and the email outbox."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# ISIL-style: country prefix, hyphen, up to 11 letters, digits, hyphens, slashes or colons
+# (ISO 15511 allows 16 characters in all).
+LIBRARY_CODE_RE = r"^[A-Z]{2}-[A-Za-z0-9/:\-]{1,13}$"
+library_code_validator = RegexValidator(
+    LIBRARY_CODE_RE,
+    _("Library code must be ISIL-style: country code, hyphen, then letters or digits (PK-LUMS)."),
+)
+
+
+class Province(models.TextChoices):
+    PUNJAB = "PB", _("Punjab")
+    SINDH = "SD", _("Sindh")
+    KP = "KP", _("Khyber Pakhtunkhwa")
+    BALOCHISTAN = "BA", _("Balochistan")
+    ICT = "IS", _("Islamabad Capital Territory")
+    GB = "GB", _("Gilgit-Baltistan")
+    AJK = "AJK", _("Azad Jammu and Kashmir")
+
+
+# Small stable integers for the catalogue's denormalised province arrays.
+PROVINCE_NUMBERS = {code: n for n, code in enumerate(Province.values, start=1)}
+
+
+class LibraryKind(models.TextChoices):
+    UNIVERSITY = "university", _("University")
+    COLLEGE = "college", _("College")
+    PUBLIC = "public", _("Public")
+    SPECIAL = "special", _("Special")
+    NATIONAL = "national", _("National")
+
+
+class LibraryQuerySet(models.QuerySet):
+    def active(self) -> LibraryQuerySet:
+        return self.filter(is_active=True)
+
+    def lending(self, *, today=None) -> LibraryQuerySet:
+        """Active members that are not paused for lending today."""
+        today = today or timezone.localdate()
+        return self.active().filter(Q(lending_paused=False) | Q(lending_paused_until__lt=today))
+
+
+class Library(models.Model):
+    """A member library of the consortium."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True, validators=[library_code_validator])
+    name = models.CharField(_("name (English)"), max_length=200)
+    name_ur = models.CharField(_("name (Urdu)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=LibraryKind.choices)
+    city = models.CharField(_("city"), max_length=100)
+    province = models.CharField(_("province or territory"), max_length=3, choices=Province.choices)
+    address = models.TextField(_("address"), blank=True)
+    email = models.EmailField(_("contact email"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    joined_on = models.DateField(_("joined"), default=timezone.localdate)
+    is_active = models.BooleanField(_("active member"), default=True)
+    left_on = models.DateField(_("left"), null=True, blank=True)
+    lending_paused = models.BooleanField(_("lending paused"), default=False)
+    lending_paused_reason = models.CharField(_("reason for pause"), max_length=300, blank=True)
+    lending_paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LibraryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("library")
+        verbose_name_plural = _("libraries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lending_paused=False) | ~Q(lending_paused_reason=""),
+                name="library_pause_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(code__regex=LIBRARY_CODE_RE), name="library_code_isil_style"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def province_number(self) -> int:
+        return PROVINCE_NUMBERS[self.province]
+
+    def is_lending_today(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        if not self.is_active:
+            return False
+        return not self.lending_paused or (
+            self.lending_paused_until is not None and self.lending_paused_until < today
+        )
+
+
+class Role(models.TextChoices):
+    PATRON = "patron", _("Patron")
+    LIBRARIAN = "librarian", _("Librarian")
+    LIBRARY_ADMIN = "library_admin", _("Library admin")
+    CONSORTIUM_ADMIN = "consortium_admin", _("Consortium admin")
+
+
+STAFF_ROLES = (Role.LIBRARIAN, Role.LIBRARY_ADMIN)
+
+
+class PatronStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class PortalUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra):
+        extra.setdefault("role", Role.CONSORTIUM_ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
+class User(AbstractUser):
+    """Anyone who logs in: a patron, a library's staff member or a consortium admin."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATRON)
+    library = models.ForeignKey(
+        Library,
+        verbose_name=_("library"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="people",
+        help_text=_("Home library of a patron; employer of a librarian or library admin."),
+    )
+    card_number = models.CharField(_("library card number"), max_length=40, blank=True)
+    patron_status = models.CharField(
+        _("patron status"), max_length=10, choices=PatronStatus.choices, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=5,
+        choices=[("en", "English"), ("ur", "اردو")],
+        default="en",
+    )
+    decided_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.CharField(max_length=300, blank=True)
+
+    objects = PortalUserManager()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            # Staff belong to exactly one library; patrons have a home library.
+            models.CheckConstraint(
+                condition=Q(role="consortium_admin") | Q(library__isnull=False),
+                name="user_library_required_for_role",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="patron") | ~Q(patron_status=""),
+                name="user_patron_has_status",
+            ),
+            models.UniqueConstraint(
+                fields=["library", "card_number"],
+                condition=~Q(card_number=""),
+                name="user_card_unique_per_library",
+            ),
+        ]
+
+    @property
+    def is_patron(self) -> bool:
+        return self.role == Role.PATRON
+
+    @property
+    def is_library_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_consortium_admin(self) -> bool:
+        return self.role == Role.CONSORTIUM_ADMIN
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A library system's key to the API; only its SHA-256 is stored."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Invitation(models.Model):
+    """An emailed invitation to become a library's staff member."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["librarian", "library_admin"]),
+                name="invitation_staff_role_only",
+            )
+        ]
+
+
+class MembershipEvent(models.Model):
+    """Audit trail of membership changes (joined, paused, resumed, removed, staff changes)."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class OutboundEmail(models.Model):
+    """One email in the outbox: written in the sender's transaction, sent by Celery."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed for good")
+
+    to = models.JSONField()
+    cc = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    from_email = models.CharField(max_length=200)
+    # A notice's idempotency key: the same key is sent only once.
+    dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]

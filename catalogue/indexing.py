@@ -1,0 +1,98 @@
+"""Keep each BibRecord's derived columns current: the search document and the
+denormalised holding library / province arrays (PERFORMANCE.md).
+
+Callers run these inside the same transaction as the change that made them stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from psycopg2.extras import execute_values
+
+from catalogue.normalize import fold
+from members.models import PROVINCE_NUMBERS
+
+# Weights: title A, authors B, subjects C, publisher (and other text) D.
+_DOCUMENT_SQL = """
+UPDATE catalogue_bibrecord AS b
+SET search_document =
+      setweight(to_tsvector('simple', v.a), 'A')
+   || setweight(to_tsvector('simple', v.b), 'B')
+   || setweight(to_tsvector('simple', v.c), 'C')
+   || setweight(to_tsvector('simple', v.d), 'D')
+FROM (VALUES %s) AS v(id, a, b, c, d)
+WHERE b.id = v.id
+"""
+
+# Province numbers are positions in PROVINCE_CODES (1-based, as array_position counts).
+PROVINCE_CODES = sorted(PROVINCE_NUMBERS, key=PROVINCE_NUMBERS.get)
+
+_ARRAYS_SQL = """
+UPDATE catalogue_bibrecord AS b
+SET library_ids = COALESCE(agg.libs, '{}'), province_ids = COALESCE(agg.provs, '{}')
+FROM (
+    SELECT r.id,
+           array_agg(DISTINCT h.library_id ORDER BY h.library_id)
+               FILTER (WHERE h.id IS NOT NULL) AS libs,
+           array_agg(DISTINCT array_position(%s::text[], l.province::text)::smallint)
+               FILTER (WHERE h.id IS NOT NULL) AS provs
+    FROM unnest(%s::bigint[]) AS r(id)
+    LEFT JOIN catalogue_holding h ON h.bib_record_id = r.id AND h.status <> 'withdrawn'
+    LEFT JOIN members_library l ON l.id = h.library_id
+    GROUP BY r.id
+) AS agg
+WHERE b.id = agg.id
+"""
+
+
+def document_parts(record: dict) -> tuple[str, str, str, str]:
+    """The four weighted texts of a record, folded exactly as queries are."""
+    title = " ".join(
+        filter(None, [record.get("title"), record.get("subtitle"), record.get("title_vernacular")])
+    )
+    authors = " ".join(record.get("authors") or [])
+    subjects = " ".join(record.get("subjects") or [])
+    other = " ".join(
+        filter(
+            None, [record.get("publisher"), record.get("place"), record.get("edition"), record.get("summary")]
+        )
+    )
+    return fold(title), fold(authors), fold(subjects), fold(other)
+
+
+DOCUMENT_FIELDS = (
+    "id",
+    "title",
+    "subtitle",
+    "title_vernacular",
+    "authors",
+    "subjects",
+    "publisher",
+    "place",
+    "edition",
+    "summary",
+)
+
+
+def refresh_search_documents(record_ids: Iterable[int], *, page_size: int = 1000) -> None:
+    """Recompute the search document of these records from their current fields."""
+    from catalogue.models import BibRecord
+
+    ids = list(record_ids)
+    for start in range(0, len(ids), page_size):
+        rows = BibRecord.objects.filter(pk__in=ids[start : start + page_size]).values(*DOCUMENT_FIELDS)
+        values = [(row["id"], *document_parts(row)) for row in rows]
+        if values:
+            with connection.cursor() as cursor:
+                execute_values(cursor, _DOCUMENT_SQL, values, page_size=page_size)
+
+
+def refresh_holding_arrays(record_ids: Sequence[int]) -> None:
+    """Rewrite library_ids/province_ids of these records from their (non-withdrawn) holdings."""
+    ids = list(record_ids)
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_ARRAYS_SQL, [PROVINCE_CODES, ids])

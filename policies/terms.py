@@ -105,19 +105,21 @@ class Decision:
 _LIBRARY_FIELDS = ("id", "is_active", "lending_paused", "lending_paused_until")
 
 
-def _agreements_in_force(*, borrower_id: int, day: date) -> tuple[list[Agreement], dict[int, set[int]]]:
-    """Agreements in force that day covering the borrower, and each one's party ids."""
+def _agreements_in_force(
+    *, borrower_id: int | None, day: date
+) -> tuple[list[Agreement], dict[int, set[int]]]:
+    """Agreements in force that day covering the borrower (all when None), with party ids."""
     through = Agreement.parties.through
-    agreements = list(
-        Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .filter(
+    agreements_qs = Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+    if borrower_id is not None:
+        agreements_qs = agreements_qs.filter(
             Q(all_members=True)
             | Q(pk__in=through.objects.filter(library_id=borrower_id).values("agreement_id"))
         )
-        .order_by("-valid_from", "-pk")
-    )
-    parties: dict[int, set[int]] = defaultdict(set)
+    agreements = list(agreements_qs.order_by("-valid_from", "-pk"))
+    parties: defaultdict[int, set[int]] = defaultdict(set)
     specific = [a.pk for a in agreements if not a.all_members]
     if specific:
         for agreement_id, library_id in through.objects.filter(agreement_id__in=specific).values_list(
@@ -207,6 +209,37 @@ def _decide(
     return _refusal(Reason.NO_AGREEMENT)
 
 
+def _pair_decision(
+    *,
+    borrower_id: int,
+    lender_id: int,
+    rows: dict[int, dict],
+    day: date,
+    agreements: list[Agreement],
+    parties: dict[int, set[int]],
+    service: str,
+    excluded: set[str],
+) -> Decision:
+    """Membership checks first (rule 1), then the agreements (rules 3 to 5)."""
+    borrower_row, lender_row = rows.get(borrower_id), rows.get(lender_id)
+    if lender_id == borrower_id:
+        return _refusal(Reason.SAME_LIBRARY)
+    if not borrower_row or not borrower_row["is_active"]:
+        return _refusal(Reason.BORROWER_INACTIVE)
+    if not lender_row or not lender_row["is_active"]:
+        return _refusal(Reason.LENDER_INACTIVE)
+    if not _lending_on(lender_row, day):
+        return _refusal(Reason.LENDER_PAUSED)
+    return _decide(
+        borrower_id=borrower_id,
+        lender_id=lender_id,
+        agreements=agreements,
+        parties=parties,
+        service=service,
+        excluded=excluded,
+    )
+
+
 def _excluded_values(record_format: str | None, item_categories: Iterable[str]) -> set[str]:
     values = set(item_categories)
     if record_format:
@@ -243,27 +276,19 @@ def decisions_for_lenders(
     parties: dict[int, set[int]] = {}
     if borrower_row and borrower_row["is_active"]:
         agreements, parties = _agreements_in_force(borrower_id=borrower.pk, day=day)
-    decisions: dict[int, Decision] = {}
-    for lender_id in lender_ids:
-        row = rows.get(lender_id)
-        if lender_id == borrower.pk:
-            decisions[lender_id] = _refusal(Reason.SAME_LIBRARY)
-        elif not borrower_row or not borrower_row["is_active"]:
-            decisions[lender_id] = _refusal(Reason.BORROWER_INACTIVE)
-        elif not row or not row["is_active"]:
-            decisions[lender_id] = _refusal(Reason.LENDER_INACTIVE)
-        elif not _lending_on(row, day):
-            decisions[lender_id] = _refusal(Reason.LENDER_PAUSED)
-        else:
-            decisions[lender_id] = _decide(
-                borrower_id=borrower.pk,
-                lender_id=lender_id,
-                agreements=agreements,
-                parties=parties,
-                service=service,
-                excluded=excluded,
-            )
-    return decisions
+    return {
+        lender_id: _pair_decision(
+            borrower_id=borrower.pk,
+            lender_id=lender_id,
+            rows=rows,
+            day=day,
+            agreements=agreements,
+            parties=parties,
+            service=service,
+            excluded=excluded,
+        )
+        for lender_id in lender_ids
+    }
 
 
 def terms_for_lenders(
@@ -327,3 +352,35 @@ def terms_for(
         item_categories=item_categories,
         on=on,
     ).terms
+
+
+def decision_matrix(
+    *,
+    libraries: Iterable[Library],
+    services: Iterable[str] = tuple(Service.values),
+    on: date | datetime | None = None,
+) -> dict[tuple[int, int, str], Decision]:
+    """Every (borrower id, lender id, service) decision among these libraries, in three
+    queries: the "who may borrow from whom" matrix."""
+    services = list(services)
+    for service in services:
+        _check_service(service)
+    day = pakistan_date(on)
+    ids = [library.pk for library in libraries]
+    rows = {row["id"]: row for row in Library.objects.filter(pk__in=ids).values(*_LIBRARY_FIELDS)}
+    agreements, parties = _agreements_in_force(borrower_id=None, day=day)
+    matrix: dict[tuple[int, int, str], Decision] = {}
+    for borrower_id in ids:
+        for lender_id in ids:
+            for service in services:
+                matrix[(borrower_id, lender_id, service)] = _pair_decision(
+                    borrower_id=borrower_id,
+                    lender_id=lender_id,
+                    rows=rows,
+                    day=day,
+                    agreements=agreements,
+                    parties=parties,
+                    service=service,
+                    excluded=set(),
+                )
+    return matrix

@@ -344,6 +344,9 @@ def validate_agreement(
     others = Agreement.objects.exclude(pk=agreement.pk).filter(status__in=list(statuses))
     if kind == AgreementKind.BILATERAL:
         first, second = parties
+        # Lock the pair's library rows so two admins proposing overlapping agreements for
+        # the same pair at the same moment are checked one after the other.
+        list(Library.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk"))
         clash = (
             _overlaps(
                 others.filter(kind=AgreementKind.BILATERAL),

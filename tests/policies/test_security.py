@@ -113,4 +113,3 @@ def test_agreement_list_query_count_does_not_grow_with_agreements(
     with django_assert_max_num_queries(8):
         api = client.get("/api/v1/agreements/")
     assert api.json()["count"] == 11
-

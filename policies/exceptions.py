@@ -46,6 +46,10 @@ RESPONSE_DEADLINE_ABOVE_CONSORTIUM = _(
 FORMAT_PROTECTED_CONSORTIUM_WIDE = _(
     "The consortium-wide agreement “%(agreement)s” protects %(formats)s; this agreement must exclude them too."
 )
+CONSORTIUM_WIDE_CONTRADICTED = _(
+    "The signed agreement “%(agreement)s” allows what this consortium-wide agreement forbids (%(what)s); "
+    "renegotiate or end it first."
+)
 VALIDITY_ORDER = _("The agreement must end on or after its start date.")
 INVALID_TRANSITION = _("An agreement cannot go from %(from)s to %(to)s.")
 NOT_A_PARTY = _("%(library)s is not a party to this agreement.")

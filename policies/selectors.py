@@ -100,6 +100,15 @@ def acknowledgement_status(*, version: PolicyVersion) -> list[AcknowledgementRow
     ]
 
 
+def acknowledged_version_ids(*, library_id: int | None) -> set[int]:
+    """Ids of the versions a library has acknowledged (one query)."""
+    if library_id is None:
+        return set()
+    return set(
+        PolicyAcknowledgement.objects.filter(library_id=library_id).values_list("version_id", flat=True)
+    )
+
+
 def library_acknowledged(*, library_id: int | None, version: PolicyVersion) -> PolicyAcknowledgement | None:
     if library_id is None:
         return None

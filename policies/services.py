@@ -370,30 +370,49 @@ def validate_agreement(
                 },
                 field="valid_from",
             )
+    overlapping = _overlaps(others, start=agreement.valid_from, end=agreement.valid_until)
     if kind != AgreementKind.CONSORTIUM_WIDE:
-        consortium_wide = _overlaps(
-            others.filter(kind=AgreementKind.CONSORTIUM_WIDE, status__in=[AgreementStatus.ACTIVE]),
-            start=agreement.valid_from,
-            end=agreement.valid_until,
-        )
-        for base in consortium_wide:
-            missing = sorted(set(base.excluded_formats) - set(agreement.excluded_formats))
-            if missing:
-                raise err.PoliciesError(
-                    err.FORMAT_PROTECTED_CONSORTIUM_WIDE
-                    % {"agreement": base.name, "formats": ", ".join(missing)},
-                    field="excluded_formats",
-                )
-            if agreement.response_deadline_days > base.response_deadline_days:
-                raise err.PoliciesError(
-                    err.RESPONSE_DEADLINE_ABOVE_CONSORTIUM
-                    % {
-                        "max": base.response_deadline_days,
-                        "agreement": base.name,
-                        "value": agreement.response_deadline_days,
-                    },
-                    field="response_deadline_days",
-                )
+        pairs = [
+            (base, agreement)
+            for base in overlapping.filter(kind=AgreementKind.CONSORTIUM_WIDE, status=AgreementStatus.ACTIVE)
+        ]
+    else:
+        # A stricter consortium-wide agreement must not leave signed specific agreements
+        # contradicting it: they would keep deciding (the most specific agreement wins).
+        pairs = [
+            (agreement, specific)
+            for specific in overlapping.exclude(kind=AgreementKind.CONSORTIUM_WIDE).filter(
+                status__in=[AgreementStatus.PROPOSED, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED]
+            )
+        ]
+    for base, specific in pairs:
+        _check_not_contradicting(base=base, specific=specific, editing=agreement)
+
+
+def _check_not_contradicting(*, base: Agreement, specific: Agreement, editing: Agreement) -> None:
+    """The specific agreement keeps the consortium-wide exclusions and response deadline."""
+    other = specific if editing is base else base
+    missing = sorted(set(base.excluded_formats) - set(specific.excluded_formats))
+    if missing:
+        message = err.FORMAT_PROTECTED_CONSORTIUM_WIDE % {
+            "agreement": base.name,
+            "formats": ", ".join(missing),
+        }
+        if editing is base:
+            message = err.CONSORTIUM_WIDE_CONTRADICTED % {"agreement": other.name, "what": ", ".join(missing)}
+        raise err.PoliciesError(message, field="excluded_formats")
+    if specific.response_deadline_days > base.response_deadline_days:
+        message = err.RESPONSE_DEADLINE_ABOVE_CONSORTIUM % {
+            "max": base.response_deadline_days,
+            "agreement": base.name,
+            "value": specific.response_deadline_days,
+        }
+        if editing is base:
+            message = err.CONSORTIUM_WIDE_CONTRADICTED % {
+                "agreement": other.name,
+                "what": f"{specific.response_deadline_days} working days",
+            }
+        raise err.PoliciesError(message, field="response_deadline_days")
 
 
 def _check_versions(versions: Iterable[PolicyVersion]) -> list[PolicyVersion]:

@@ -35,12 +35,23 @@ def _policy_or_404(slug: str) -> Policy:
 @access(PUBLIC)
 def policy_list(request: HttpRequest) -> HttpResponse:
     """Policies in force, each with its version history."""
+    library_id = getattr(request.user, "library_id", None)
+    to_acknowledge: set[int] = set()
+    if can(request.user, "policies.acknowledge", library_id):
+        # The latest published version of each policy that this library has not acknowledged.
+        done = selectors.acknowledged_version_ids(library_id=library_id)
+        to_acknowledge = {
+            p.pk
+            for p in selectors.policies_with_history()
+            if p.published_versions and p.published_versions[0].pk not in done
+        }
     return render(
         request,
         "policies/policy_list.html",
         {
             "in_force": selectors.policies_in_force(),
             "retired": [p for p in selectors.policies_with_history(include_retired=True) if p.retired],
+            "to_acknowledge": to_acknowledge,
         },
     )
 

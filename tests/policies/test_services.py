@@ -521,3 +521,39 @@ def test_second_library_admin_sees_the_signature_of_the_first(
     services.agreement_accept(actor=library_admin, agreement=agreement, library=library)
     with pytest.raises(err.PoliciesConflict, match="already accepted"):
         services.agreement_accept(actor=colleague, agreement=agreement, library=library)
+
+
+def test_stricter_consortium_wide_agreement_cannot_contradict_signed_bilaterals(
+    consortium_admin, library, other_library
+):
+    AgreementFactory(
+        name="Theses welcome", parties=[library, other_library], excluded_formats=[], response_deadline_days=5
+    )
+    with pytest.raises(err.PoliciesError, match="Theses welcome") as excinfo:
+        services.agreement_create(
+            actor=consortium_admin,
+            name="Strict consortium",
+            kind="consortium",
+            valid_from=date(2026, 1, 1),
+            services_allowed=["loan"],
+            excluded_formats=["thesis"],
+        )
+    assert excinfo.value.details["field"] == "excluded_formats"
+    with pytest.raises(err.PoliciesError, match="5 working days"):
+        services.agreement_create(
+            actor=consortium_admin,
+            name="Fast consortium",
+            kind="consortium",
+            valid_from=date(2026, 1, 1),
+            services_allowed=["loan"],
+            response_deadline_days=3,
+        )
+    # a consortium-wide agreement the bilateral already satisfies is fine
+    services.agreement_create(
+        actor=consortium_admin,
+        name="Compatible consortium",
+        kind="consortium",
+        valid_from=date(2026, 1, 1),
+        services_allowed=["loan"],
+        response_deadline_days=5,
+    )

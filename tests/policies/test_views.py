@@ -393,3 +393,11 @@ def test_admin_pages_refuse_everyone_but_consortium_admins(
         ("policies:holidays", []),
     ]:
         assert c.get(reverse(name, args=args)).status_code == expected, name
+
+
+def test_library_admin_sees_which_policies_await_acknowledgement(login, policy, library_admin, librarian):
+    client = login(library_admin)
+    assert 'data-testid="to-acknowledge"' in client.get(reverse("policies:list")).text
+    client.post(reverse("policies:acknowledge", args=["ill"]))
+    assert 'data-testid="to-acknowledge"' not in client.get(reverse("policies:list")).text
+    assert 'data-testid="to-acknowledge"' not in login(librarian).get(reverse("policies:list")).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -194,34 +195,42 @@ def policy_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            draft = services.policy_draft_save(
-                actor=request.user,
-                version=draft,
-                body_markdown=data["body_markdown"],
-                change_note=data["change_note"],
-                revision=data["revision"],
-            )
-            if request.POST.get("action") == "publish":
-                services.policy_version_publish(
+            # Save and publish together: a refused publication leaves the draft as it was.
+            with transaction.atomic():
+                draft = services.policy_draft_save(
                     actor=request.user,
                     version=draft,
-                    effective_from=data["effective_from"],
-                    revision=draft.revision,
+                    body_markdown=data["body_markdown"],
+                    change_note=data["change_note"],
+                    revision=data["revision"],
                 )
-                messages.success(request, _("Version %(n)s published.") % {"n": draft.number})
-                return redirect("policies:detail", slug=slug)
+                if request.POST.get("action") == "publish":
+                    services.policy_version_publish(
+                        actor=request.user,
+                        version=draft,
+                        effective_from=data["effective_from"],
+                        revision=draft.revision,
+                    )
+                    messages.success(request, _("Version %(n)s published.") % {"n": draft.number})
+                    return redirect("policies:detail", slug=slug)
         except err.StaleDraft as exc:
+            # Show both texts. The form now carries the current revision, so saving again
+            # is a deliberate choice to replace the other editor's text, never a silent one.
+            current = PolicyVersion.objects.select_related("updated_by").get(pk=draft.pk)
+            resubmit = request.POST.copy()
+            resubmit["revision"] = str(current.revision)
+            form = DraftForm(resubmit)
+            form.is_valid()
             _add_error(form, exc)
-            draft.refresh_from_db()
             return render(
                 request,
                 "policies/edit.html",
                 {
                     "policy": policy,
-                    "draft": draft,
+                    "draft": current,
                     "form": form,
                     "stale": True,
-                    "theirs": draft.body_markdown,
+                    "theirs": current.body_markdown,
                 },
                 status=409,
             )

@@ -162,6 +162,37 @@ def test_second_editor_is_told_and_sees_both_texts(login, consortium_admin, poli
     assert "second admin&#x27;s text" in second.text  # mine, kept in the form
     draft.refresh_from_db()
     assert draft.body_markdown == "first admin's text"
+    # having seen both texts, saving the merged text again is a deliberate replacement
+    merged = client.post(
+        edit_url,
+        {
+            "body_markdown": "merged text",
+            "revision": second.context["form"]["revision"].value(),
+            "action": "save",
+        },
+    )
+    assert merged.status_code == 302
+    draft.refresh_from_db()
+    assert draft.body_markdown == "merged text"
+
+
+def test_refused_publication_leaves_the_draft_unsaved(login, consortium_admin, policy):
+    client = login(consortium_admin)
+    client.post(reverse("policies:draft-start", args=["ill"]))
+    draft = PolicyVersion.objects.get(policy=policy, status="draft")
+    response = client.post(
+        reverse("policies:edit", args=["ill"]),
+        {
+            "body_markdown": "new text",
+            "revision": draft.revision,
+            "effective_from": "2025-06-01",
+            "action": "publish",
+        },
+    )
+    assert response.status_code == 200
+    assert "cannot take effect before" in response.text
+    draft.refresh_from_db()
+    assert draft.body_markdown == XSS_BODY and draft.revision == 1 and draft.status == "draft"
 
 
 def test_megabyte_markdown_is_refused_in_the_editor(login, consortium_admin, policy):

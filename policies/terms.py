@@ -105,9 +105,33 @@ class Decision:
 _LIBRARY_FIELDS = ("id", "is_active", "lending_paused", "lending_paused_until")
 
 
-def _agreements_in_force(
-    *, borrower_id: int | None, day: date
-) -> tuple[list[Agreement], dict[int, set[int]]]:
+class _InForce:
+    """Agreements in force on one day, indexed by party for quick per-pair lookups."""
+
+    def __init__(self, agreements: list[Agreement], parties: dict[int, set[int]]) -> None:
+        self.consortium_wide = [a for a in agreements if a.all_members]
+        self.parties = parties
+        # library id -> its specific agreements, in the global order (newest start first)
+        self.by_library: defaultdict[int, list[Agreement]] = defaultdict(list)
+        for agreement in agreements:
+            if not agreement.all_members:
+                for library_id in parties.get(agreement.pk, ()):
+                    self.by_library[library_id].append(agreement)
+        self._decisions: dict[tuple[int, str, str], Decision] = {}
+
+    def covering(self, borrower_id: int, lender_id: int) -> list[Agreement]:
+        specific = [a for a in self.by_library.get(borrower_id, ()) if lender_id in self.parties[a.pk]]
+        return specific + self.consortium_wide
+
+    def memo(self, key: tuple[int, str, str], build) -> Decision:
+        """Decisions depend only on the agreement, service and verdict: build each once."""
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = build()
+        return decision
+
+
+def _agreements_in_force(*, borrower_id: int | None, day: date) -> _InForce:
     """Agreements in force that day covering the borrower (all when None), with party ids."""
     through = Agreement.parties.through
     agreements_qs = Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day).filter(
@@ -126,7 +150,7 @@ def _agreements_in_force(
             "agreement_id", "library_id"
         ):
             parties[agreement_id].add(library_id)
-    return agreements, parties
+    return _InForce(agreements, parties)
 
 
 def _lending_on(row: dict, day: date) -> bool:
@@ -169,20 +193,7 @@ def _refusal(reason: str, agreement: Agreement | None = None, **words: str) -> D
     )
 
 
-def _decide(
-    *,
-    borrower_id: int,
-    lender_id: int,
-    agreements: list[Agreement],
-    parties: dict[int, set[int]],
-    service: str,
-    excluded: set[str],
-) -> Decision:
-    covering = [
-        a
-        for a in agreements
-        if a.all_members or (borrower_id in parties[a.pk] and lender_id in parties[a.pk])
-    ]
+def _decide(*, covering: list[Agreement], in_force: _InForce, service: str, excluded: set[str]) -> Decision:
     for level in SPECIFICITY:
         at_level = [a for a in covering if a.kind == level]
         if not at_level:
@@ -190,23 +201,33 @@ def _decide(
         # This level decides (see the module docstring): never fall through.
         offering = [a for a in at_level if service in a.services_allowed]
         if not offering:
-            return _refusal(Reason.SERVICE_NOT_ALLOWED, at_level[0], service=service)
+            first = at_level[0]
+            return in_force.memo(
+                (first.pk, service, Reason.SERVICE_NOT_ALLOWED),
+                lambda first=first: _refusal(Reason.SERVICE_NOT_ALLOWED, first, service=service),
+            )
         fitting = [a for a in offering if not excluded.intersection(a.excluded_formats)]
         if not fitting:
-            blocked = sorted(excluded.intersection(offering[0].excluded_formats))
-            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], format=", ".join(blocked))
+            blocked = ", ".join(sorted(excluded.intersection(offering[0].excluded_formats)))
+            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], format=blocked)
         chosen = fitting[0]
-        kind = str(AgreementKind(chosen.kind).label)
-        because = EXPLANATIONS[Reason.ALLOWED].format(kind=kind, name=chosen.name, service=service)
-        return Decision(
-            terms=_terms(chosen, because),
-            reason=Reason.ALLOWED,
-            explanation=because,
-            agreement_id=chosen.pk,
-            agreement_name=chosen.name,
-            kind=chosen.kind,
+        return in_force.memo(
+            (chosen.pk, service, Reason.ALLOWED), lambda chosen=chosen: _allowed(chosen, service)
         )
     return _refusal(Reason.NO_AGREEMENT)
+
+
+def _allowed(chosen: Agreement, service: str) -> Decision:
+    kind = str(AgreementKind(chosen.kind).label)
+    because = EXPLANATIONS[Reason.ALLOWED].format(kind=kind, name=chosen.name, service=service)
+    return Decision(
+        terms=_terms(chosen, because),
+        reason=Reason.ALLOWED,
+        explanation=because,
+        agreement_id=chosen.pk,
+        agreement_name=chosen.name,
+        kind=chosen.kind,
+    )
 
 
 def _pair_decision(
@@ -215,8 +236,7 @@ def _pair_decision(
     lender_id: int,
     rows: dict[int, dict],
     day: date,
-    agreements: list[Agreement],
-    parties: dict[int, set[int]],
+    in_force: _InForce,
     service: str,
     excluded: set[str],
 ) -> Decision:
@@ -231,10 +251,8 @@ def _pair_decision(
     if not _lending_on(lender_row, day):
         return _refusal(Reason.LENDER_PAUSED)
     return _decide(
-        borrower_id=borrower_id,
-        lender_id=lender_id,
-        agreements=agreements,
-        parties=parties,
+        covering=in_force.covering(borrower_id, lender_id),
+        in_force=in_force,
         service=service,
         excluded=excluded,
     )
@@ -272,18 +290,16 @@ def decisions_for_lenders(
     }
     excluded = _excluded_values(record_format, item_categories)
     borrower_row = rows.get(borrower.pk)
-    agreements: list[Agreement] = []
-    parties: dict[int, set[int]] = {}
+    in_force = _InForce([], {})
     if borrower_row and borrower_row["is_active"]:
-        agreements, parties = _agreements_in_force(borrower_id=borrower.pk, day=day)
+        in_force = _agreements_in_force(borrower_id=borrower.pk, day=day)
     return {
         lender_id: _pair_decision(
             borrower_id=borrower.pk,
             lender_id=lender_id,
             rows=rows,
             day=day,
-            agreements=agreements,
-            parties=parties,
+            in_force=in_force,
             service=service,
             excluded=excluded,
         )
@@ -368,7 +384,7 @@ def decision_matrix(
     day = pakistan_date(on)
     ids = [library.pk for library in libraries]
     rows = {row["id"]: row for row in Library.objects.filter(pk__in=ids).values(*_LIBRARY_FIELDS)}
-    agreements, parties = _agreements_in_force(borrower_id=None, day=day)
+    in_force = _agreements_in_force(borrower_id=None, day=day)
     matrix: dict[tuple[int, int, str], Decision] = {}
     for borrower_id in ids:
         for lender_id in ids:
@@ -378,8 +394,7 @@ def decision_matrix(
                     lender_id=lender_id,
                     rows=rows,
                     day=day,
-                    agreements=agreements,
-                    parties=parties,
+                    in_force=in_force,
                     service=service,
                     excluded=set(),
                 )

@@ -168,7 +168,7 @@ def borrowing_matrix(
     agreement (four queries in all, through ``terms.decision_matrix``)."""
     libraries = list(Library.objects.active().order_by("code"))
     decisions = decision_matrix(libraries=libraries, on=on)
-    rows = []
+    rows: list[tuple[Library, list[MatrixCell]]] = []
     for borrower in libraries:
         cells = [
             MatrixCell(
@@ -180,3 +180,18 @@ def borrowing_matrix(
         ]
         rows.append((borrower, cells))
     return libraries, rows
+
+
+def deciding_agreements(rows: list[tuple[Library, list[MatrixCell]]]) -> list[tuple[int, str, str]]:
+    """The matrix's legend: (id, name, kind) of every agreement that decided some cell."""
+    seen: dict[int, tuple[int, str, str]] = {}
+    for _borrower, cells in rows:
+        for cell in cells:
+            for decision in (cell.loan, cell.copy):
+                if decision.agreement_id is not None:
+                    seen[decision.agreement_id] = (
+                        decision.agreement_id,
+                        decision.agreement_name,
+                        decision.kind,
+                    )
+    return sorted(seen.values())

@@ -442,8 +442,11 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
 def borrowing_matrix(request: HttpRequest) -> HttpResponse:
     """Who may borrow from whom today: libraries × libraries, loan and copy, deciding agreement."""
     libraries, rows = selectors.borrowing_matrix()
+    legend = selectors.deciding_agreements(rows)
     return render(
-        request, "policies/matrix.html", {"libraries": libraries, "rows": rows, "today": pakistan_date()}
+        request,
+        "policies/matrix.html",
+        {"libraries": libraries, "rows": rows, "legend": legend, "today": pakistan_date()},
     )
 
 

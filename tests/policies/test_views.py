@@ -377,6 +377,9 @@ def test_matrix_shows_the_deciding_agreement(
     assert response.status_code == 200
     assert f"#{pair.pk}" in response.text and f"#{cw.pk}" in response.text
     assert "Home–Away" in response.text
+    legend = response.text.split('data-testid="legend"')[1]
+    assert reverse("policies:agreement-detail", args=[pair.pk]) in legend
+    assert reverse("policies:agreement-detail", args=[cw.pk]) in legend
 
 
 def test_matrix_is_for_consortium_admins(login, library_admin):

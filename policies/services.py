@@ -58,7 +58,9 @@ from policies.rendering import check_body_size
 
 def _require(actor: Any, rule: str, library: Library | None = None) -> None:
     if not can(actor, rule, library):
-        raise err.PoliciesPermissionDenied(err.NOT_YOUR_LIBRARY if library else "You may not do this.")
+        raise err.PoliciesPermissionDenied(
+            err.NOT_ALLOWED if rule == "consortium.manage" else err.ONLY_OWN_LIBRARY_ADMIN
+        )
 
 
 @transaction.atomic

@@ -57,7 +57,7 @@ def test_create_policy_starts_a_draft(policy, consortium_admin):
 
 
 def test_only_consortium_admins_write_policies(library_admin):
-    with pytest.raises(err.PoliciesPermissionDenied):
+    with pytest.raises(err.PoliciesPermissionDenied, match="Only a consortium admin"):
         services.policy_create(actor=library_admin, title="X", slug="x", category="training")
 
 
@@ -153,7 +153,7 @@ def test_library_admin_acknowledges_the_current_version_once(published, library_
 
 
 def test_librarian_cannot_acknowledge(published, librarian):
-    with pytest.raises(err.PoliciesPermissionDenied):
+    with pytest.raises(err.PoliciesPermissionDenied, match="Only a library admin"):
         services.policy_acknowledge(actor=librarian, version=published)
     assert not PolicyAcknowledgement.objects.exists()
 

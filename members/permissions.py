@@ -99,6 +99,16 @@ RULES: dict[str, Rule] = {
     "library.patrons": lambda user, obj: works_at(user, obj) and _role(user) != "system",
     # Ask for an item through ILL: an approved patron (for their home library) or staff.
     "ill.request": lambda user, obj: is_approved_patron(user) or works_at(user, None),
+    # Policies and agreements: a library admin acknowledges policies and signs agreements
+    # for their own library (obj = that library); consortium admins manage them.
+    "policies.acknowledge": lambda user, obj: (
+        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
+    ),
+    "agreements.accept": lambda user, obj: (
+        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
+    ),
+    # Agreements' pages: staff of any member, library systems and consortium admins.
+    "agreements.view": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
     # Staff-only pages of any library (dashboard).
     "staff": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
 }

@@ -219,3 +219,15 @@ LOGGING = {
 }
 
 # --- app settings: each app appends its own block below this line ---
+
+# --- policies ---
+# Weekdays (Monday=0) on which member libraries are closed. Pakistan's federal weekend
+# is Sunday only since 2022, but universities mostly close Saturday and Sunday.
+POLICIES_WEEKEND_DAYS = tuple(env.list("POLICIES_WEEKEND_DAYS", cast=int, default=[5, 6]))
+# The consortium's ceiling on any agreement's loan period (a bilateral may extend the
+# consortium-wide period up to this, not beyond).
+POLICIES_MAX_LOAN_PERIOD_DAYS = env.int("POLICIES_MAX_LOAN_PERIOD_DAYS", default=90)
+# Agreement kinds and library kinds both have a field "kind" in the API schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {"AgreementKindEnum": "policies.models.AgreementKind", "LibraryKindEnum": "members.models.LibraryKind"}
+)

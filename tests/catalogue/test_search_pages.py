@@ -141,3 +141,38 @@ def test_marc_built_from_merged_fields_without_source_and_text_exports_escape():
     assert "\\%" in export_bibtex(record) and "\\{all\\}" in export_bibtex(record)
     assert "line break" in export_ris(record)
     assert citation_text(record).startswith("A, B; C, D (1999). 50% of {all} #tricks: line break.")
+
+
+def test_sort_and_facet_parameters_cannot_inject_sql(client: Client, library):
+    # given a record and hostile values in every parameter that reaches SQL
+    make_record(title="Sufi poetry", libraries=[library])
+    hostile = "x'); DELETE FROM catalogue_bibrecord; --"
+    params = {
+        "q": "sufi",
+        "library": [hostile, library.code],
+        "province": hostile,
+        "format": hostile,
+        "language": "eng' OR '1'='1",
+        "decade": "2000 OR 1=1",
+        "subject": hostile,
+    }
+    # when searching with them (HTML and API)
+    page = client.get("/search/", params)
+    api = client.get("/api/v1/records/", params)
+    bad_sort = client.get("/api/v1/records/", {"q": "sufi", "sort": "rank; DELETE FROM catalogue_bibrecord"})
+    # then the search runs with the hostile values treated as unknown values or literal text
+    assert page.status_code == 200 and api.status_code == 200
+    assert api.json()["count"] == 0  # the subject filter is an exact (unknown) heading
+    assert len(api.json()["notes"]) == 5  # library, province, format, language, decade named
+    assert bad_sort.status_code == 400
+    from catalogue.models import BibRecord
+
+    assert BibRecord.objects.count() == 1
+
+
+def test_record_api_detail_query_count_is_constant(
+    client: Client, library, other_library, django_assert_max_num_queries
+):
+    record = make_record(title="Sufi poetry", libraries=[library, other_library])
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/api/v1/records/{record.pk}/").status_code == 200

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from catalogue.models import SourceRecord
@@ -98,3 +100,22 @@ def test_api_export_and_unknown_format(api, library):
 def test_schema_documents_the_search_endpoint(api):
     schema = api.get("/api/schema/").content.decode()
     assert "/api/v1/records/" in schema and "records_search" in schema and "facets" in schema
+
+
+_NASTY = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.sampled_from(
+    ["", "\x00", "'; DROP TABLE x; --", '"', "(", "<->", "title:", "isbn:", "-", "اردو", "\u202e", "9" * 40]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=_NASTY, sort=_NASTY, page=_NASTY, facet=_NASTY)
+def test_any_parameters_give_a_result_or_a_400_never_a_500(api, library, q, sort, page, facet):
+    # given one record; when every parameter is arbitrary text
+    response = api.get(
+        "/api/v1/records/",
+        {"q": q, "sort": sort, "page": page, "library": facet, "subject": facet, "decade": facet},
+    )
+    # then a result, or a 400 that says what was wrong
+    assert response.status_code in (200, 400), response.content[:200]
+    if response.status_code == 400:
+        assert response.json()

@@ -768,8 +768,8 @@ def main() -> int:
 
     def bare_sql(q, filters):
         parsed = parse_query(q)
-        cleaned, libraries = clean_filters(SearchFilters(**filters), [])
-        text, params = _statement(parsed, cleaned, libraries, sort="relevance", offset=0, limit=20)
+        cleaned = clean_filters(SearchFilters(**filters), [])
+        text, params = _statement(parsed, cleaned, sort="relevance", offset=0, limit=20)
         with connection.cursor() as cur:
             cur.execute(text, params)
             return cur.fetchall()

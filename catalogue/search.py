@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 from catalogue.models import Format, SearchTerm
 from catalogue.normalize import fold
 from catalogue.query import ParsedQuery, QueryError, parse_query, spaceless_variants, words_query
-from members.models import PROVINCE_NUMBERS, Library, Province
+from members.models import LIBRARY_CODE_RE, PROVINCE_NUMBERS, Province
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -61,6 +61,7 @@ FACETS = ("library", "province", "format", "language", "decade", "subject")
 _PROVINCE_BY_NUMBER = {n: code for code, n in PROVINCE_NUMBERS.items()}
 _DECADE_RE = re.compile(r"^(pre1900|1[9]\d0|20\d0)$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{3}$")
+_LIBRARY_CODE = re.compile(LIBRARY_CODE_RE)
 
 SORT_UNKNOWN = _("Unknown sort %(sort)s: choose one of %(choices)s.")
 PAGE_INVALID = _("Page must be a whole number from 1; got %(page)s.")
@@ -176,15 +177,15 @@ def check_page(page: Any, page_size: int = PAGE_SIZE) -> int:
     return number
 
 
-def clean_filters(raw: SearchFilters, notes: list[str]) -> tuple[SearchFilters, dict[str, Library]]:
-    """Drop unknown facet values (each named in a note); returns the known libraries by code."""
+def clean_filters(raw: SearchFilters, notes: list[str]) -> SearchFilters:
+    """Drop malformed facet values (each named in a note).
+
+    Library codes are only checked for shape here; whether such a library exists is
+    answered by the search statement itself, so a search stays one statement.
+    """
     cleaned = SearchFilters()
-    libraries: dict[str, Library] = {}
-    codes = list(dict.fromkeys(v.strip() for v in raw.library if v and v.strip()))[:50]
-    if codes:
-        libraries = {lib.code: lib for lib in Library.objects.filter(code__in=codes)}
     checks = {
-        "library": lambda v: v in libraries,
+        "library": lambda v: bool(_LIBRARY_CODE.match(v)),
         "province": lambda v: v in PROVINCE_NUMBERS,
         "format": lambda v: v in Format.values,
         "language": lambda v: bool(_LANGUAGE_RE.match(v)),
@@ -200,7 +201,7 @@ def clean_filters(raw: SearchFilters, notes: list[str]) -> tuple[SearchFilters, 
             elif value:
                 notes.append(str(FACET_UNKNOWN % {"facet": name, "value": repr(value[:40])}))
         setattr(cleaned, name, kept)
-    return cleaned, libraries
+    return cleaned
 
 
 # --- the statement ---------------------------------------------------------------
@@ -217,11 +218,16 @@ class _Sql:
         return "%s"
 
 
-def _filter_exprs(sql: _Sql, filters: SearchFilters, libraries: dict[str, Library]) -> dict[str, str]:
+def _filter_exprs(sql: _Sql, filters: SearchFilters) -> dict[str, str]:
     exprs = dict.fromkeys(FACETS, "TRUE")
     if filters.library:
-        ids = [libraries[c].pk for c in filters.library]
-        exprs["library"] = f"b.library_ids && {sql.p(ids)}::int[]"
+        # Codes resolve inside the statement; if none of them exists the filter is ignored
+        # (and named in a note), as for every other unknown facet value.
+        codes = filters.library
+        exprs["library"] = (
+            f"(b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(codes)}))"  # noqa: S608
+            f" OR NOT EXISTS (SELECT 1 FROM members_library WHERE code = ANY({sql.p(codes)})))"
+        )
     if filters.province:
         numbers = [PROVINCE_NUMBERS[c] for c in filters.province]
         exprs["province"] = f"b.province_ids && {sql.p(numbers)}::smallint[]"
@@ -255,7 +261,6 @@ def _except(exprs: dict[str, str], facet: str) -> str:
 def _statement(
     query: ParsedQuery,
     filters: SearchFilters,
-    libraries: dict[str, Library],
     *,
     sort: str,
     offset: int,
@@ -275,14 +280,14 @@ def _statement(
                 f"CASE WHEN b.search_document @@ to_tsquery('simple', {sql.p(all_words)}) THEN 0.5 ELSE 0 END"
             )
     rank_sql = " + ".join(rank_parts) or "0::real"
-    exprs = _filter_exprs(sql, filters, libraries)
+    exprs = _filter_exprs(sql, filters)
     flag_cols = ", ".join(f"{expr} AS f_{name}" for name, expr in exprs.items())
     condition = query.condition()
     sql.params.extend(condition.params)
     if browse:
         # Newest additions; every filter applies inside the window, counts are over it.
         where_sql = _Sql()
-        where_exprs = _filter_exprs(where_sql, filters, libraries)
+        where_exprs = _filter_exprs(where_sql, filters)
         where = " AND ".join(e for e in where_exprs.values() if e != "TRUE") or "TRUE"
         matches = (
             f"SELECT b.id, b.year, b.format, b.language, b.library_ids, b.province_ids, b.subjects, "  # noqa: S608
@@ -302,6 +307,14 @@ def _statement(
         total_sql = f"SELECT count(*) FROM m WHERE {_except(exprs, '')}"  # noqa: S608
         total_params = []
     order = _ORDER["browse" if browse and sort == "relevance" else sort]
+    # Which of the chosen library codes exist: unknown ones are reported, not an error.
+    known_libraries = ""
+    known_params: list[Any] = []
+    if filters.library:
+        known_libraries = (
+            "UNION ALL\nSELECT 'known_library', code, NULL, NULL FROM members_library WHERE code = ANY(%s)\n"
+        )
+        known_params = [filters.library]
     all_flags = _except(exprs, "")
     text = f"""
 WITH m AS MATERIALIZED ({matches}),
@@ -341,8 +354,8 @@ SELECT 'library', libf.library_id::text, libf.n,
 UNION ALL
 (SELECT 'subject', s, count(*), NULL FROM m, unnest(m.subjects) AS s
   WHERE {_except(exprs, "subject")} GROUP BY s ORDER BY count(*) DESC, s LIMIT {SUBJECT_FACET_SIZE})
-"""  # noqa: S608 - SQL text from constants and whitelisted names; user values are parameters
-    return text, sql.params + total_params
+{known_libraries}"""  # noqa: S608 - SQL text from constants and whitelisted names; user values are parameters
+    return text, sql.params + total_params + known_params
 
 
 # --- running it --------------------------------------------------------------------
@@ -351,15 +364,13 @@ UNION ALL
 def _run(
     query: ParsedQuery,
     filters: SearchFilters,
-    libraries: dict[str, Library],
     *,
     sort: str,
     page: int,
     page_size: int,
+    notes: list[str],
 ) -> tuple[list[Hit], int, dict[str, list[FacetValue]], bool]:
-    text, params = _statement(
-        query, filters, libraries, sort=sort, offset=(page - 1) * page_size, limit=page_size
-    )
+    text, params = _statement(query, filters, sort=sort, offset=(page - 1) * page_size, limit=page_size)
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchall()
@@ -367,11 +378,14 @@ def _run(
     total = 0
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     library_info: dict[int, dict] = {}
+    known_libraries: set[str] = set()
     for kind, key, n, raw_payload in rows:
         # Django leaves jsonb undecoded (text) on psycopg2 connections.
         payload = json.loads(raw_payload) if isinstance(raw_payload, str) else raw_payload
         if kind == "hit":
             hits_by_pos[int(key)] = payload
+        elif kind == "known_library":
+            known_libraries.add(key)
         elif kind == "total":
             total = int(n or 0)
         elif key is not None:
@@ -385,6 +399,12 @@ def _run(
             else:
                 counts[kind][key] = int(n)
     hits = [_hit(hits_by_pos[pos], library_info) for pos in sorted(hits_by_pos)]
+    for code in filters.library:
+        if code not in known_libraries:
+            note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
+            if note not in notes:
+                notes.append(note)
+    filters.library = [code for code in filters.library if code in known_libraries]
     approximate = query.is_empty and total > BROWSE_WINDOW
     return hits, total, _facets(counts, filters, library_info), approximate
 
@@ -463,9 +483,9 @@ def search_catalogue(
     page = check_page(page, page_size)
     parsed = parse_query(q)
     notes = list(parsed.notes)
-    filters, libraries = clean_filters(filters or SearchFilters(), notes)
+    filters = clean_filters(filters or SearchFilters(), notes)
     hits, total, facets, approximate = _run(
-        parsed, filters, libraries, sort=sort, page=page, page_size=page_size
+        parsed, filters, sort=sort, page=page, page_size=page_size, notes=notes
     )
     result = SearchResult(
         query=parsed.raw,
@@ -484,7 +504,7 @@ def search_catalogue(
         return result
     if (variant := spaceless_variants(parsed)) is not None:
         v_hits, v_total, v_facets, _ = _run(
-            variant, filters, libraries, sort=sort, page=page, page_size=page_size
+            variant, filters, sort=sort, page=page, page_size=page_size, notes=notes
         )
         if v_total > total:
             result.hits, result.total, result.facets = v_hits, v_total, v_facets

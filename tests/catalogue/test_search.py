@@ -137,9 +137,13 @@ def test_one_statement_per_search(library):
     for n in range(3):
         make_record(title=f"Sufi poetry {n}", libraries=[library])
     with CaptureQueriesContext(connection) as ctx:
-        result = search_catalogue(q="sufi poetry", filters=SearchFilters(format=["book"], province=["PB"]))
+        result = search_catalogue(
+            q="sufi poetry",
+            filters=SearchFilters(format=["book"], province=["PB"], library=[library.code, "PK-GONE"]),
+        )
     assert result.total == 3
     assert len(ctx.captured_queries) == 1
+    assert any("PK-GONE" in note for note in result.notes)
 
 
 def test_no_query_browses_newest_additions(library):

@@ -34,7 +34,7 @@ MAX_PAGE_SIZE = 100
 # keeps OFFSET (a top-N sort over the matches already in memory) cheap.
 MAX_RESULTS_REACHABLE = 1000
 # Browsing without a query: facets are counted over the newest additions only, and said so.
-BROWSE_WINDOW = 10_000
+BROWSE_WINDOW = 2_000
 FEW_RESULTS = 3  # below this, suggest a spelling and (Urdu) retry with spaces ignored
 SUBJECT_FACET_SIZE = 15
 
@@ -221,12 +221,10 @@ class _Sql:
 def _filter_exprs(sql: _Sql, filters: SearchFilters) -> dict[str, str]:
     exprs = dict.fromkeys(FACETS, "TRUE")
     if filters.library:
-        # Codes resolve inside the statement; if none of them exists the filter is ignored
-        # (and named in a note), as for every other unknown facet value.
-        codes = filters.library
+        # Codes resolve inside the statement (one && over an array, so the GIN index
+        # serves it); unknown codes are reported by the statement too (known_library rows).
         exprs["library"] = (
-            f"(b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(codes)}))"  # noqa: S608
-            f" OR NOT EXISTS (SELECT 1 FROM members_library WHERE code = ANY({sql.p(codes)})))"
+            f"b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)}))"  # noqa: S608
         )
     if filters.province:
         numbers = [PROVINCE_NUMBERS[c] for c in filters.province]
@@ -404,6 +402,11 @@ def _run(
             note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
             if note not in notes:
                 notes.append(note)
+    if filters.library and not known_libraries:
+        # Only unknown libraries were chosen: the filter is ignored, as the note says. A
+        # second statement, but only for a stale bookmark or a hand-made URL.
+        filters.library = []
+        return _run(query, filters, sort=sort, page=page, page_size=page_size, notes=notes)
     filters.library = [code for code in filters.library if code in known_libraries]
     approximate = query.is_empty and total > BROWSE_WINDOW
     return hits, total, _facets(counts, filters, library_info), approximate

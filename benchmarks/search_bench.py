@@ -20,6 +20,7 @@ and the results page throughput with 16 concurrent clients against gunicorn (loo
 from __future__ import annotations
 
 import argparse
+import atexit
 import io
 import os
 import random
@@ -778,6 +779,7 @@ def main() -> int:
     tmp = None
     if not args.skip_tantivy:
         tmp = tempfile.mkdtemp(prefix="ish-tantivy-")
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
         index = build_tantivy(tmp)
 
     for _kind, q, filters in mix:  # warm caches

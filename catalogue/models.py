@@ -169,3 +169,22 @@ class ImportRecordError(models.Model):
 
     class Meta:
         ordering = ["record_number"]
+
+
+class SearchTerm(models.Model):
+    """The catalogue's own vocabulary (from ts_stat over search documents), for spelling suggestions.
+
+    pg_trgm is not available on the embedded PostgreSQL, so candidates are narrowed by first
+    letter and length here and scored with rapidfuzz in Python (catalogue/search.py).
+    """
+
+    word = models.TextField(primary_key=True)
+    documents = models.PositiveIntegerField()
+    head = models.CharField(max_length=1)
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["head", "length"], name="searchterm_head_length")]
+
+    def __str__(self) -> str:
+        return self.word

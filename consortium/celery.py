@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings.local")
 app = Celery("consortium", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Search maintenance lives beside the catalogue's import tasks, in its own module.
+app.autodiscover_tasks(related_name="tasks_search")
 
 
 @app.on_after_finalize.connect

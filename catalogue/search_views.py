@@ -1,0 +1,163 @@
+"""Public catalogue pages: search results, advanced search, record page, exports."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from catalogue.models import Format
+from catalogue.query import QueryError
+from catalogue.records import EXPORT_FORMATS, citation_text, export, record_detail
+from catalogue.search import FACETS, LANGUAGE_NAMES, SORTS, SearchFilters, search_catalogue
+from members.models import Province
+from members.permissions import PUBLIC, access
+
+ADVANCED_FIELDS = ("all", "title", "author", "subject", "publisher", "isbn")
+
+
+def filters_from(params: QueryDict) -> SearchFilters:
+    return SearchFilters(**{name: params.getlist(name) for name in FACETS})
+
+
+def ill_request_url(record_id: int | None) -> str:
+    """Start an ILL request for this record (the ILL app's route once it exists)."""
+    try:
+        base = reverse("ill-request-new")
+    except NoReverseMatch:
+        base = "/ill/requests/new/"
+    return f"{base}?{urlencode({'record': record_id})}" if record_id else base
+
+
+def _with(params: QueryDict, **changes: str) -> str:
+    """This search's URL with some parameters changed (and back on page 1)."""
+    copy = params.copy()
+    copy.pop("page", None)
+    for name, value in changes.items():
+        copy[name] = value
+    return "?" + copy.urlencode()
+
+
+def _query_from_advanced(params: QueryDict) -> str:
+    """Fielded boxes of the advanced form combined into one query in the search syntax."""
+    parts = []
+    for name in ADVANCED_FIELDS:
+        value = " ".join(params.get(f"adv_{name}", "").split())
+        if not value:
+            continue
+        if name == "all":
+            parts.append(value)
+        else:
+            quoted = value.replace('"', " ")
+            parts.append(f'{name}:"{quoted}"' if " " in quoted and name != "isbn" else f"{name}:{quoted}")
+    return " ".join(parts)
+
+
+@access(PUBLIC)
+def search(request: HttpRequest) -> HttpResponse:
+    """The union catalogue's results page; every state is a bookmarkable GET URL."""
+    params = request.GET
+    q = params.get("q", "")
+    if not q and any(params.get(f"adv_{n}") for n in ADVANCED_FIELDS):
+        q = _query_from_advanced(params)
+    context: dict = {
+        "q": q,
+        "sort": params.get("sort", "relevance"),
+        "sorts": SORTS,
+        "error": None,
+        "result": None,
+    }
+    status = 200
+    try:
+        result = search_catalogue(
+            q=q, filters=filters_from(params), sort=params.get("sort"), page=params.get("page")
+        )
+    except QueryError as exc:
+        context["error"] = exc.message
+        status = 400
+    else:
+        context["result"] = result
+        context["facet_groups"] = [(name, FACET_TITLES[name], result.facets.get(name, [])) for name in FACETS]
+        context["page_links"] = _page_links(params, result)
+        context["suggestion_url"] = _with(params, q=result.suggestion) if result.suggestion else ""
+        context["ill_url"] = ill_request_url(None)
+    template = "catalogue/_results.html" if request.headers.get("HX-Request") else "catalogue/search.html"
+    return render(request, template, context, status=status)
+
+
+FACET_TITLES = {
+    "library": _l("Holding library"),
+    "province": _l("Province or territory"),
+    "format": _l("Format"),
+    "language": _l("Language"),
+    "decade": _l("Publication year"),
+    "subject": _l("Subject"),
+}
+
+
+def _page_links(params: QueryDict, result) -> dict:
+    def url(page: int) -> str:
+        copy = params.copy()
+        copy["page"] = str(page)
+        return "?" + copy.urlencode()
+
+    first = max(1, result.page - 3)
+    last = min(result.pages, result.page + 3)
+    return {
+        "previous": url(result.page - 1) if result.page > 1 else "",
+        "next": url(result.page + 1) if result.page < result.pages else "",
+        "numbers": [(n, url(n), n == result.page) for n in range(first, last + 1)],
+    }
+
+
+@access(PUBLIC)
+def advanced_search(request: HttpRequest) -> HttpResponse:
+    """Fielded search form; it submits to the results page."""
+    return render(
+        request,
+        "catalogue/advanced.html",
+        {
+            "formats": Format.choices,
+            "languages": [(code, label) for code, label in LANGUAGE_NAMES.items()],
+            "provinces": Province.choices,
+            "sorts": SORTS,
+        },
+    )
+
+
+@access(PUBLIC)
+def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
+    """One merged record: description, holdings library by library, request, cite, export."""
+    detail = record_detail(record_id=record_id)
+    return render(
+        request,
+        "catalogue/record.html",
+        {
+            "detail": detail,
+            "record": detail.record,
+            "citation": citation_text(detail.record),
+            "ill_url": ill_request_url(detail.record.pk),
+            "export_formats": [(fmt, fmt.upper() if fmt != "bibtex" else "BibTeX") for fmt in EXPORT_FORMATS],
+        },
+    )
+
+
+@access(PUBLIC)
+def record_export(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
+    """Download one record as MARC, MARCXML, RIS or BibTeX."""
+    detail = record_detail(record_id=record_id)
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse(
+            _("Unknown export format %(fmt)s: choose one of %(choices)s.")
+            % {"fmt": fmt[:20], "choices": ", ".join(EXPORT_FORMATS)},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    body, content_type, extension = export(detail.record, fmt)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="record-{detail.record.pk}.{extension}"'
+    return response

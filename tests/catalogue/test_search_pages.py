@@ -1,0 +1,178 @@
+"""Search results, advanced search and record pages, as a patron sees them."""
+
+from __future__ import annotations
+
+import pymarc
+import pytest
+from django.test import Client
+
+from catalogue.records import citation_text, export_bibtex, export_ris
+from tests.catalogue.factories_search import make_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_results_page_works_without_login_or_javascript(client: Client, library, other_library):
+    make_record(title="Sufi poetry of the Punjab", libraries=[library, other_library])
+    response = client.get("/search/", {"q": "sufi"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sufi poetry of the Punjab" in body
+    assert f'name="library" value="{library.code}"' in body  # facet as a checkbox in a GET form
+    assert "Held by 2 libraries" in body
+
+
+def test_htmx_request_gets_the_partial_and_filters_are_bookmarkable(client: Client, library, other_library):
+    make_record(title="Sufi poetry", libraries=[library])
+    make_record(title="Sufi shrines", libraries=[other_library])
+    url = f"/search/?q=sufi&library={other_library.code}"
+    partial = client.get(url, HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode()
+    assert "Sufi shrines" in partial.content.decode()
+    assert "Sufi poetry" not in partial.content.decode().split('data-testid="hit"')[1]
+    full = client.get(url)
+    assert "<html" in full.content.decode() and "Sufi shrines" in full.content.decode()
+
+
+def test_empty_result_explains_and_offers_suggestion_and_ill(client: Client, library):
+    from catalogue.search import refresh_vocabulary
+
+    make_record(title="A history of Pakistan", libraries=[library])
+    refresh_vocabulary()
+    body = client.get("/search/", {"q": "histroy"}).content.decode()
+    assert 'data-testid="no-results"' in body
+    assert "Did you mean" in body and "?q=history" in body
+    assert "request via interlibrary loan" in body and "/ill/requests/new/" in body
+
+
+def test_bad_input_answers_400_with_a_message_not_a_500(client: Client):
+    for params in ({"q": "x" * 10_000}, {"q": "sufi", "sort": "'; DROP TABLE x"}, {"q": "a", "page": "-3"}):
+        response = client.get("/search/", params)
+        assert response.status_code == 400
+        assert 'data-testid="search-error"' in response.content.decode()
+    response = client.get("/search/", {"q": '"unbalanced (( title: \x00 <-> !'})
+    assert response.status_code in (200, 400)
+
+
+def test_no_query_browses_newest(client: Client):
+    make_record(title="Newest thing")
+    body = client.get("/search/").content.decode()
+    assert "Newest additions" in body and "Newest thing" in body
+
+
+def test_advanced_search_builds_a_fielded_query(client: Client):
+    make_record(title="Bang-e-Dra", authors=["Iqbal, Muhammad"])
+    make_record(title="Iqbal and his age", authors=["Someone"])
+    assert client.get("/search/advanced/").status_code == 200
+    body = client.get("/search/", {"adv_author": "iqbal"}).content.decode()
+    assert "Bang-e-Dra" in body and "Iqbal and his age" not in body
+
+
+def test_record_page_shows_holdings_with_city_province_and_request_link(
+    client: Client, library, other_library
+):
+    record = make_record(
+        title="Tarikh-e-Pakistan",
+        title_vernacular="تاریخ پاکستان",
+        libraries=[library, other_library],
+        call_number="DS384 .T37",
+    )
+    body = client.get(f"/records/{record.pk}/").content.decode()
+    assert library.name in body and other_library.name in body
+    assert "Lahore" in body and "Karachi" in body and "Punjab" in body and "Sindh" in body
+    assert "DS384 .T37" in body and "Available" in body
+    assert f'href="/ill/requests/new/?record={record.pk}"' in body
+    # Urdu script marked for direction and font; the English title is not
+    assert '<bdi dir="auto" lang="ur" class="urdu">تاریخ پاکستان</bdi>' in body
+    assert '<bdi dir="auto">Tarikh-e-Pakistan</bdi>' in body
+
+
+def test_unknown_record_is_404(client: Client):
+    assert client.get("/records/999999/").status_code == 404
+
+
+def test_stored_xss_and_rtl_override_in_marc_fields_are_escaped(client: Client, library):
+    evil = '<script>alert("x")</script>\u202egpj.exe'
+    record = make_record(title=evil, authors=[evil], subjects=[evil], libraries=[library])
+    for url in ("/search/?q=alert", f"/records/{record.pk}/"):
+        body = client.get(url).content.decode()
+        assert "<script>alert" not in body
+        assert "&lt;script&gt;alert" in body
+        # the override character is isolated inside a <bdi dir="auto"> so it cannot flip the page
+        assert '<bdi dir="auto">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\u202egpj.exe</bdi>' in body
+
+
+def test_exports_marc_marcxml_ris_bibtex(client: Client, library):
+    record = make_record(
+        title="Pakistan: a new history",
+        authors=["Jaffrelot, Christophe"],
+        year=2015,
+        publisher="Oxford University Press",
+        place="Karachi",
+        isbns=["9780199407156"],
+        libraries=[library],
+    )
+    marc = client.get(f"/records/{record.pk}/export/marc/")
+    assert marc.status_code == 200 and "attachment" in marc["Content-Disposition"]
+    parsed = next(iter(pymarc.MARCReader(marc.content)))
+    assert parsed["245"]["a"] == "Pakistan: a new history"  # the preferred source record
+    xml = client.get(f"/records/{record.pk}/export/marcxml/").content.decode()
+    assert "<record" in xml and "Pakistan: a new history" in xml
+    ris = client.get(f"/records/{record.pk}/export/ris/").content.decode()
+    assert "TY  - BOOK" in ris and "AU  - Jaffrelot, Christophe" in ris and "SN  - 9780199407156" in ris
+    bib = client.get(f"/records/{record.pk}/export/bibtex/").content.decode()
+    assert bib.startswith("@book{ishtiraak") and "year = {2015}" in bib
+    assert client.get(f"/records/{record.pk}/export/pdf/").status_code == 400
+
+
+def test_marc_built_from_merged_fields_without_source_and_text_exports_escape():
+    record = make_record(
+        title="50% of {all} #tricks",
+        subtitle="line\nbreak",
+        authors=["A, B", "C, D"],
+        year=1999,
+        title_vernacular="اردو",
+    )
+    from catalogue.records import export_marc
+
+    parsed = next(iter(pymarc.MARCReader(export_marc(record), to_unicode=True, force_utf8=True)))
+    assert parsed["245"]["a"] == "50% of {all} #tricks"
+    assert parsed["700"]["a"] == "C, D"
+    assert "\\%" in export_bibtex(record) and "\\{all\\}" in export_bibtex(record)
+    assert "line break" in export_ris(record)
+    assert citation_text(record).startswith("A, B; C, D (1999). 50% of {all} #tricks: line break.")
+
+
+def test_sort_and_facet_parameters_cannot_inject_sql(client: Client, library):
+    # given a record and hostile values in every parameter that reaches SQL
+    make_record(title="Sufi poetry", libraries=[library])
+    hostile = "x'); DELETE FROM catalogue_bibrecord; --"
+    params = {
+        "q": "sufi",
+        "library": [hostile, library.code],
+        "province": hostile,
+        "format": hostile,
+        "language": "eng' OR '1'='1",
+        "decade": "2000 OR 1=1",
+        "subject": hostile,
+    }
+    # when searching with them (HTML and API)
+    page = client.get("/search/", params)
+    api = client.get("/api/v1/records/", params)
+    bad_sort = client.get("/api/v1/records/", {"q": "sufi", "sort": "rank; DELETE FROM catalogue_bibrecord"})
+    # then the search runs with the hostile values treated as unknown values or literal text
+    assert page.status_code == 200 and api.status_code == 200
+    assert api.json()["count"] == 0  # the subject filter is an exact (unknown) heading
+    assert len(api.json()["notes"]) == 5  # library, province, format, language, decade named
+    assert bad_sort.status_code == 400
+    from catalogue.models import BibRecord
+
+    assert BibRecord.objects.count() == 1
+
+
+def test_record_api_detail_query_count_is_constant(
+    client: Client, library, other_library, django_assert_max_num_queries
+):
+    record = make_record(title="Sufi poetry", libraries=[library, other_library])
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/api/v1/records/{record.pk}/").status_code == 200

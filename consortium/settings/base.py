@@ -219,3 +219,8 @@ LOGGING = {
 }
 
 # --- app settings: each app appends its own block below this line ---
+
+# --- catalogue ---
+# Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine);
+# inside a Celery prefork worker (daemonic) parsing falls back to the worker's own process.
+IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)

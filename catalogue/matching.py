@@ -102,16 +102,33 @@ def _author_similarity(a: dict, b: dict) -> float | None:
     bb = [fold(x) for x in (b.get("authors") or [])[:3]]
     if not aa or not bb:
         return None
-    return max(fuzz.token_sort_ratio(x, y) for x in aa for y in bb) / 100.0
+    # 'Qurrat ul-Ain' = 'Qurratulain': compare without spaces too.
+    return (
+        max(
+            max(fuzz.token_sort_ratio(x, y), fuzz.ratio(x.replace(" ", ""), y.replace(" ", "")))
+            for x in aa
+            for y in bb
+        )
+        / 100.0
+    )
+
+
+def _differ(x: str, y: str, *, same_oclc: bool) -> bool:
+    """Different edition/volume keys; one side empty is forgiven only under one OCLC number
+    (a manifestation-level identifier: the other library just left the statement out)."""
+    if x == y:
+        return False
+    return not (same_oclc and not (x and y))
 
 
 def vetoes(a: dict, b: dict) -> str | None:
     """Why two descriptions can never be one manifestation, or None."""
     if (a.get("format") or "book") != (b.get("format") or "book"):
         return "format"
-    if edition_key(a.get("edition") or "") != edition_key(b.get("edition") or ""):
+    same_oclc = _overlap(a.get("oclc_numbers"), b.get("oclc_numbers"))[0]
+    if _differ(edition_key(a.get("edition") or ""), edition_key(b.get("edition") or ""), same_oclc=same_oclc):
         return "edition"
-    if volume_key(a.get("volume") or "") != volume_key(b.get("volume") or ""):
+    if _differ(volume_key(a.get("volume") or ""), volume_key(b.get("volume") or ""), same_oclc=same_oclc):
         return "volume"
     ya, yb = a.get("year"), b.get("year")
     if ya and yb and abs(int(ya) - int(yb)) > 1:
@@ -129,8 +146,8 @@ def compare(a: dict, b: dict) -> float:
     issn_same, issn_conflict = _overlap(a.get("issns"), b.get("issns"))
     lccn_a, lccn_b = a.get("lccn") or "", b.get("lccn") or ""
     lccn_same = bool(lccn_a and lccn_a == lccn_b)
-    lccn_conflict = bool(lccn_a and lccn_b and lccn_a != lccn_b)
-    if oclc_conflict or lccn_conflict:
+    # Different LCCNs are no veto: LC itself holds duplicate records of one book.
+    if oclc_conflict:
         return 0.0
     if oclc_same or isbn_same or lccn_same or issn_same:
         # An identifier decides, unless the titles show a mistyped or reused number.

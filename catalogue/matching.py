@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from catalogue.marc import edition_key, volume_key
-from catalogue.normalize import fold
+from catalogue import marc
+from catalogue.normalize import fold as _fold
+
+# Imports compare the same titles and names many times per batch: fold each string once.
+fold = lru_cache(maxsize=200_000)(_fold)
+edition_key = lru_cache(maxsize=20_000)(marc.edition_key)
+volume_key = lru_cache(maxsize=20_000)(marc.volume_key)
 
 # A candidate is the same manifestation at or above this score.
 MATCH_THRESHOLD = 0.85
@@ -30,7 +36,12 @@ _LEADING_ARTICLES = re.compile(r"^(the|a|an|al|el|le|la|les|der|die|das|il|lo) "
 
 
 def _title(fields: dict) -> str:
-    return _LEADING_ARTICLES.sub("", fold(fields.get("title") or ""))
+    return _title_of(fields.get("title") or "")
+
+
+@lru_cache(maxsize=200_000)
+def _title_of(title: str) -> str:
+    return _LEADING_ARTICLES.sub("", fold(title))
 
 
 def _surname(fields: dict) -> str:
@@ -56,21 +67,45 @@ def match_key(fields: dict) -> str:
 
 def block_keys(fields: dict) -> list[str]:
     """Keys under which candidates are looked up (stored on BibRecord.match_keys)."""
-    keys = [f"isbn:{i}" for i in fields.get("isbns") or []]
-    keys += [f"oclc:{n}" for n in fields.get("oclc_numbers") or []]
-    keys += [f"issn:{n}" for n in fields.get("issns") or []]
-    if fields.get("lccn"):
-        keys.append(f"lccn:{fields['lccn']}")
+    authors = fields.get("authors") or []
+    return list(
+        _block_keys(
+            tuple(fields.get("isbns") or ()),
+            tuple(fields.get("oclc_numbers") or ()),
+            tuple(fields.get("issns") or ()),
+            fields.get("lccn") or "",
+            fields.get("title") or "",
+            fields.get("title_vernacular") or "",
+            authors[0] if authors else "",
+            fields.get("year"),
+        )
+    )
+
+
+@lru_cache(maxsize=100_000)
+def _block_keys(isbns, oclcs, issns, lccn, title, vernacular, author, year) -> tuple[str, ...]:
+    fields = {
+        "title": title,
+        "title_vernacular": vernacular,
+        "authors": [author] if author else [],
+        "year": year,
+    }
+    keys = [f"isbn:{i}" for i in isbns]
+    keys += [f"oclc:{n}" for n in oclcs]
+    keys += [f"issn:{n}" for n in issns]
+    if lccn:
+        keys.append(f"lccn:{lccn}")
     title = _title(fields).replace(" ", "")
     if title:
         keys.append(f"t:{title[:TITLE_PREFIX]}")
     vern = fold(fields.get("title_vernacular") or "").replace(" ", "")
     if vern:
         keys.append(f"v:{vern[:TITLE_PREFIX]}")
-    surname = _surname(fields)
-    if surname and fields.get("year"):
-        keys.append(f"a:{surname[:20]}|{fields['year']}")
-    return [k[:120] for k in dict.fromkeys(keys)]
+    # The whole folded name, not the surname: 'khan|1995' would block thousands of records.
+    name = fold(author).replace(" ", "")
+    if name and year:
+        keys.append(f"a:{name[:30]}|{year}")
+    return tuple(k[:120] for k in dict.fromkeys(keys))
 
 
 def _overlap(a: Iterable[str] | None, b: Iterable[str] | None) -> tuple[bool, bool]:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from psycopg2.extras import Json, execute_values
 
 from catalogue import matching
-from catalogue.indexing import refresh_holding_arrays, refresh_search_documents
+from catalogue.indexing import PROVINCE_CODES, document_parts
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
 from consortium.exceptions import DomainError, NotFound, PermissionDenied
@@ -388,7 +388,7 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
             )
     _store_holdings(library, new, changed, now)
     affected = {r["bib_id"] for r in records} | {r["old_bib"] for r in changed if r.get("old_bib")}
-    bib_records_recompute(bib_ids=affected)
+    bib_records_recompute(bib_ids=affected, sync_holdings=False)
     return merges
 
 
@@ -398,12 +398,18 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
     current = [r["old_bib"] for r in records if r.get("old_bib")]
     candidates: dict[int, dict] = {}
     fields = _CANDIDATE_FIELDS
-    if keys or current:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _CANDIDATES_SQL,
-                [keys, current],
-            )
+    with connection.cursor() as cursor:
+        if keys:
+            # With a thousand keys the planner over-estimates the hits and scans the table;
+            # the GIN index is always the right plan here (keys are selective by design).
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(_CANDIDATES_SQL, [keys])
+            for row in cursor.fetchall():
+                candidates[row[0]] = dict(zip(fields, row, strict=True))
+            cursor.execute("SET LOCAL enable_seqscan = on")
+        missing = [b for b in current if b not in candidates]
+        if missing:
+            cursor.execute(_CANDIDATES_BY_ID_SQL, [missing])
             for row in cursor.fetchall():
                 candidates[row[0]] = dict(zip(fields, row, strict=True))
     by_key: dict[str, list[int]] = defaultdict(list)
@@ -411,7 +417,6 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
         for key in bib["match_keys"]:
             by_key[key].append(bib_id)
     forbidden, forced = _decisions([r["source_id"] for r in records if r.get("source_id")])
-    sizes = _source_counts(list(candidates)) if candidates else {}
     assignments: dict[int, int] = {}
     merges = 0
     next_placeholder = -1
@@ -435,26 +440,13 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
             bib_id = next_placeholder
             next_placeholder -= 1
             candidates[bib_id] = {"id": bib_id, **r["fields"]}
-            sizes[bib_id] = 0
-        elif sizes.get(bib_id, 0) > (1 if bib_id == r.get("old_bib") else 0):
-            merges += 1
-        if bib_id != r.get("old_bib"):
-            sizes[bib_id] = sizes.get(bib_id, 0) + 1
+        elif bib_id != r.get("old_bib"):
+            merges += 1  # joined a record described by another source
         for key in r["keys"]:
             if bib_id not in by_key[key]:
                 by_key[key].append(bib_id)
         assignments[id(r)] = bib_id
     return assignments, merges
-
-
-def _source_counts(bib_ids: list[int]) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT bib_record_id, count(*) FROM catalogue_sourcerecord"
-            " WHERE bib_record_id = ANY(%s::bigint[]) AND NOT withdrawn GROUP BY bib_record_id",
-            [bib_ids],
-        )
-        return dict(cursor.fetchall())
 
 
 def _decisions(source_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, int]]:
@@ -544,7 +536,9 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
                 )
             if gone:  # absent from the new version: kept, marked withdrawn, never deleted
                 cursor.execute(
-                    "UPDATE catalogue_holding SET status = 'withdrawn', updated_at = %s WHERE id = ANY(%s)",
+                    "UPDATE catalogue_holding AS h SET status = 'withdrawn', updated_at = %s,"
+                    " bib_record_id = s.bib_record_id FROM catalogue_sourcerecord s"
+                    " WHERE h.source_id = s.id AND h.id = ANY(%s)",
                     [now, gone],
                 )
     if rows:
@@ -599,12 +593,25 @@ _BIB_INSERT_ONE_SQL = _BIB_INSERT_SQL.replace("%s", _BIB_TEMPLATE, 1)
 _CANDIDATE_FIELDS = ("id", "match_keys", *BIB_FIELDS)
 _CANDIDATES_SQL = (
     f"SELECT {', '.join(_CANDIDATE_FIELDS)} FROM catalogue_bibrecord"  # noqa: S608
-    " WHERE match_keys && %s::varchar[] OR id = ANY(%s::bigint[])"
+    " WHERE match_keys && %s::varchar[]"
 )
+# One statement rewrites a record's fields, its search document (the same weighted texts
+# as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
+# aggregate as refresh_holding_arrays): one row version per record per batch, not three.
+_PROVINCES_SQL = "ARRAY[" + ", ".join(f"'{code}'" for code in PROVINCE_CODES) + "]::text[]"
+_CANDIDATES_BY_ID_SQL = _CANDIDATES_SQL.replace("match_keys && %s::varchar[]", "id = ANY(%s::bigint[])")
 _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
+    " search_document = setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
+    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D'),"
+    " library_ids = COALESCE(agg.libs, '{}'), province_ids = COALESCE(agg.provs, '{}'),"
     f" preferred_source_id = v.preferred, updated_at = v.now FROM (VALUES %s) AS v(id, {', '.join(BIB_FIELDS)},"
-    " match_key, match_keys, preferred, now) WHERE b.id = v.id"
+    " match_key, match_keys, preferred, now, da, db, dc, dd)"
+    " LEFT JOIN LATERAL (SELECT array_agg(DISTINCT h.library_id ORDER BY h.library_id) AS libs,"
+    f" array_agg(DISTINCT array_position({_PROVINCES_SQL}, l.province::text)::smallint) AS provs"
+    " FROM catalogue_holding h JOIN members_library l ON l.id = h.library_id"
+    " WHERE h.bib_record_id = v.id AND h.status <> 'withdrawn') AS agg ON true"
+    " WHERE b.id = v.id"
 )
 
 
@@ -645,12 +652,16 @@ def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list
     return preferred[0], fields, keys
 
 
-def bib_records_recompute(*, bib_ids: Iterable[int]) -> None:
+def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
-    transaction); records left without sources are deleted."""
+    transaction): fields, search document and holding arrays. Records left without
+    sources are deleted. ``sync_holdings=False`` when the caller already wrote the
+    holdings' record ids (imports do)."""
     ids = sorted({i for i in bib_ids if i})
     if not ids:
         return
+    if sync_holdings:
+        _sync_holdings(ids)
     grouped: dict[int, list] = defaultdict(list)
     withdrawn_only: dict[int, list] = defaultdict(list)
     for sid, bib, richness, data, withdrawn in SourceRecord.objects.filter(bib_record_id__in=ids).values_list(
@@ -674,6 +685,7 @@ def bib_records_recompute(*, bib_ids: Iterable[int]) -> None:
                 keys,
                 preferred,
                 now,
+                *document_parts(fields),
             )
         )
     with connection.cursor() as cursor:
@@ -684,7 +696,7 @@ def bib_records_recompute(*, bib_ids: Iterable[int]) -> None:
                 rows,
                 template="(%s::bigint, "
                 + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
-                + ", %s, %s::varchar[], %s::bigint, %s::timestamptz)",
+                + ", %s, %s::varchar[], %s::bigint, %s::timestamptz, %s, %s, %s, %s)",
                 page_size=1000,
             )
         if empty:
@@ -692,16 +704,17 @@ def bib_records_recompute(*, bib_ids: Iterable[int]) -> None:
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]
             )
             cursor.execute("DELETE FROM catalogue_bibrecord WHERE id = ANY(%s)", [empty])
-        # Holdings follow their source's record.
+
+
+def _sync_holdings(ids: list[int]) -> None:
+    """Holdings follow their source's record."""
+    with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE catalogue_holding AS h SET bib_record_id = s.bib_record_id FROM catalogue_sourcerecord s"
             " WHERE h.source_id = s.id AND s.bib_record_id = ANY(%s)"
             " AND h.bib_record_id IS DISTINCT FROM s.bib_record_id",
             [ids],
         )
-    live = [i for i in ids if i not in set(empty)]
-    refresh_search_documents(live)
-    refresh_holding_arrays(live)
 
 
 def _withdraw_absent(job: ImportJob) -> None:

@@ -240,3 +240,18 @@ def test_trln_edited_copies_of_one_record_merge_by_oclc(library, other_library):
     services.import_path(actor=None, library=library, path=TRLN / "unc" / "this_work01.mrc")
     job = services.import_path(actor=None, library=other_library, path=TRLN / "unc" / "this_work02.mrc")
     assert job.created == 1
+
+
+def test_import_writes_the_same_search_document_as_the_indexing_helpers(library, other_library):
+    from catalogue.indexing import refresh_holding_arrays, refresh_search_documents
+
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    before = dict(BibRecord.objects.values_list("pk", "search_document"))
+    arrays = list(BibRecord.objects.order_by("pk").values_list("library_ids", "province_ids"))
+    ids = list(before)
+    refresh_search_documents(ids)
+    refresh_holding_arrays(ids)
+    assert dict(BibRecord.objects.values_list("pk", "search_document")) == before
+    assert list(BibRecord.objects.order_by("pk").values_list("library_ids", "province_ids")) == arrays
+    assert all(before.values())

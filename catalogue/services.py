@@ -16,6 +16,7 @@ How an import stays fast and safe (PERFORMANCE.md):
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -33,7 +34,7 @@ from django.utils import timezone
 from psycopg2.extras import Json, execute_values
 
 from catalogue import matching
-from catalogue.indexing import PROVINCE_CODES, document_parts
+from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
 from consortium.exceptions import DomainError, NotFound, PermissionDenied
@@ -201,33 +202,61 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     return job
 
 
+def _process(item: tuple) -> dict:
+    """Parse, extract and compute the match keys of one record (in a worker process)."""
+    result = process_item(item)
+    if "fields" in result:
+        result["keys"] = matching.block_keys(result["fields"])
+    return result
+
+
 def _parsed_batches(path: Path, fmt: str, options: dict, processes: int | None) -> Iterator[list[dict]]:
     """Batches of processed records; a pool parses the next batch while we write this one."""
     items = iter_items(path, fmt, options)
     processes = settings.IMPORT_PARSE_PROCESSES if processes is None else processes
     if processes <= 1 or multiprocessing.current_process().daemon:
         while batch := list(islice(items, BATCH_SIZE)):
-            yield [process_item(item) for item in batch]
+            yield [_process(item) for item in batch]
         return
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes) as pool:
-        pending = None
-        failure: FileRejected | None = None
-        while True:
-            batch: list = []
-            if failure is None:
-                try:
-                    batch = list(islice(items, BATCH_SIZE))
-                except FileRejected as exc:  # records read before it still count
-                    failure = exc
-            nxt = pool.map_async(process_item, batch, chunksize=100) if batch else None
-            if pending is not None:
-                yield pending.get()
-            if nxt is None:
-                break
-            pending = nxt
-        if failure is not None:
-            raise failure
+    pool = _parser_pool(processes)
+    pending = None
+    failure: FileRejected | None = None
+    while True:
+        batch: list = []
+        if failure is None:
+            try:
+                batch = list(islice(items, BATCH_SIZE))
+            except FileRejected as exc:  # records read before it still count
+                failure = exc
+        nxt = pool.map_async(_process, batch, chunksize=100) if batch else None
+        if pending is not None:
+            yield pending.get()
+        if nxt is None:
+            break
+        pending = nxt
+    if failure is not None:
+        raise failure
+
+
+_POOLS: dict[int, Any] = {}
+
+
+def _parser_pool(processes: int):
+    """One pool of parser processes per process, reused by every import it runs (forking a
+    Django process per file would cost more than parsing a small library's file)."""
+    pool = _POOLS.get(processes)
+    if pool is None:
+        pool = multiprocessing.get_context("fork").Pool(processes)
+        _POOLS[processes] = pool
+        atexit.register(_close_pools)
+    return pool
+
+
+def _close_pools() -> None:
+    while _POOLS:
+        _processes, pool = _POOLS.popitem()
+        pool.terminate()
+        pool.join()
 
 
 # --- one batch -------------------------------------------------------------------------
@@ -303,39 +332,60 @@ def _lock() -> None:
 
 
 def _store(library: Library, job: ImportJob | None, new: list[dict], changed: list[dict]) -> int:
-    """Match, then write sources, holdings and the touched BibRecords. Returns merges."""
+    """Match, then write sources, holdings and the touched BibRecords. Returns merges.
+
+    New BibRecords are written once, complete (fields, search document, holding arrays,
+    preferred source: ids are taken from the sequences first; foreign keys are deferred);
+    existing ones that gained or lost a source are recomputed with one UPDATE.
+    """
     records = new + changed
     for r in records:
-        r["keys"] = matching.block_keys(r["fields"])
+        if "keys" not in r:
+            r["keys"] = matching.block_keys(r["fields"])
     assignments, merges = _assign(records)
     now = timezone.now()
-    # New BibRecords (negative ids are placeholders for records created in this batch).
     placeholders = sorted({b for b in assignments.values() if b < 0}, reverse=True)
-    real: dict[int, int] = {}
-    if placeholders:
-        first_of: dict[int, dict] = {}
-        for r in records:
-            first_of.setdefault(assignments[id(r)], r)
-        rows = [_bib_row(first_of[p]["fields"], now) for p in placeholders]
-        with connection.cursor() as cursor:
-            ids = execute_values(
-                cursor,
-                _BIB_INSERT_SQL,
-                rows,
-                template=_BIB_TEMPLATE,
-                page_size=len(rows),
-                fetch=True,
-            )
-        real = {p: row[0] for p, row in zip(placeholders, ids, strict=True)}
+    new_bib_ids = _next_ids("catalogue_bibrecord", len(placeholders))
+    real = dict(zip(placeholders, new_bib_ids, strict=True))
+    for r, sid in zip(new, _next_ids("catalogue_sourcerecord", len(new)), strict=True):
+        r["source_id"] = sid
+    members: dict[int, list[dict]] = defaultdict(list)
     for r in records:
         bib = assignments[id(r)]
         r["bib_id"] = real.get(bib, bib)
-    # Source records.
+        if bib < 0:
+            members[bib].append(r)
     job_id = job.pk if job else None
     with connection.cursor() as cursor:
+        if placeholders:
+            rows = []
+            for p in placeholders:
+                group = members[p]
+                preferred, fields, keys = merge_sources(
+                    [(r["source_id"], r["richness"], r["fields"]) for r in group]
+                )
+                held = any(h["status"] != Holding.Status.WITHDRAWN for r in group for h in r["holdings"])
+                rows.append(
+                    (
+                        real[p],
+                        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+                        matching.match_key(fields),
+                        keys,
+                        [library.pk] if held else [],
+                        [library.province_number] if held else [],
+                        preferred,
+                        now,
+                        now,
+                        *_document_parts(fields),
+                    )
+                )
+            execute_values(
+                cursor, _BIB_INSERT_FULL_SQL, rows, template=_BIB_INSERT_FULL_TEMPLATE, page_size=1000
+            )
         if new:
             rows = [
                 (
+                    r["source_id"],
                     library.pk,
                     r["local_id"],
                     r["bib_id"],
@@ -351,16 +401,13 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                 )
                 for r in new
             ]
-            ids = execute_values(
+            execute_values(
                 cursor,
-                "INSERT INTO catalogue_sourcerecord (library_id, local_id, bib_record_id, marc, source_format,"
-                " checksum, withdrawn, data, richness, last_job_id, created_at, updated_at) VALUES %s RETURNING id",
+                "INSERT INTO catalogue_sourcerecord (id, library_id, local_id, bib_record_id, marc, source_format,"
+                " checksum, withdrawn, data, richness, last_job_id, created_at, updated_at) VALUES %s",
                 rows,
-                page_size=len(rows),
-                fetch=True,
+                page_size=1000,
             )
-            for r, row in zip(new, ids, strict=True):
-                r["source_id"] = row[0]
         if changed:
             execute_values(
                 cursor,
@@ -387,7 +434,9 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                 page_size=len(changed),
             )
     _store_holdings(library, new, changed, now)
-    affected = {r["bib_id"] for r in records} | {r["old_bib"] for r in changed if r.get("old_bib")}
+    created = set(new_bib_ids)
+    affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
+    affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
     bib_records_recompute(bib_ids=affected, sync_holdings=False)
     return merges
 
@@ -615,6 +664,49 @@ _BIB_UPDATE_SQL = (
 )
 
 
+_BIB_INSERT_FULL_SQL = (
+    f"INSERT INTO catalogue_bibrecord (id, {', '.join(BIB_FIELDS)}, match_key, match_keys, library_ids,"  # noqa: S608
+    " province_ids, preferred_source_id, created_at, updated_at, search_document) VALUES %s"
+)
+_BIB_INSERT_FULL_TEMPLATE = (
+    "(%s, "
+    + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
+    + ", %s, %s::varchar[], %s::integer[], %s::smallint[], %s, %s, %s,"
+    " setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
+    " || setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D'))"
+)
+
+
+def _next_ids(table: str, count: int) -> list[int]:
+    """Ids taken from the table's identity sequence, so rows can reference each other."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _document_parts(fields: dict) -> tuple[str, str, str, str]:
+    """catalogue.indexing.document_parts with the import's cached fold (same output)."""
+    fold = matching.fold
+    title = " ".join(
+        filter(None, [fields.get("title"), fields.get("subtitle"), fields.get("title_vernacular")])
+    )
+    other = " ".join(
+        filter(
+            None, [fields.get("publisher"), fields.get("place"), fields.get("edition"), fields.get("summary")]
+        )
+    )
+    return (
+        fold(title),
+        fold(" ".join(fields.get("authors") or [])),
+        fold(" ".join(fields.get("subjects") or [])),
+        fold(other),
+    )
+
+
 def _bib_row(fields: dict, now) -> tuple:
     return (
         *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
@@ -685,7 +777,7 @@ def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True)
                 keys,
                 preferred,
                 now,
-                *document_parts(fields),
+                *_document_parts(fields),
             )
         )
     with connection.cursor() as cursor:

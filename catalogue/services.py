@@ -22,7 +22,6 @@ import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -214,20 +213,32 @@ def _parsed_batches(path: Path, fmt: str, options: dict, processes: int | None) 
     """Batches of processed records; a pool parses the next batch while we write this one."""
     items = iter_items(path, fmt, options)
     processes = settings.IMPORT_PARSE_PROCESSES if processes is None else processes
-    if processes <= 1 or multiprocessing.current_process().daemon:
-        while batch := list(islice(items, BATCH_SIZE)):
-            yield [_process(item) for item in batch]
-        return
-    pool = _parser_pool(processes)
-    pending = None
     failure: FileRejected | None = None
-    while True:
+
+    def take() -> list:
+        """The next batch; a file error ends the file but keeps the records read before it."""
+        nonlocal failure
         batch: list = []
         if failure is None:
             try:
-                batch = list(islice(items, BATCH_SIZE))
-            except FileRejected as exc:  # records read before it still count
+                for item in items:
+                    batch.append(item)
+                    if len(batch) == BATCH_SIZE:
+                        break
+            except FileRejected as exc:
                 failure = exc
+        return batch
+
+    if processes <= 1 or multiprocessing.current_process().daemon:
+        while batch := take():
+            yield [_process(item) for item in batch]
+        if failure is not None:
+            raise failure
+        return
+    pool = _parser_pool(processes)
+    pending = None
+    while True:
+        batch = take()
         nxt = pool.map_async(_process, batch, chunksize=100) if batch else None
         if pending is not None:
             yield pending.get()

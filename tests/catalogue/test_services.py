@@ -255,3 +255,14 @@ def test_import_writes_the_same_search_document_as_the_indexing_helpers(library,
     assert dict(BibRecord.objects.values_list("pk", "search_document")) == before
     assert list(BibRecord.objects.order_by("pk").values_list("library_ids", "province_ids")) == arrays
     assert all(before.values())
+
+
+def test_parser_processes_give_the_same_result(library, tmp_path):
+    text = (TRAJECT / "test_data.utf8.marc.xml").read_text()
+    broken = tmp_path / "broken.xml"
+    broken.write_text(text[: text.index("</record>") + len("</record>")] + "<record><leader>")
+    job = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc", processes=2)
+    assert (job.status, job.created) == ("done", 30)
+    job = services.import_path(actor=None, library=library, path=broken, processes=2)
+    assert job.status == "done" and job.unchanged == 1
+    assert job.error.startswith("broken.xml: Invalid XML at line")

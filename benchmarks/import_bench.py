@@ -54,6 +54,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # as in production: no query log (it would hold every batch's SQL)
     from django.core.management import call_command
     from django.db import connection
 

@@ -186,6 +186,7 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
         tmp_path, "many.mrc", *[marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
     )
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
     calls = {"n": 0}
     real = services._import_batch
 

@@ -17,6 +17,7 @@ How an import stays fast and safe (PERFORMANCE.md):
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import multiprocessing
 import os
@@ -30,7 +31,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from psycopg2.extras import Json, execute_values
+from psycopg2.extras import execute_values
 
 from catalogue import matching
 from catalogue.indexing import PROVINCE_CODES
@@ -206,7 +207,11 @@ def _process(item: tuple) -> dict:
     """Parse, extract and compute the match keys of one record (in a worker process)."""
     result = process_item(item)
     if "fields" in result:
-        result["keys"] = matching.block_keys(result["fields"])
+        fields = result["fields"]
+        result["keys"] = matching.block_keys(fields)
+        result["match_key"] = matching.match_key(fields)
+        result["doc"] = _document_parts(fields)
+        result["data_json"] = json.dumps(fields, ensure_ascii=False)
     return result
 
 
@@ -386,22 +391,28 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
             rows = []
             for p in placeholders:
                 group = members[p]
-                preferred, fields, keys = merge_sources(
-                    [(r["source_id"], r["richness"], r["fields"]) for r in group]
-                )
+                if len(group) == 1 and "doc" in group[0]:  # usual case: computed by the parser
+                    only = group[0]
+                    preferred, fields, keys = only["source_id"], only["fields"], only["keys"]
+                    key, doc = only["match_key"], only["doc"]
+                else:
+                    preferred, fields, keys = merge_sources(
+                        [(r["source_id"], r["richness"], r["fields"]) for r in group]
+                    )
+                    key, doc = matching.match_key(fields), _document_parts(fields)
                 held = any(h["status"] != Holding.Status.WITHDRAWN for r in group for h in r["holdings"])
                 rows.append(
                     (
                         real[p],
                         *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
-                        matching.match_key(fields),
+                        key,
                         keys,
                         [library.pk] if held else [],
                         [library.province_number] if held else [],
                         preferred,
                         now,
                         now,
-                        *_document_parts(fields),
+                        *doc,
                     )
                 )
             execute_values(
@@ -418,7 +429,7 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                     r["source_format"],
                     r["checksum"],
                     False,
-                    Json(r["fields"]),
+                    r["data_json"],
                     r["richness"],
                     job_id,
                     now,
@@ -431,6 +442,7 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                 "INSERT INTO catalogue_sourcerecord (id, library_id, local_id, bib_record_id, marc, source_format,"
                 " checksum, withdrawn, data, richness, last_job_id, created_at, updated_at) VALUES %s",
                 rows,
+                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
                 page_size=1000,
             )
         if changed:
@@ -448,7 +460,7 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                         r["marc"],
                         r["source_format"],
                         r["checksum"],
-                        Json(r["fields"]),
+                        r["data_json"],
                         r["richness"],
                         job_id,
                         now,

@@ -228,16 +228,19 @@ def process_item(item: tuple) -> dict[str, Any]:
     try:
         if kind == "error":
             return {"number": number, "error": payload}
+        raw = None
         if kind == "marc":
             record = parse_binary(payload)
             fmt = "marc"
+            if payload[9:10] == b"a":
+                raw = payload  # UTF-8 already: keep the library's bytes exactly
         elif kind == "xml":
             record = record_from_struct(payload)
             fmt = "marcxml"
         else:
             record = record_from_csv(payload)
             fmt = "csv"
-        return record_result(record, number=number, source_format=fmt)
+        return record_result(record, number=number, source_format=fmt, raw=raw)
     except RecordError as exc:
         return {"number": number, "error": str(exc), "local_id": exc.local_id}
     except Exception as exc:
@@ -366,7 +369,9 @@ def record_from_csv(values: dict[str, str]) -> Record:
     return record
 
 
-def record_result(record: Record, *, number: int, source_format: str) -> dict[str, Any]:
+def record_result(
+    record: Record, *, number: int, source_format: str, raw: bytes | None = None
+) -> dict[str, Any]:
     local_id = (record.get("001").data.strip() if record.get("001") else "")[:100]
     if not local_id:
         raise RecordError(MSG_NO_ID)
@@ -374,7 +379,7 @@ def record_result(record: Record, *, number: int, source_format: str) -> dict[st
     if not fields["title"]:
         raise RecordError(MSG_NO_TITLE, local_id)
     try:
-        marc = record.as_marc()
+        marc = raw if raw is not None else record.as_marc()
     except Exception as exc:
         raise RecordError(f"Record cannot be stored as MARC21: {exc}", local_id) from exc
     return {

@@ -191,3 +191,18 @@ def test_edition_and_volume_keys():
     assert edition_key("2nd ed.") == edition_key("Second edition") == edition_key("2. Aufl.") == "2"
     assert edition_key("") == ""
     assert volume_key("v. 2") == volume_key("Vol. II") == volume_key("jild 2") == "2"
+
+
+def test_utf8_binary_records_are_stored_byte_for_byte():
+    data = (TRAJECT / "george_eliot.marc").read_bytes()
+    (record,) = read(TRAJECT / "george_eliot.marc", "marc")
+    assert record["marc"] == data
+
+
+def test_marcxml_is_stored_as_equivalent_marc21():
+    import pymarc
+
+    (xml,) = [r for r in read(TRAJECT / "test_data.utf8.marc.xml", "marcxml")][:1]
+    stored = pymarc.Record(data=xml["marc"], to_unicode=True, force_utf8=True)
+    original = pymarc.parse_xml_to_array(str(TRAJECT / "test_data.utf8.marc.xml"))[0]
+    assert [str(f) for f in stored.fields] == [str(f) for f in original.fields]

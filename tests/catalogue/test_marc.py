@@ -202,7 +202,7 @@ def test_utf8_binary_records_are_stored_byte_for_byte():
 def test_marcxml_is_stored_as_equivalent_marc21():
     import pymarc
 
-    (xml,) = [r for r in read(TRAJECT / "test_data.utf8.marc.xml", "marcxml")][:1]
+    xml = read(TRAJECT / "test_data.utf8.marc.xml", "marcxml")[0]
     stored = pymarc.Record(data=xml["marc"], to_unicode=True, force_utf8=True)
     original = pymarc.parse_xml_to_array(str(TRAJECT / "test_data.utf8.marc.xml"))[0]
     assert [str(f) for f in stored.fields] == [str(f) for f in original.fields]

@@ -29,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
@@ -324,8 +324,12 @@ def _import_batch(job: ImportJob, results: list[dict]) -> None:
                 r["source_id"], r["old_bib"] = old[0], old[2]
                 changed.append(r)
         counts["unchanged"] = len(unchanged_ids)
-        if job.replace and unchanged_ids:
-            SourceRecord.objects.filter(pk__in=unchanged_ids).update(last_job=job)
+        if job.replace:
+            # Present in the file (unchanged, or rejected this time): not withdrawn by --replace.
+            rejected_ids = [e["local_id"] for e in errors if e.get("local_id")]
+            SourceRecord.objects.filter(
+                Q(pk__in=unchanged_ids) | Q(library=library, local_id__in=rejected_ids)
+            ).update(last_job=job)
         if changed or new:
             counts["merged"] = _store(library, job, new, changed)
         counts["created"] = len(new)

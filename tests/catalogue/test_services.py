@@ -267,3 +267,26 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
     job = services.import_path(actor=None, library=library, path=broken, processes=2)
     assert job.status == "done" and job.unchanged == 1
     assert job.error.startswith("broken.xml: Invalid XML at line")
+
+
+def test_replace_keeps_a_record_whose_new_version_is_rejected(library, tmp_path):
+    services.import_path(
+        actor=None,
+        library=library,
+        path=write(
+            tmp_path,
+            "a.mrc",
+            marc_record("L1", "Aag ka darya"),
+            marc_record("L2", "Udas naslen", barcodes=("X",)),
+        ),
+    )
+    broken = marc_record("L2", "")
+    job = services.import_path(
+        actor=None,
+        library=library,
+        replace=True,
+        path=write(tmp_path, "b.mrc", marc_record("L1", "Aag ka darya"), broken),
+    )
+    assert (job.rejected, job.withdrawn) == (1, 0)
+    assert job.errors.get().local_id == "L2"
+    assert not SourceRecord.objects.get(local_id="L2").withdrawn

@@ -17,6 +17,7 @@ How an import stays fast and safe (PERFORMANCE.md):
 from __future__ import annotations
 
 import atexit
+import io
 import json
 import logging
 import multiprocessing
@@ -441,13 +442,12 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                 )
                 for r in new
             ]
-            execute_values(
+            _copy(
                 cursor,
-                "INSERT INTO catalogue_sourcerecord (id, library_id, local_id, bib_record_id, marc, source_format,"
-                " checksum, withdrawn, data, richness, last_job_id, created_at, updated_at) VALUES %s",
+                "catalogue_sourcerecord",
+                "id, library_id, local_id, bib_record_id, marc, source_format, checksum, withdrawn, data,"
+                " richness, last_job_id, created_at, updated_at",
                 rows,
-                template="(%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
-                page_size=1000,
             )
         if changed:
             execute_values(
@@ -633,13 +633,40 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
                 )
     if rows:
         with connection.cursor() as cursor:
-            execute_values(
+            _copy(
                 cursor,
-                "INSERT INTO catalogue_holding (source_id, library_id, bib_record_id, holding_key, call_number,"
-                " location, barcode, item_count, lendable, status, created_at, updated_at) VALUES %s",
+                "catalogue_holding",
+                "source_id, library_id, bib_record_id, holding_key, call_number, location, barcode, item_count,"
+                " lendable, status, created_at, updated_at",
                 rows,
-                page_size=1000,
             )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, bytes | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    if isinstance(value, int):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).replace("\x00", "").translate(_COPY_ESCAPES)
+
+
+def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
+    """Load rows with COPY (PERFORMANCE.md: twice as fast as execute_values)."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_value(v) for v in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
 def _h_row(r: dict, library: Library, key: str, h: dict, now) -> tuple:

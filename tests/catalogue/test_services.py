@@ -290,3 +290,19 @@ def test_replace_keeps_a_record_whose_new_version_is_rejected(library, tmp_path)
     assert (job.rejected, job.withdrawn) == (1, 0)
     assert job.errors.get().local_id == "L2"
     assert not SourceRecord.objects.get(local_id="L2").withdrawn
+
+
+def test_awkward_characters_survive_the_bulk_load(library, tmp_path):
+    path = tmp_path / "awkward.csv"
+    path.write_text(
+        'id,title,call number,barcode\nA\\1,"Tab\there, back\\slash \\N and\nnewline",PK\\6199\t.H9,اردو-۱۲\n',
+        encoding="utf-8",
+    )
+    job = services.import_path(actor=None, library=library, path=path)
+    assert job.created == 1, job.error
+    source = SourceRecord.objects.get()
+    assert source.local_id == "A\\1"
+    assert source.data["title"] == "Tab here, back\\slash \\N and newline"
+    holding = source.holdings.get()
+    assert (holding.call_number, holding.barcode) == ("PK\\6199 .H9", "اردو-۱۲")
+    assert bytes(source.marc).startswith(b"0") and source.checksum

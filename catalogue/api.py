@@ -47,7 +47,8 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
 
 
 class ImportCreateApi(APIView):
-    """POST a file (multipart field `file`); optional `format`, `replace`, `library` (your own code)."""
+    """POST a file (multipart field `file`); optional `format`, `replace`, `library` (your own code),
+    `mapping` (JSON, for CSV: {"local_id": "Acc No", "title": "Book Name", ...})."""
 
     access_rule = "library.work"
     parser_classes = [MultiPartParser, FormParser]
@@ -57,6 +58,14 @@ class ImportCreateApi(APIView):
         format = serializers.ChoiceField(choices=["", "marc", "marcxml", "csv"], required=False, default="")
         replace = serializers.BooleanField(required=False, default=False)
         library = serializers.CharField(required=False, default="")
+        mapping = serializers.JSONField(
+            required=False, default=dict, help_text="CSV: our field -> your column"
+        )
+
+        def validate_mapping(self, value):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise serializers.ValidationError("mapping must be an object of field names to column names.")
+            return value
 
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -74,6 +83,7 @@ class ImportCreateApi(APIView):
             name=upload.name,
             fmt=values["format"],
             replace=values["replace"],
+            options={"mapping": values["mapping"]} if values["mapping"] else {},
         )
         services.import_job_start(job=job)
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

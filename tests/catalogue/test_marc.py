@@ -206,3 +206,10 @@ def test_marcxml_is_stored_as_equivalent_marc21():
     stored = pymarc.Record(data=xml["marc"], to_unicode=True, force_utf8=True)
     original = pymarc.parse_xml_to_array(str(TRAJECT / "test_data.utf8.marc.xml"))[0]
     assert [str(f) for f in stored.fields] == [str(f) for f in original.fields]
+
+
+def test_csv_in_a_legacy_encoding_is_refused_naming_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("id,title\n1,Ok\n2,Caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(FileRejected, match=r"not UTF-8 text \(bad byte near line \d+\)"):
+        list(iter_items(path, "csv"))

@@ -121,3 +121,16 @@ def test_split_and_merge_screen(login, librarian, library, other_library):
     client.post(f"/cataloguing/records/{record.pk}/merge/", {"other": source.bib_record_id})
     source.refresh_from_db()
     assert source.bib_record_id == record.pk
+
+
+def test_api_csv_with_column_mapping(library, library_admin, django_capture_on_commit_callbacks):
+    _token, key = api_token_create(actor=library_admin, library=library, name="Sheets")
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    sheet = upload("books.csv", content=b"Acc No,Book Name\n77,Tarikh-i Pakistan\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/imports/", {"file": sheet, "mapping": '{"local_id": "Acc No", "title": "Book Name"}'}
+        )
+    assert response.status_code == 202, response.content
+    assert client.get(response.json()["url"]).json()["created"] == 1
+    assert SourceRecord.objects.get().local_id == "77"

@@ -1,15 +1,21 @@
 """Writes of the union catalogue: importing files, merging, splitting, rematching.
 
 One code path for the upload page, the API and ``manage.py import_records``:
-``import_job_create`` stores the file and the job; ``import_job_run`` reads it.
+``import_job_create`` checks and stores the file and the job; ``import_job_run`` reads it
+(from the Celery task "catalogue.import_file", or directly from the command).
 
 How an import stays fast and safe (PERFORMANCE.md):
-* records are parsed in worker processes while the main process writes the previous batch;
+* records are parsed (and their match keys and search texts computed) in a pool of parser
+  processes while the main process writes the previous batch; the first batch is small
+  so that writing starts early;
 * each batch of BATCH_SIZE records is one transaction: one query finds the library's
-  existing source records, one finds every match candidate, inserts use execute_values,
-  and the search documents / holding arrays of the touched records are refreshed in the
-  same transaction. A killed import leaves whole batches only; running it again skips
-  the records already stored (same checksum) and finishes the rest.
+  existing source records, one GIN lookup finds every match candidate, source records and
+  holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the
+  sequences first), and touched BibRecords are rewritten by ONE UPDATE that also sets the
+  search document and the holding arrays (same results as catalogue.indexing);
+* a killed import leaves whole batches only; running it again skips the records already
+  stored (same checksum) and finishes the rest. Batches commit without waiting for the
+  WAL flush for the same reason: what a crash could lose is redone by the re-run;
 * batches take a transaction-scoped advisory lock so two imports never create the same
   new record twice.
 """

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from catalogue import search_api
+from catalogue import api, search_api
 
-urlpatterns: list = [
+urlpatterns = [
     path("records/", search_api.RecordSearchApi.as_view(), name="api-records"),
     path("records/<int:record_id>/", search_api.RecordDetailApi.as_view(), name="api-record-detail"),
     path(
@@ -10,4 +10,6 @@ urlpatterns: list = [
         search_api.RecordExportApi.as_view(),
         name="api-record-export",
     ),
+    path("imports/", api.ImportCreateApi.as_view(), name="api-import-create"),
+    path("imports/<int:pk>/", api.ImportDetailApi.as_view(), name="api-import-detail"),
 ]

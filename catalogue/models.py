@@ -38,6 +38,7 @@ class BibRecord(models.Model):
     place = models.TextField(blank=True)
     year = models.SmallIntegerField(null=True, blank=True)
     edition = models.TextField(blank=True)
+    volume = models.CharField(max_length=100, blank=True)  # 245$n / 490$v: volumes never merge
     language = models.CharField(max_length=3, blank=True)  # MARC/ISO 639-2 code
     format = models.CharField(max_length=12, choices=Format.choices, default=Format.BOOK)
     isbns = ArrayField(models.CharField(max_length=13), default=list, blank=True)  # ISBN-13 form
@@ -48,6 +49,9 @@ class BibRecord(models.Model):
     summary = models.TextField(blank=True)
     # Match keys and search document are maintained by catalogue services only.
     match_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # Blocking keys for candidate lookup ("isbn:…", "oclc:…", "ta:<title>", "ay:<author|year>"):
+    # one `&&` query per import batch finds every candidate (catalogue/matching.py).
+    match_keys = ArrayField(models.CharField(max_length=120), default=list, blank=True)
     search_document = SearchVectorField(null=True)
     # Denormalised from holdings (PERFORMANCE.md): ids of holding libraries and their
     # provinces, rewritten in the same transaction as every holdings change.
@@ -64,6 +68,9 @@ class BibRecord(models.Model):
             GinIndex(fields=["search_document"], name="bib_search_gin"),
             GinIndex(fields=["library_ids"], name="bib_library_ids_gin"),
             GinIndex(fields=["isbns"], name="bib_isbns_gin"),
+            # fastupdate off: imports insert and look up keys in the same batches, and a GIN
+            # pending list would be scanned linearly by every lookup (measured: 3 ms per key).
+            GinIndex(fields=["match_keys"], name="bib_match_keys_gin_nofu", fastupdate=False),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +89,12 @@ class SourceRecord(models.Model):
     source_format = models.CharField(max_length=10)  # marc, marcxml, csv
     checksum = models.CharField(max_length=64)
     withdrawn = models.BooleanField(default=False)
+    # Derived from `marc` (catalogue.marc.extract): what matching and merging read.
+    data = models.JSONField(default=dict, blank=True)
+    richness = models.PositiveIntegerField(default=0)  # fuller records are preferred
+    last_job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,6 +120,9 @@ class Holding(models.Model):
     bib_record = models.ForeignKey(
         BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="holdings"
     )
+    # Identity of the holding inside its source record (barcode, else call number/location/n),
+    # so a re-import updates holdings in place instead of deleting and recreating them.
+    holding_key = models.CharField(max_length=300, blank=True)
     call_number = models.CharField(max_length=200, blank=True)
     location = models.CharField(max_length=200, blank=True)
     barcode = models.CharField(max_length=100, blank=True)
@@ -188,3 +204,27 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class MatchDecision(models.Model):
+    """A cataloguer's ruling that two source records are (or are not) the same manifestation.
+
+    Matching and rematch honour it: `same` keeps them in one record, not `same` keeps them apart.
+    """
+
+    source = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    same = models.BooleanField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "other"], name="match_decision_unique_pair"),
+            models.CheckConstraint(
+                condition=Q(source__lt=models.F("other")), name="match_decision_ordered_pair"
+            ),
+        ]

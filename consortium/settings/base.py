@@ -231,3 +231,8 @@ POLICIES_MAX_LOAN_PERIOD_DAYS = env.int("POLICIES_MAX_LOAN_PERIOD_DAYS", default
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {"AgreementKindEnum": "policies.models.AgreementKind", "LibraryKindEnum": "members.models.LibraryKind"}
 )
+
+# --- catalogue ---
+# Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine);
+# inside a Celery prefork worker (daemonic) parsing falls back to the worker's own process.
+IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)

@@ -1,0 +1,136 @@
+"""Import benchmark: records/s end to end (parse, match, write, index) and peak memory,
+next to pymarc's bare parse rate on the same files in the same run.
+
+Uses the database in DATABASE_URL; --reset empties the catalogue tables first (never
+point it at a database whose catalogue you want to keep).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ish_cat_bench \\
+        .venv/bin/python benchmarks/import_bench.py --records 100000 --libraries 50 --reset
+    ... --large   # 1,000,000 records, 200 libraries (takes several minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings.local")
+
+
+def pymarc_rate(files: list[Path]) -> tuple[int, float]:
+    import pymarc
+
+    start = time.perf_counter()
+    count = 0
+    for path in files:
+        with open(path, "rb") as fh:
+            for record in pymarc.MARCReader(fh, to_unicode=True, force_utf8=True):
+                if record is not None:
+                    count += 1
+    return count, count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Catalogue import benchmark")
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--libraries", type=int, default=50)
+    parser.add_argument("--large", action="store_true", help="1,000,000 records in 200 libraries")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--reset", action="store_true", help="empty the catalogue tables first")
+    parser.add_argument("--dir", type=Path, default=None, help="reuse generated files in this directory")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc peak (slows the run)")
+    args = parser.parse_args()
+    if args.large:
+        args.records, args.libraries = 1_000_000, 200
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # as in production: no query log (it would hold every batch's SQL)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from benchmarks.generate_catalogue import generate
+    from catalogue.models import BibRecord, Holding
+    from catalogue.services import import_path
+    from members.models import Library
+
+    call_command("migrate", verbosity=0)
+    if args.reset:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE catalogue_importrecorderror, catalogue_matchdecision, catalogue_holding,"
+                " catalogue_sourcerecord, catalogue_bibrecord, catalogue_importjob CASCADE"
+            )
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="catbench-"))
+    files = sorted(workdir.glob("library-*.mrc"))
+    if not files:
+        t0 = time.perf_counter()
+        info = generate(args.records, args.libraries, workdir)
+        print(
+            f"generated {info['records']} records of {info['titles']} titles for {info['libraries']} "
+            f"libraries in {time.perf_counter() - t0:.1f} s -> {workdir}"
+        )
+        files = sorted(workdir.glob("library-*.mrc"))
+    libraries = []
+    for n, _path in enumerate(files):
+        code = f"PK-BENCH{n:03d}"
+        library, _ = Library.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": f"Benchmark library {n}",
+                "city": "Lahore",
+                "province": "PB",
+                "kind": "university",
+                "email": f"bench{n}@example.pk",
+            },
+        )
+        libraries.append(library)
+
+    parsed, rate = pymarc_rate(files)
+    print(f"pymarc parse alone: {parsed} records, {rate:,.0f} records/s")
+
+    if args.trace:
+        tracemalloc.start()
+    start = time.perf_counter()
+    done = 0
+    checkpoints = []
+    for library, path in zip(libraries, files, strict=True):
+        job = import_path(actor=None, library=library, path=path, fmt="marc", processes=args.processes)
+        done += job.processed
+        checkpoints.append((done, time.perf_counter() - start))
+        if job.rejected or job.status != "done":
+            print(f"  {path.name}: {job.status} {job.rejected} rejected {job.error}")
+    elapsed = time.perf_counter() - start
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"import end to end: {done} records in {elapsed:.1f} s = {done / elapsed:,.0f} records/s "
+        f"({args.processes} parser processes)"
+    )
+    half = next((c for c in checkpoints if c[0] >= done / 2), checkpoints[-1])
+    first_rate = half[0] / half[1]
+    second_rate = (done - half[0]) / max(elapsed - half[1], 1e-9)
+    print(
+        f"  first half {first_rate:,.0f} records/s, second half {second_rate:,.0f} records/s "
+        "(matching cost growth)"
+    )
+    print(f"  merged records: {BibRecord.objects.count()}, holdings: {Holding.objects.count()}")
+    print(f"peak RSS: main process {peak_self:,.0f} MB, largest parser process {peak_children:,.0f} MB")
+    if args.trace:
+        _current, peak = tracemalloc.get_traced_memory()
+        print(f"tracemalloc peak (Python objects, main process): {peak / 1e6:,.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Import API for library systems: POST a file with the library's token, then poll the job."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalogue import services
+from catalogue.models import ImportJob
+from consortium.exceptions import PermissionDenied
+from members.permissions import can
+
+
+class ImportJobOutputSerializer(serializers.ModelSerializer):
+    library = serializers.CharField(source="library.code")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "url",
+            "library",
+            "original_name",
+            "format",
+            "replace",
+            "status",
+            "total",
+            "processed",
+            "created",
+            "updated",
+            "merged",
+            "unchanged",
+            "rejected",
+            "withdrawn",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_url(self, job: ImportJob) -> str:
+        return f"/api/v1/imports/{job.pk}/"
+
+
+class ImportCreateApi(APIView):
+    """POST a file (multipart field `file`); optional `format`, `replace`, `library` (your own code),
+    `mapping` (JSON, for CSV: {"local_id": "Acc No", "title": "Book Name", ...})."""
+
+    access_rule = "library.work"
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        format = serializers.ChoiceField(choices=["", "marc", "marcxml", "csv"], required=False, default="")
+        replace = serializers.BooleanField(required=False, default=False)
+        library = serializers.CharField(required=False, default="")
+        mapping = serializers.JSONField(
+            required=False, default=dict, help_text="CSV: our field -> your column"
+        )
+
+        def validate_mapping(self, value):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise serializers.ValidationError("mapping must be an object of field names to column names.")
+            return value
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        code = values["library"] or getattr(getattr(request.user, "library", None), "code", "")
+        library = services.library_by_code(code)
+        if not can(request.user, "library.work", library):
+            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=code), field="library")
+        upload = values["file"]
+        job = services.import_job_create(
+            actor=request.user,
+            library=library,
+            file=upload,
+            name=upload.name,
+            fmt=values["format"],
+            replace=values["replace"],
+            options={"mapping": values["mapping"]} if values["mapping"] else {},
+        )
+        services.import_job_start(job=job)
+        return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    """Status and counts of one import job of your library."""
+
+    access_rule = "library.work"
+
+    def get(self, request, pk: int):
+        job = get_object_or_404(ImportJob.objects.select_related("library"), pk=pk)
+        if not can(request.user, "library.work", job.library):
+            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
+        job.refresh_from_db()
+        return Response(ImportJobOutputSerializer(job).data)

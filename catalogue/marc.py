@@ -1,0 +1,681 @@
+"""Reading libraries' files (MARC21 binary, MARCXML, CSV) and extracting normalized fields.
+
+Reading is split in two so the costly half runs in worker processes:
+
+* ``iter_items(path, fmt, options)`` (main process) streams a file into small picklable
+  items, one per record: raw ISO 2709 bytes, a MARCXML record as tuples, or a CSV row.
+  It never holds the whole file in memory. A problem that ends the file (invalid XML,
+  wrong CSV columns, bad encoding) is raised as ``FileRejected`` naming the place.
+* ``process_item(item)`` (any process) turns one item into a ``dict``: the lossless
+  UTF-8 ISO 2709 bytes, the checksum, the local id, the extracted fields and holdings,
+  or ``{"error": reason}``. It never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymarc
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from pymarc import Field, Indicators, Record, Subfield
+
+from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
+
+MARC_NS = "http://www.loc.gov/MARC21/slim"
+RECORD_TERMINATOR = b"\x1d"
+FORMATS = ("marc", "marcxml", "csv")
+
+# Messages (tests reuse them).
+MSG_EMPTY = "The file is empty."
+MSG_NO_RECORDS = "No MARC records found in the file (is it {expected}?)."
+MSG_XML_INVALID = "Invalid XML at line {line}, column {column}: {reason}"
+MSG_XML_FORBIDDEN = "XML refused: {reason} (entity declarations and DTDs are not accepted)."
+MSG_CSV_COLUMNS = "CSV header lacks the required column(s) {missing}; found: {found}."
+MSG_CSV_ENCODING = "The CSV file is not UTF-8 text (bad byte near line {line})."
+MSG_LEADER_LENGTH = "Record length in the leader ({declared}) differs from the record's length ({actual})."
+MSG_TRUNCATED = "Truncated record: the file ends inside it ({length} bytes, no record terminator)."
+MSG_NO_ID = "The record has no local id (001 control number)."
+MSG_NO_TITLE = "The record has no title (245 $a)."
+
+
+class FileRejected(Exception):
+    """The rest of the file cannot be read; records before this point were read."""
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def detect_format(path: Path, head: bytes | None = None) -> str:
+    """marc, marcxml or csv from the name, else from the first bytes."""
+    name = path.name.lower()
+    if name.endswith((".xml", ".marcxml")):
+        return "marcxml"
+    if name.endswith((".csv", ".tsv")):
+        return "csv"
+    if name.endswith((".mrc", ".marc", ".dat", ".iso", ".bin")):
+        return "marc"
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    stripped = head.lstrip(b"\xef\xbb\xbf \r\n\t")
+    if stripped.startswith(b"<"):
+        return "marcxml"
+    if stripped[:5].isdigit():
+        return "marc"
+    return "csv"
+
+
+def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tuple]:
+    """Items (kind, number, payload) for process_item, numbered from 1."""
+    if path.stat().st_size == 0:
+        raise FileRejected(MSG_EMPTY)
+    if fmt == "marc":
+        yield from _iter_binary(path)
+    elif fmt == "marcxml":
+        yield from _iter_xml(path)
+    elif fmt == "csv":
+        yield from _iter_csv(path, (options or {}).get("mapping") or {})
+    else:
+        raise FileRejected(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
+    number = 0
+    rest = b""
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(block)
+            if not data:
+                break
+            parts = (rest + data).split(RECORD_TERMINATOR)
+            rest = parts.pop()
+            for part in parts:
+                part = part.lstrip(b"\r\n\x00 ")
+                if not part:
+                    continue
+                number += 1
+                yield ("marc", number, part + RECORD_TERMINATOR)
+    rest = rest.strip(b"\r\n\x00\x1a ")
+    if rest:
+        number += 1
+        yield ("error", number, MSG_TRUNCATED.format(length=len(rest)))
+    if number == 0:
+        raise FileRejected(MSG_NO_RECORDS.format(expected="MARC21 binary"))
+
+
+def _local(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        ns, _, name = tag[1:].partition("}")
+        return ns, name
+    return "", tag
+
+
+def _iter_xml(path: Path) -> Iterator[tuple]:
+    number = 0
+    try:
+        context = SafeET.iterparse(str(path), events=("end",), forbid_dtd=True)
+        for _event, elem in context:
+            ns, name = _local(elem.tag)
+            if name != "record" or ns not in (MARC_NS, ""):
+                continue
+            children = list(elem)
+            if not any(_local(c.tag)[1] == "leader" for c in children):
+                continue
+            number += 1
+            yield ("xml", number, _xml_struct(children))
+            elem.clear()
+    except SafeET.ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        reason = str(exc).split(":")[0]
+        raise FileRejected(MSG_XML_INVALID.format(line=line, column=column, reason=reason)) from exc
+    except DefusedXmlException as exc:
+        raise FileRejected(MSG_XML_FORBIDDEN.format(reason=type(exc).__name__)) from exc
+    if number == 0:
+        raise FileRejected(MSG_NO_RECORDS.format(expected="MARCXML (records in the MARC21/slim schema)"))
+
+
+def _xml_struct(children) -> tuple:
+    leader = ""
+    fields: list[tuple] = []
+    for child in children:
+        name = _local(child.tag)[1]
+        if name == "leader":
+            leader = child.text or ""
+        elif name == "controlfield":
+            fields.append((child.get("tag", ""), child.text or ""))
+        elif name == "datafield":
+            subs = [(s.get("code", ""), s.text or "") for s in child if _local(s.tag)[1] == "subfield"]
+            fields.append((child.get("tag", ""), child.get("ind1", " "), child.get("ind2", " "), subs))
+    return (leader, fields)
+
+
+# CSV: our field -> accepted header names (case-insensitive); a mapping option overrides.
+CSV_COLUMNS = {
+    "local_id": ("id", "local_id", "record_id", "control_number", "accession_no"),
+    "title": ("title",),
+    "subtitle": ("subtitle",),
+    "author": ("author", "authors", "creator"),
+    "isbn": ("isbn",),
+    "issn": ("issn",),
+    "year": ("year", "date", "publication_year"),
+    "publisher": ("publisher",),
+    "place": ("place", "publication_place"),
+    "edition": ("edition",),
+    "volume": ("volume",),
+    "language": ("language", "lang"),
+    "format": ("format", "type"),
+    "subjects": ("subjects", "subject"),
+    "call_number": ("call_number", "callno", "call no", "call number"),
+    "barcode": ("barcode",),
+    "location": ("location", "branch"),
+    "copies": ("copies", "items"),
+}
+CSV_REQUIRED = ("local_id", "title")
+
+
+def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text)
+        line = 1
+        try:
+            header = next(reader, None)
+            if not header:
+                raise FileRejected(MSG_EMPTY)
+            lowered = {h.strip().lower(): i for i, h in enumerate(header)}
+            columns: dict[str, int] = {}
+            for field, names in CSV_COLUMNS.items():
+                wanted = [mapping[field].strip().lower()] if mapping.get(field) else list(names)
+                for name in wanted:
+                    if name in lowered:
+                        columns[field] = lowered[name]
+                        break
+            missing = [mapping.get(f) or f for f in CSV_REQUIRED if f not in columns]
+            if missing:
+                raise FileRejected(
+                    MSG_CSV_COLUMNS.format(missing=", ".join(missing), found=", ".join(header) or "nothing")
+                )
+            number = 0
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                number += 1
+                values = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
+                yield ("csv", number, values)
+        except UnicodeDecodeError as exc:
+            raise FileRejected(MSG_CSV_ENCODING.format(line=line + 1)) from exc
+        except csv.Error as exc:
+            raise FileRejected(f"CSV error at line {line + 1}: {exc}") from exc
+        if number == 0:
+            raise FileRejected("The CSV file has a header but no rows.")
+
+
+# --- one record -----------------------------------------------------------------
+
+
+def process_item(item: tuple) -> dict[str, Any]:
+    """Parse and extract one item; bad input comes back as {'number', 'error'}."""
+    kind, number, payload = item
+    try:
+        if kind == "error":
+            return {"number": number, "error": payload}
+        raw = None
+        if kind == "marc":
+            record = parse_binary(payload)
+            fmt = "marc"
+            if payload[9:10] == b"a":
+                raw = payload  # UTF-8 already: keep the library's bytes exactly
+        elif kind == "xml":
+            record = record_from_struct(payload)
+            fmt = "marcxml"
+        else:
+            record = record_from_csv(payload)
+            fmt = "csv"
+        return record_result(record, number=number, source_format=fmt, raw=raw)
+    except RecordError as exc:
+        return {"number": number, "error": str(exc), "local_id": exc.local_id}
+    except Exception as exc:
+        return {"number": number, "error": f"Unreadable record: {type(exc).__name__}: {exc}"[:500]}
+
+
+class RecordError(Exception):
+    def __init__(self, message: str, local_id: str = "") -> None:
+        super().__init__(message)
+        self.local_id = local_id
+
+
+def parse_binary(data: bytes) -> Record:
+    """One ISO 2709 record (UTF-8 or MARC-8 per leader/09) as a pymarc Record."""
+    head = data[:5]
+    if not head.isdigit():
+        raise RecordError(f"Invalid leader: record length {head!r} is not five digits.")
+    if int(head) != len(data):
+        raise RecordError(MSG_LEADER_LENGTH.format(declared=int(head), actual=len(data)))
+    if len(data) < 25:
+        raise RecordError("Record shorter than a MARC leader.")
+    utf8 = data[9:10] == b"a"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            record = Record(data=data, to_unicode=True, force_utf8=utf8, utf8_handling="strict")
+        except UnicodeDecodeError as exc:
+            raise RecordError(
+                f"Invalid UTF-8 (leader/09 = 'a'): byte 0x{exc.object[exc.start]:02x} "
+                f"at offset {exc.start} of a field."
+            ) from exc
+        except pymarc.exceptions.PymarcException as exc:
+            raise RecordError(f"Corrupt MARC record: {type(exc).__name__}: {exc}") from exc
+    if not utf8:
+        record.leader = record.leader[:9] + "a" + record.leader[10:]
+    return record
+
+
+def record_from_struct(struct: tuple) -> Record:
+    leader, fields = struct
+    leader = (leader or "").replace("\n", "").strip("\r")
+    if len(leader) < 24:
+        leader = leader.ljust(24)
+    record = Record(leader=leader[:24])
+    for field in fields:
+        if len(field) == 2:
+            tag, value = field
+            if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
+                raise RecordError(f"Invalid control field tag {tag!r}.")
+            record.add_field(Field(tag=tag, data=value))
+        else:
+            tag, ind1, ind2, subs = field
+            if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
+                raise RecordError(f"Invalid data field tag {tag!r}.")
+            record.add_field(
+                Field(
+                    tag=tag,
+                    indicators=Indicators((ind1 or " ")[:1], (ind2 or " ")[:1]),
+                    subfields=[Subfield(code=c or " ", value=v) for c, v in subs],
+                )
+            )
+    record.leader = record.leader[:9] + "a" + record.leader[10:]
+    return record
+
+
+_CSV_FORMAT_LEADER = {"ebook": "am", "thesis": "am", "serial": "as", "book": "am", "manuscript": "tm"}
+
+
+def record_from_csv(values: dict[str, str]) -> Record:
+    """A spreadsheet row as a minimal MARC record (stored like any other source record)."""
+    fmt = (values.get("format") or "book").strip().lower()
+    types = _CSV_FORMAT_LEADER.get(fmt, "am")
+    record = Record(leader=f"00000n{types} a2200000 a 4500")
+    year = re.search(r"\d{4}", values.get("year") or "")
+    lang = (values.get("language") or "").strip().lower()[:3]
+    f008 = [" "] * 40
+    if year:
+        f008[6] = "s"
+        f008[7:11] = year.group(0)
+    if fmt == "ebook":
+        f008[23] = "o"
+    f008[35:38] = (lang or "   ").ljust(3)
+    record.add_field(Field(tag="001", data=values.get("local_id", "")))
+    record.add_field(Field(tag="008", data="".join(f008)))
+
+    def add(tag: str, subs: list[tuple[str, str]], ind: tuple[str, str] = (" ", " ")) -> None:
+        subs = [(c, v) for c, v in subs if v]
+        if subs:
+            record.add_field(
+                Field(tag=tag, indicators=Indicators(*ind), subfields=[Subfield(c, v) for c, v in subs])
+            )
+
+    for isbn in re.split(r"[;|]", values.get("isbn") or ""):
+        add("020", [("a", isbn.strip())])
+    add("022", [("a", values.get("issn", ""))])
+    authors = [a.strip() for a in re.split(r"[;|]", values.get("author") or "") if a.strip()]
+    if authors:
+        add("100", [("a", authors[0])], ("1", " "))
+    add(
+        "245",
+        [("a", values.get("title", "")), ("b", values.get("subtitle", "")), ("n", values.get("volume", ""))],
+        ("1" if authors else "0", "0"),
+    )
+    add("250", [("a", values.get("edition", ""))])
+    add(
+        "264",
+        [("a", values.get("place", "")), ("b", values.get("publisher", "")), ("c", values.get("year", ""))],
+        (" ", "1"),
+    )
+    if fmt == "thesis":
+        add("502", [("a", "Thesis")])
+    for subject in re.split(r"[;|]", values.get("subjects") or ""):
+        add("650", [("a", subject.strip())], (" ", "4"))
+    for author in authors[1:]:
+        add("700", [("a", author)], ("1", " "))
+    copies = values.get("copies") or ""
+    add(
+        "852",
+        [
+            ("b", values.get("location", "")),
+            ("h", values.get("call_number", "")),
+            ("p", values.get("barcode", "")),
+            ("t", copies if copies.isdigit() else ""),
+        ],
+    )
+    return record
+
+
+def record_result(
+    record: Record, *, number: int, source_format: str, raw: bytes | None = None
+) -> dict[str, Any]:
+    local_id = (record.get("001").data.strip() if record.get("001") else "")[:100]
+    if not local_id:
+        raise RecordError(MSG_NO_ID)
+    fields = extract(record)
+    if not fields["title"]:
+        raise RecordError(MSG_NO_TITLE, local_id)
+    try:
+        marc = raw if raw is not None else record.as_marc()
+    except Exception as exc:
+        raise RecordError(f"Record cannot be stored as MARC21: {exc}", local_id) from exc
+    return {
+        "number": number,
+        "local_id": local_id,
+        "marc": marc,
+        "checksum": hashlib.sha256(marc).hexdigest(),
+        "source_format": source_format,
+        "fields": fields,
+        "holdings": extract_holdings(record),
+        "richness": len(record.fields) * 1000 + len(marc),
+    }
+
+
+# --- extraction --------------------------------------------------------------------
+
+_TRAIL = " /:;,.=+"
+
+
+def _clean(text: str) -> str:
+    text = " ".join((text or "").replace("\u200f", "").replace("\u200e", "").split())
+    text = text.rstrip(_TRAIL).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return text
+
+
+def _subs(field: Field, codes: str) -> list[str]:
+    return [v for c, v in _pairs(field) if c in codes and v]
+
+
+def _pairs(field: Field) -> list[tuple[str, str]]:
+    return [(s.code, s.value) for s in field.subfields]
+
+
+def _join(field: Field | None, codes: str, sep: str = " ") -> str:
+    return _clean(sep.join(_subs(field, codes))) if field is not None else ""
+
+
+def _vernacular(record: Record) -> dict[str, list[Field]]:
+    """880 fields by the tag they stand for ($6 '245-01/(3/r')."""
+    linked: dict[str, list[Field]] = {}
+    for field in record.get_fields("880"):
+        link = (field.get("6") or "")[:3]
+        if link.isdigit():
+            linked.setdefault(link, []).append(field)
+    return linked
+
+
+_ROMAN_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+}
+
+
+def edition_key(text: str) -> str:
+    """'2nd ed.' = 'Second edition' = '2. Aufl.' -> '2'; 'Rev. ed.' -> 'rev'; '' when none."""
+    words = fold(text).split()
+    for word in words:
+        if word in _ROMAN_WORDS:
+            return str(_ROMAN_WORDS[word])
+        digits = re.match(r"(\d+)", word)
+        if digits:
+            return str(int(digits.group(1)))
+    if any(w.startswith("rev") for w in words):
+        return "rev"
+    return ""
+
+
+def volume_key(text: str) -> str:
+    """'v. 2' = 'Vol. II' = 'jild 2' -> '2'; other text folded."""
+    folded = fold(text)
+    digits = re.findall(r"\d+", folded)
+    if digits:
+        return ".".join(str(int(d)) for d in digits)
+    roman = re.fullmatch(r"(?:v|vol|volume|pt|part|bk|book)?\s*([ivxlc]+)", folded)
+    if roman:
+        values = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+        total, prev = 0, 0
+        for ch in reversed(roman.group(1)):
+            val = values[ch]
+            total = total - val if val < prev else total + val
+            prev = max(prev, val)
+        return str(total)
+    return folded
+
+
+def record_format(record: Record) -> str:
+    leader = record.leader or ""
+    rtype = leader[6:7]
+    blevel = leader[7:8]
+    f008 = record.get("008").data if record.get("008") else ""
+    f007 = [f.data[:1] for f in record.get_fields("007") if f.data]
+    form = f008[23:24] if rtype in "acdijmopt" else f008[29:30] if rtype in "efgk" else ""
+    carriers = " ".join(fold(" ".join(_subs(f, "ab"))) for f in record.get_fields("338"))
+    if record.get_fields("502") or (rtype in ("a", "t") and "m" in f008[24:28]):
+        return "thesis"  # dissertation note, or 008/24-27 nature of contents 'm'
+
+    if blevel in ("s", "i") and rtype in ("a", ""):
+        return "serial"
+    if rtype in ("a", "t", "m") and (
+        form in ("o", "s", "q")
+        or "c" in f007
+        or "online resource" in carriers
+        or re.search(r"\bcr\b", carriers)
+    ):
+        return "ebook" if rtype != "m" else "other"
+    if form in ("a", "b", "c") or "h" in f007:
+        return "microform"
+    return {
+        "a": "book",
+        "t": "manuscript",
+        "c": "score",
+        "d": "score",
+        "e": "map",
+        "f": "map",
+        "g": "video",
+        "i": "audio",
+        "j": "audio",
+        "p": "manuscript",
+    }.get(rtype, "other")
+
+
+def _year(record: Record) -> int | None:
+    f008 = record.get("008").data if record.get("008") else ""
+    date1 = f008[7:11]
+    if len(date1) == 4 and date1.isdigit() and 1000 <= int(date1) <= 2100:
+        return int(date1)
+    for tag in ("264", "260"):
+        for field in record.get_fields(tag):
+            for value in _subs(field, "c"):
+                match = re.search(r"(1[0-9]{3}|20[0-9]{2})", value)
+                if match:
+                    return int(match.group(1))
+    return None
+
+
+def _language(record: Record) -> str:
+    f008 = record.get("008").data if record.get("008") else ""
+    lang = f008[35:38].strip().lower()
+    if re.fullmatch(r"[a-z]{3}", lang) and lang not in ("zxx", "und", "mul"):
+        return lang
+    for field in record.get_fields("041"):
+        for value in _subs(field, "a"):
+            if re.match(r"[a-zA-Z]{3}", value):
+                return value[:3].lower()
+    return lang if re.fullmatch(r"[a-z]{3}", lang) else ""
+
+
+def extract(record: Record) -> dict[str, Any]:
+    """The BibRecord fields of one source record (also what matching compares)."""
+    vern = _vernacular(record)
+    f245 = record.get("245")
+    title = _join(f245, "a") or _join(f245, "knp") or " ".join(_join(f, "a") for f in vern.get("245", []))
+    subtitle = _join(f245, "b")
+    volume_parts = _subs(f245, "np") if f245 is not None else []
+    number_parts = _subs(f245, "n") if f245 is not None else []
+    for field in record.get_fields("490"):
+        number_parts += _subs(field, "v")
+    title_vernacular = " ".join(_join(f, "ab") for f in vern.get("245", []))
+    authors: list[str] = []
+    for tag in ("100", "110", "111", "700", "710", "711"):
+        for field in record.get_fields(tag):
+            name = _join(field, "abcq" if tag[1] == "0" else "ab")
+            if name and name not in authors:
+                authors.append(name)
+    for tag in ("100", "110", "700", "710"):
+        for field in vern.get(tag, []):
+            name = _join(field, "ab")
+            if name and name not in authors:
+                authors.append(name)
+    imprint = None
+    for field in record.get_fields("264"):
+        if field.indicator2 == "1":
+            imprint = field
+            break
+    imprint = imprint or record.get("260") or record.get("264")
+    isbns: list[str] = []
+    for field in record.get_fields("020"):
+        for value in _subs(field, "a"):
+            isbn = normalize_isbn(value)
+            if isbn and isbn not in isbns:
+                isbns.append(isbn)
+    issns = []
+    for field in record.get_fields("022"):
+        for value in _subs(field, "a"):
+            issn = normalize_issn(value)
+            if issn and issn not in issns:
+                issns.append(issn)
+    lccn = ""
+    if record.get("010") is not None:
+        lccn = normalize_lccn((_subs(record.get("010"), "a") or [""])[0]) or ""
+    oclc: list[str] = []
+    for field in record.get_fields("035"):
+        for value in _subs(field, "a"):
+            number = normalize_oclc(value)
+            if number and number not in oclc:
+                oclc.append(number)
+    subjects: list[str] = []
+    for field in record.get_fields("600", "610", "611", "630", "650", "651", "655"):
+        text = _clean(" -- ".join(_clean(v) for v in _subs(field, "abcdtvxyz")))
+        if text and text not in subjects:
+            subjects.append(text)
+    summary = _join(record.get("520"), "a") if record.get("520") is not None else ""
+    edition = _join(record.get("250"), "ab") if record.get("250") is not None else ""
+    return {
+        "title": title[:2000],
+        "subtitle": subtitle[:2000],
+        "title_vernacular": title_vernacular[:2000],
+        "authors": authors[:20],
+        "publisher": _join(imprint, "b")[:500] if imprint is not None else "",
+        "place": _join(imprint, "a")[:500] if imprint is not None else "",
+        "year": _year(record),
+        "edition": edition[:200],
+        "volume": _clean(" ".join(dict.fromkeys(number_parts)))[:100] or _clean(" ".join(volume_parts))[:100],
+        "language": _language(record),
+        "format": record_format(record),
+        "isbns": isbns,
+        "issns": issns,
+        "lccn": lccn[:20],
+        "oclc_numbers": [n[:20] for n in oclc],
+        "subjects": subjects[:50],
+        "summary": summary[:4000],
+    }
+
+
+# --- holdings --------------------------------------------------------------------
+
+
+def _holding(call_number="", location="", barcode="", count="", lendable=True, status="available") -> dict:
+    try:
+        items = max(1, min(int(count), 32767)) if str(count).strip() else 1
+    except ValueError:
+        items = 1
+    return {
+        "call_number": _clean(call_number)[:200],
+        "location": _clean(location)[:200],
+        "barcode": (barcode or "").strip()[:100],
+        "item_count": items,
+        "lendable": lendable,
+        "status": status,
+    }
+
+
+def extract_holdings(record: Record) -> list[dict]:
+    """Holdings from 852, Koha 952, 949 or 999; one holding per record when none."""
+    holdings: list[dict] = []
+    for field in record.get_fields("852"):
+        call = " ".join(_subs(field, "khim"))
+        holdings.append(
+            _holding(call, " ".join(_subs(field, "bc")), (field.get("p") or ""), field.get("t") or "")
+        )
+    for field in record.get_fields("952"):  # Koha items
+        status = "available"
+        if (field.get("0") or "0") not in ("0", ""):
+            status = "withdrawn"
+        elif (field.get("1") or "0") not in ("0", ""):
+            status = "missing"
+        elif field.get("q"):
+            status = "on_loan"
+        lendable = (field.get("7") or "0") in ("0", "")
+        holdings.append(
+            _holding(
+                field.get("o") or "",
+                field.get("c") or field.get("a") or "",
+                field.get("p") or "",
+                "",
+                lendable,
+                status,
+            )
+        )
+    if not holdings:
+        for tag in ("949", "999"):
+            for field in record.get_fields(tag):
+                holdings.append(
+                    _holding(
+                        field.get("a") or "", field.get("l") or field.get("m") or "", field.get("i") or ""
+                    )
+                )
+            if holdings:
+                break
+    if not holdings:
+        call = ""
+        for tag in ("090", "050", "082", "099"):
+            if record.get(tag) is not None:
+                call = " ".join(_subs(record.get(tag), "ab"))
+                break
+        holdings.append(_holding(call))
+    return holdings[:500]

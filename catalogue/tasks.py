@@ -1,0 +1,13 @@
+"""Thin Celery tasks for the catalogue."""
+
+from celery import shared_task
+
+from catalogue.services import import_job_run
+
+
+# An import of 1,000,000 records takes about six minutes; the limit leaves room. A killed
+# run can simply be started again: finished batches are skipped by checksum.
+@shared_task(name="catalogue.import_file", time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60, acks_late=True)
+def import_file_task(*, job_id: int) -> str:
+    job = import_job_run(job_id=job_id)
+    return job.status

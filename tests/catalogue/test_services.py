@@ -1,0 +1,308 @@
+"""Importing files into the union catalogue: merging, re-import, replace, bad input."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pymarc import Field, Indicators, Record, Subfield
+
+from catalogue import services
+from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, SourceRecord
+from consortium.exceptions import DomainError, PermissionDenied
+from tests.catalogue.conftest import TRAJECT, TRLN
+
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_data]
+
+
+def marc_record(
+    local_id: str,
+    title: str,
+    *,
+    isbn: str = "",
+    year: str = "2001",
+    barcodes=("B1",),
+    edition: str = "",
+    author: str = "Hyder, Qurratulain",
+) -> Record:
+    record = Record(leader="00000nam a2200000 a 4500")
+    record.add_field(Field(tag="001", data=local_id))
+    record.add_field(Field(tag="008", data=f"010101s{year}    pk            000 0 urd d"))
+    if isbn:
+        record.add_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
+    record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author)]))
+    record.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", title)]))
+    if edition:
+        record.add_field(
+            Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", edition)])
+        )
+    for barcode in barcodes:
+        record.add_field(
+            Field(
+                tag="852",
+                indicators=Indicators(" ", " "),
+                subfields=[Subfield("b", "Main"), Subfield("h", "PK6199"), Subfield("p", barcode)],
+            )
+        )
+    return record
+
+
+def write(tmp_path, name: str, *records: Record):
+    path = tmp_path / name
+    path.write_bytes(b"".join(r.as_marc() for r in records))
+    return path
+
+
+def test_same_records_from_two_libraries_merge_and_keep_every_holding(library, other_library):
+    first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    assert (first.status, first.created, first.rejected) == ("done", 30, 0)
+    assert (second.status, second.created, second.merged) == ("done", 30, 30)
+    # 29: LC's two records of Kubo Sakae's book (00314247, 2008543486) are one book.
+    assert BibRecord.objects.count() == 29
+    assert Holding.objects.count() == 60
+    kubo = SourceRecord.objects.get(library=library, local_id="00314247").bib_record
+    assert kubo.sources.count() == 4
+    for record in BibRecord.objects.all():
+        assert sorted(record.library_ids) == sorted([library.pk, other_library.pk])
+        assert record.preferred_source_id is not None
+
+
+def test_importing_the_same_file_twice_changes_nothing(library):
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    before = list(BibRecord.objects.order_by("pk").values_list("pk", "updated_at"))
+    again = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
+    assert list(BibRecord.objects.order_by("pk").values_list("pk", "updated_at")) == before
+
+
+def test_reimport_updates_in_place_and_never_loses_a_holding(library, tmp_path):
+    services.import_path(
+        actor=None,
+        library=library,
+        path=write(tmp_path, "a.mrc", marc_record("L1", "Aag ka darya", barcodes=("B1", "B2"))),
+    )
+    holding_ids = set(Holding.objects.values_list("pk", flat=True))
+    job = services.import_path(
+        actor=None,
+        library=library,
+        path=write(tmp_path, "b.mrc", marc_record("L1", "Aag ka darya : novel", barcodes=("B2", "B3"))),
+    )
+    assert job.updated == 1 and SourceRecord.objects.count() == 1
+    statuses = dict(Holding.objects.values_list("barcode", "status"))
+    assert statuses == {"B1": "withdrawn", "B2": "available", "B3": "available"}
+    assert holding_ids <= set(Holding.objects.values_list("pk", flat=True))
+
+
+def test_replace_withdraws_records_absent_from_the_new_file(library, tmp_path):
+    services.import_path(
+        actor=None,
+        library=library,
+        path=write(
+            tmp_path,
+            "a.mrc",
+            marc_record("L1", "Aag ka darya"),
+            marc_record("L2", "Udas naslen", barcodes=("X",)),
+        ),
+    )
+    job = services.import_path(
+        actor=None,
+        library=library,
+        replace=True,
+        path=write(tmp_path, "b.mrc", marc_record("L1", "Aag ka darya")),
+    )
+    assert job.withdrawn == 1
+    gone = SourceRecord.objects.get(local_id="L2")
+    assert gone.withdrawn and gone.holdings.get().status == "withdrawn"
+    assert gone.bib_record.library_ids == []
+
+
+def test_different_editions_and_volumes_never_merge(library, other_library, tmp_path):
+    services.import_path(
+        actor=None,
+        library=library,
+        path=write(tmp_path, "a.mrc", marc_record("A1", "Tarikh-i Pakistan", edition="2nd ed.")),
+    )
+    services.import_path(
+        actor=None,
+        library=other_library,
+        path=write(
+            tmp_path,
+            "b.mrc",
+            marc_record("B1", "Tarikh-i Pakistan", edition="3rd ed."),
+            marc_record("B2", "Tarikh-i Pakistan", edition="Second edition"),
+        ),
+    )
+    assert BibRecord.objects.count() == 2
+    assert (
+        SourceRecord.objects.get(local_id="B2").bib_record
+        == SourceRecord.objects.get(local_id="A1").bib_record
+    )
+
+
+def test_bad_records_are_reported_and_good_ones_still_import(library, tmp_path):
+    good = (TRAJECT / "george_eliot.marc").read_bytes()
+    bad = (TRAJECT / "bad_utf_byte.utf8.marc").read_bytes()
+    path = tmp_path / "mixed.mrc"
+    path.write_bytes(good + bad + (TRAJECT / "245_no_ab.marc").read_bytes() + good[:100])
+    job = services.import_path(actor=None, library=library, path=path)
+    assert (job.status, job.created, job.rejected) == ("done", 2, 2)
+    errors = list(job.errors.values_list("record_number", "reason"))
+    assert errors[0][0] == 2 and "Invalid UTF-8" in errors[0][1]
+    assert errors[1][0] == 4 and "Truncated" in errors[1][1]
+
+
+def test_file_with_only_bad_records_fails_with_the_reason(library):
+    job = services.import_path(actor=None, library=library, path=TRAJECT / "bad_utf_byte.utf8.marc")
+    assert job.status == "failed"
+    assert "no record could be imported" in job.error
+
+
+def test_invalid_xml_fails_naming_the_file(library):
+    job = services.import_path(actor=None, library=library, path=TRAJECT / "sample-oai-pmh.xml")
+    assert job.status == "failed" and job.error.startswith("sample-oai-pmh.xml: No MARC records")
+
+
+def test_file_over_the_size_limit_is_refused(library, settings):
+    settings.IMPORT_MAX_BYTES = 10
+    with pytest.raises(DomainError, match="over the limit of 10 bytes"):
+        services.import_job_create(actor=None, library=library, file=io.BytesIO(b"x" * 11), name="big.mrc")
+
+
+def test_empty_upload_is_refused(library):
+    with pytest.raises(DomainError, match=r"empty\.mrc: the file is empty"):
+        services.import_job_create(actor=None, library=library, file=io.BytesIO(b""), name="empty.mrc")
+
+
+def test_staff_of_another_library_may_not_import(library, other_librarian):
+    with pytest.raises(PermissionDenied):
+        services.import_job_create(
+            actor=other_librarian, library=library, file=io.BytesIO(b"x"), name="a.mrc"
+        )
+
+
+def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
+    path = write(
+        tmp_path, "many.mrc", *[marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
+    )
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
+    calls = {"n": 0}
+    real = services._import_batch
+
+    def dying(job, results):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        real(job, results)
+
+    monkeypatch.setattr(services, "_import_batch", dying)
+    with open(path, "rb") as fh:
+        job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
+    with pytest.raises(RuntimeError):
+        services.import_job_run(job_id=job.pk)
+    assert SourceRecord.objects.count() == 2 and ImportJob.objects.get().status == "failed"
+    monkeypatch.setattr(services, "_import_batch", real)
+    job = services.import_job_run(job_id=job.pk)
+    assert (job.status, job.created, job.unchanged) == ("done", 3, 2)
+    assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
+
+
+def test_split_is_remembered_by_rematch(library, other_library):
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    source = SourceRecord.objects.filter(library=other_library).first()
+    old = source.bib_record
+    before = BibRecord.objects.count()
+    new = services.bib_record_split(actor=None, source=source)
+    assert new.pk != old.pk and MatchDecision.objects.filter(same=False).count() == 1
+    services.catalogue_rematch()
+    source.refresh_from_db()
+    assert source.bib_record_id == new.pk
+    assert BibRecord.objects.count() == before + 1
+    services.bib_record_merge(actor=None, target=old, other=new)
+    services.catalogue_rematch()
+    source.refresh_from_db()
+    assert source.bib_record_id == old.pk and BibRecord.objects.count() == before
+
+
+def test_rematch_collapses_duplicates(library, other_library, tmp_path):
+    services.import_path(
+        actor=None, library=library, path=write(tmp_path, "a.mrc", marc_record("A", "Raja Gidh"))
+    )
+    services.import_path(
+        actor=None, library=other_library, path=write(tmp_path, "b.mrc", marc_record("B", "Raja Gidh"))
+    )
+    assert BibRecord.objects.count() == 1
+    assert services.catalogue_rematch()["moved"] == 0
+
+
+def test_trln_edited_copies_of_one_record_merge_by_oclc(library, other_library):
+    services.import_path(actor=None, library=library, path=TRLN / "unc" / "this_work01.mrc")
+    job = services.import_path(actor=None, library=other_library, path=TRLN / "unc" / "this_work02.mrc")
+    assert job.created == 1
+
+
+def test_import_writes_the_same_search_document_as_the_indexing_helpers(library, other_library):
+    from catalogue.indexing import refresh_holding_arrays, refresh_search_documents
+
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    before = dict(BibRecord.objects.values_list("pk", "search_document"))
+    arrays = list(BibRecord.objects.order_by("pk").values_list("library_ids", "province_ids"))
+    ids = list(before)
+    refresh_search_documents(ids)
+    refresh_holding_arrays(ids)
+    assert dict(BibRecord.objects.values_list("pk", "search_document")) == before
+    assert list(BibRecord.objects.order_by("pk").values_list("library_ids", "province_ids")) == arrays
+    assert all(before.values())
+
+
+def test_parser_processes_give_the_same_result(library, tmp_path):
+    text = (TRAJECT / "test_data.utf8.marc.xml").read_text()
+    broken = tmp_path / "broken.xml"
+    broken.write_text(text[: text.index("</record>") + len("</record>")] + "<record><leader>")
+    job = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc", processes=2)
+    assert (job.status, job.created) == ("done", 30)
+    job = services.import_path(actor=None, library=library, path=broken, processes=2)
+    assert job.status == "done" and job.unchanged == 1
+    assert job.error.startswith("broken.xml: Invalid XML at line")
+
+
+def test_replace_keeps_a_record_whose_new_version_is_rejected(library, tmp_path):
+    services.import_path(
+        actor=None,
+        library=library,
+        path=write(
+            tmp_path,
+            "a.mrc",
+            marc_record("L1", "Aag ka darya"),
+            marc_record("L2", "Udas naslen", barcodes=("X",)),
+        ),
+    )
+    broken = marc_record("L2", "")
+    job = services.import_path(
+        actor=None,
+        library=library,
+        replace=True,
+        path=write(tmp_path, "b.mrc", marc_record("L1", "Aag ka darya"), broken),
+    )
+    assert (job.rejected, job.withdrawn) == (1, 0)
+    assert job.errors.get().local_id == "L2"
+    assert not SourceRecord.objects.get(local_id="L2").withdrawn
+
+
+def test_awkward_characters_survive_the_bulk_load(library, tmp_path):
+    path = tmp_path / "awkward.csv"
+    path.write_text(
+        'id,title,call number,barcode\nA\\1,"Tab\there, back\\slash \\N and\nnewline",PK\\6199\t.H9,اردو-۱۲\n',
+        encoding="utf-8",
+    )
+    job = services.import_path(actor=None, library=library, path=path)
+    assert job.created == 1, job.error
+    source = SourceRecord.objects.get()
+    assert source.local_id == "A\\1"
+    assert source.data["title"] == "Tab here, back\\slash \\N and newline"
+    holding = source.holdings.get()
+    assert (holding.call_number, holding.barcode) == ("PK\\6199 .H9", "اردو-۱۲")
+    assert bytes(source.marc).startswith(b"0") and source.checksum

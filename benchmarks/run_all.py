@@ -1,0 +1,55 @@
+"""Run every benchmark at the sizes this 2-core machine finishes in minutes (make bench).
+
+Each benchmark prints its own figures and the size of the data it used. Benchmarks use
+their own databases on the PostgreSQL named by BENCH_DATABASE_URL (default: the local
+server at 127.0.0.1:5432), never the portal's data. Pass --large for the full sizes
+named in the issues (1,000,000 records), which take much longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--large", action="store_true")
+    args = parser.parse_args()
+    records = "1000000" if args.large else "100000"
+    runs = [
+        (
+            "import",
+            ["benchmarks/import_bench.py", "--reset", *(["--large"] if args.large else [])],
+            {"DATABASE_URL": f"{SERVER}/ish_bench_import"},
+        ),
+        (
+            "search",
+            ["benchmarks/search_bench.py", "--records", records, "--db-url", f"{SERVER}/ish_bench"],
+            {},
+        ),
+    ]
+    if (ROOT / "benchmarks" / "ill_routing.py").exists():
+        runs.append(
+            ("ill routing", ["benchmarks/ill_routing.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_ill"})
+        )
+    failed = []
+    for name, argv, extra_env in runs:
+        print(f"\n=== {name} benchmark ===", flush=True)
+        env = {**os.environ, **extra_env}
+        code = subprocess.call([sys.executable, *argv], cwd=ROOT, env=env)
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"\nFailed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

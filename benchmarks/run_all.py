@@ -18,6 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432")
 
 
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database on the server if it does not exist yet."""
+    import psycopg2
+
+    server, name = url.rsplit("/", 1)
+    conn = psycopg2.connect(f"{server}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--large", action="store_true")
@@ -43,6 +57,8 @@ def main() -> int:
     for name, argv, extra_env in runs:
         print(f"\n=== {name} benchmark ===", flush=True)
         env = {**os.environ, **extra_env}
+        if "DATABASE_URL" in extra_env:
+            ensure_database(extra_env["DATABASE_URL"])
         code = subprocess.call([sys.executable, *argv], cwd=ROOT, env=env)
         if code:
             failed.append(name)

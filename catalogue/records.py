@@ -11,6 +11,7 @@ from django.http import Http404
 
 from catalogue.models import BibRecord, Format, Holding, SourceRecord
 from catalogue.normalize import has_arabic_script
+from catalogue.search import LANGUAGE_NAMES
 from members.models import Province
 
 # --- reading ---------------------------------------------------------------------
@@ -44,6 +45,12 @@ class RecordDetail:
     @property
     def format_label(self) -> str:
         return str(Format(self.record.format).label) if self.record.format in Format.values else ""
+
+    @property
+    def language_label(self) -> str:
+
+        code = self.record.language
+        return str(LANGUAGE_NAMES.get(code, code)) if code else ""
 
     @property
     def available_count(self) -> int:

@@ -176,3 +176,11 @@ def test_record_api_detail_query_count_is_constant(
     record = make_record(title="Sufi poetry", libraries=[library, other_library])
     with django_assert_max_num_queries(3):
         assert client.get(f"/api/v1/records/{record.pk}/").status_code == 200
+
+
+def test_record_page_names_the_language(client, db):
+    from catalogue.models import BibRecord
+
+    record = BibRecord.objects.create(title="Naqdi bara-yi tamam-i fusul", language="per")
+    response = client.get(f"/records/{record.pk}/")
+    assert "Persian" in response.content.decode()

@@ -9,6 +9,13 @@ BEAT_SCHEDULE = {
         "task": "members.outbox_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    # Agreements whose validity ended yesterday (Pakistan time) are marked expired just
+    # after midnight PKT. Routing already ignores them by date (policies.terms); this only
+    # makes the status shown to people agree, so a few minutes' lag is harmless.
+    "policies.expire_agreements": {
+        "task": "policies.expire_agreements",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # ILL deadlines count in working days and end at 23:59 PKT; checking every 5 minutes
     # moves a request on within minutes of its deadline (ReShare checks every 15).
     "ill.check_deadlines": {

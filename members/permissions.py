@@ -102,6 +102,16 @@ RULES: dict[str, Rule] = {
     # ILL queues and request pages: staff (or API token) of a member library; which
     # requests they may see and act on is decided per request by ill.services.actor_roles.
     "ill.staff": lambda user, obj: works_at(user, obj),
+    # Policies and agreements: a library admin acknowledges policies and signs agreements
+    # for their own library (obj = that library); consortium admins manage them.
+    "policies.acknowledge": lambda user, obj: (
+        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
+    ),
+    "agreements.accept": lambda user, obj: (
+        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
+    ),
+    # Agreements' pages: staff of any member, library systems and consortium admins.
+    "agreements.view": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
     # Staff-only pages of any library (dashboard).
     "staff": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
 }

@@ -105,26 +105,52 @@ class Decision:
 _LIBRARY_FIELDS = ("id", "is_active", "lending_paused", "lending_paused_until")
 
 
-def _agreements_in_force(*, borrower_id: int, day: date) -> tuple[list[Agreement], dict[int, set[int]]]:
-    """Agreements in force that day covering the borrower, and each one's party ids."""
+class _InForce:
+    """Agreements in force on one day, indexed by party for quick per-pair lookups."""
+
+    def __init__(self, agreements: list[Agreement], parties: dict[int, set[int]]) -> None:
+        self.consortium_wide = [a for a in agreements if a.all_members]
+        self.parties = parties
+        # library id -> its specific agreements, in the global order (newest start first)
+        self.by_library: defaultdict[int, list[Agreement]] = defaultdict(list)
+        for agreement in agreements:
+            if not agreement.all_members:
+                for library_id in parties.get(agreement.pk, ()):
+                    self.by_library[library_id].append(agreement)
+        self._decisions: dict[tuple[int, str, str], Decision] = {}
+
+    def covering(self, borrower_id: int, lender_id: int) -> list[Agreement]:
+        specific = [a for a in self.by_library.get(borrower_id, ()) if lender_id in self.parties[a.pk]]
+        return specific + self.consortium_wide
+
+    def memo(self, key: tuple[int, str, str], build) -> Decision:
+        """Decisions depend only on the agreement, service and verdict: build each once."""
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = build()
+        return decision
+
+
+def _agreements_in_force(*, borrower_id: int | None, day: date) -> _InForce:
+    """Agreements in force that day covering the borrower (all when None), with party ids."""
     through = Agreement.parties.through
-    agreements = list(
-        Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .filter(
+    agreements_qs = Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+    if borrower_id is not None:
+        agreements_qs = agreements_qs.filter(
             Q(all_members=True)
             | Q(pk__in=through.objects.filter(library_id=borrower_id).values("agreement_id"))
         )
-        .order_by("-valid_from", "-pk")
-    )
-    parties: dict[int, set[int]] = defaultdict(set)
+    agreements = list(agreements_qs.order_by("-valid_from", "-pk"))
+    parties: defaultdict[int, set[int]] = defaultdict(set)
     specific = [a.pk for a in agreements if not a.all_members]
     if specific:
         for agreement_id, library_id in through.objects.filter(agreement_id__in=specific).values_list(
             "agreement_id", "library_id"
         ):
             parties[agreement_id].add(library_id)
-    return agreements, parties
+    return _InForce(agreements, parties)
 
 
 def _lending_on(row: dict, day: date) -> bool:
@@ -167,20 +193,7 @@ def _refusal(reason: str, agreement: Agreement | None = None, **words: str) -> D
     )
 
 
-def _decide(
-    *,
-    borrower_id: int,
-    lender_id: int,
-    agreements: list[Agreement],
-    parties: dict[int, set[int]],
-    service: str,
-    excluded: set[str],
-) -> Decision:
-    covering = [
-        a
-        for a in agreements
-        if a.all_members or (borrower_id in parties[a.pk] and lender_id in parties[a.pk])
-    ]
+def _decide(*, covering: list[Agreement], in_force: _InForce, service: str, excluded: set[str]) -> Decision:
     for level in SPECIFICITY:
         at_level = [a for a in covering if a.kind == level]
         if not at_level:
@@ -188,23 +201,61 @@ def _decide(
         # This level decides (see the module docstring): never fall through.
         offering = [a for a in at_level if service in a.services_allowed]
         if not offering:
-            return _refusal(Reason.SERVICE_NOT_ALLOWED, at_level[0], service=service)
+            first = at_level[0]
+            return in_force.memo(
+                (first.pk, service, Reason.SERVICE_NOT_ALLOWED),
+                lambda first=first: _refusal(Reason.SERVICE_NOT_ALLOWED, first, service=service),
+            )
         fitting = [a for a in offering if not excluded.intersection(a.excluded_formats)]
         if not fitting:
-            blocked = sorted(excluded.intersection(offering[0].excluded_formats))
-            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], format=", ".join(blocked))
+            blocked = ", ".join(sorted(excluded.intersection(offering[0].excluded_formats)))
+            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], format=blocked)
         chosen = fitting[0]
-        kind = str(AgreementKind(chosen.kind).label)
-        because = EXPLANATIONS[Reason.ALLOWED].format(kind=kind, name=chosen.name, service=service)
-        return Decision(
-            terms=_terms(chosen, because),
-            reason=Reason.ALLOWED,
-            explanation=because,
-            agreement_id=chosen.pk,
-            agreement_name=chosen.name,
-            kind=chosen.kind,
+        return in_force.memo(
+            (chosen.pk, service, Reason.ALLOWED), lambda chosen=chosen: _allowed(chosen, service)
         )
     return _refusal(Reason.NO_AGREEMENT)
+
+
+def _allowed(chosen: Agreement, service: str) -> Decision:
+    kind = str(AgreementKind(chosen.kind).label)
+    because = EXPLANATIONS[Reason.ALLOWED].format(kind=kind, name=chosen.name, service=service)
+    return Decision(
+        terms=_terms(chosen, because),
+        reason=Reason.ALLOWED,
+        explanation=because,
+        agreement_id=chosen.pk,
+        agreement_name=chosen.name,
+        kind=chosen.kind,
+    )
+
+
+def _pair_decision(
+    *,
+    borrower_id: int,
+    lender_id: int,
+    rows: dict[int, dict],
+    day: date,
+    in_force: _InForce,
+    service: str,
+    excluded: set[str],
+) -> Decision:
+    """Membership checks first (rule 1), then the agreements (rules 3 to 5)."""
+    borrower_row, lender_row = rows.get(borrower_id), rows.get(lender_id)
+    if lender_id == borrower_id:
+        return _refusal(Reason.SAME_LIBRARY)
+    if not borrower_row or not borrower_row["is_active"]:
+        return _refusal(Reason.BORROWER_INACTIVE)
+    if not lender_row or not lender_row["is_active"]:
+        return _refusal(Reason.LENDER_INACTIVE)
+    if not _lending_on(lender_row, day):
+        return _refusal(Reason.LENDER_PAUSED)
+    return _decide(
+        covering=in_force.covering(borrower_id, lender_id),
+        in_force=in_force,
+        service=service,
+        excluded=excluded,
+    )
 
 
 def _excluded_values(record_format: str | None, item_categories: Iterable[str]) -> set[str]:
@@ -239,31 +290,21 @@ def decisions_for_lenders(
     }
     excluded = _excluded_values(record_format, item_categories)
     borrower_row = rows.get(borrower.pk)
-    agreements: list[Agreement] = []
-    parties: dict[int, set[int]] = {}
+    in_force = _InForce([], {})
     if borrower_row and borrower_row["is_active"]:
-        agreements, parties = _agreements_in_force(borrower_id=borrower.pk, day=day)
-    decisions: dict[int, Decision] = {}
-    for lender_id in lender_ids:
-        row = rows.get(lender_id)
-        if lender_id == borrower.pk:
-            decisions[lender_id] = _refusal(Reason.SAME_LIBRARY)
-        elif not borrower_row or not borrower_row["is_active"]:
-            decisions[lender_id] = _refusal(Reason.BORROWER_INACTIVE)
-        elif not row or not row["is_active"]:
-            decisions[lender_id] = _refusal(Reason.LENDER_INACTIVE)
-        elif not _lending_on(row, day):
-            decisions[lender_id] = _refusal(Reason.LENDER_PAUSED)
-        else:
-            decisions[lender_id] = _decide(
-                borrower_id=borrower.pk,
-                lender_id=lender_id,
-                agreements=agreements,
-                parties=parties,
-                service=service,
-                excluded=excluded,
-            )
-    return decisions
+        in_force = _agreements_in_force(borrower_id=borrower.pk, day=day)
+    return {
+        lender_id: _pair_decision(
+            borrower_id=borrower.pk,
+            lender_id=lender_id,
+            rows=rows,
+            day=day,
+            in_force=in_force,
+            service=service,
+            excluded=excluded,
+        )
+        for lender_id in lender_ids
+    }
 
 
 def terms_for_lenders(
@@ -327,3 +368,34 @@ def terms_for(
         item_categories=item_categories,
         on=on,
     ).terms
+
+
+def decision_matrix(
+    *,
+    libraries: Iterable[Library],
+    services: Iterable[str] = tuple(Service.values),
+    on: date | datetime | None = None,
+) -> dict[tuple[int, int, str], Decision]:
+    """Every (borrower id, lender id, service) decision among these libraries, in three
+    queries: the "who may borrow from whom" matrix."""
+    services = list(services)
+    for service in services:
+        _check_service(service)
+    day = pakistan_date(on)
+    ids = [library.pk for library in libraries]
+    rows = {row["id"]: row for row in Library.objects.filter(pk__in=ids).values(*_LIBRARY_FIELDS)}
+    in_force = _agreements_in_force(borrower_id=None, day=day)
+    matrix: dict[tuple[int, int, str], Decision] = {}
+    for borrower_id in ids:
+        for lender_id in ids:
+            for service in services:
+                matrix[(borrower_id, lender_id, service)] = _pair_decision(
+                    borrower_id=borrower_id,
+                    lender_id=lender_id,
+                    rows=rows,
+                    day=day,
+                    in_force=in_force,
+                    service=service,
+                    excluded=set(),
+                )
+    return matrix

@@ -227,6 +227,10 @@ POLICIES_WEEKEND_DAYS = tuple(env.list("POLICIES_WEEKEND_DAYS", cast=int, defaul
 # The consortium's ceiling on any agreement's loan period (a bilateral may extend the
 # consortium-wide period up to this, not beyond).
 POLICIES_MAX_LOAN_PERIOD_DAYS = env.int("POLICIES_MAX_LOAN_PERIOD_DAYS", default=90)
+# Agreement kinds and library kinds both have a field "kind" in the API schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {"AgreementKindEnum": "policies.models.AgreementKind", "LibraryKindEnum": "members.models.LibraryKind"}
+)
 
 # --- ill ---
 # Delivered copies (PDFs) are stored outside MEDIA_ROOT and served only via signed links.

@@ -275,3 +275,21 @@ def test_bulk_for_200_lenders_is_fast(library, consortium_wide):
     assert sum(1 for t in result.values() if t and t.kind == AgreementKind.MULTILATERAL) == 70
     assert sum(1 for t in result.values() if t and t.kind == AgreementKind.CONSORTIUM_WIDE) == 80
     assert elapsed < 0.1, f"200 lenders took {elapsed * 1000:.1f} ms"
+
+
+def test_matrix_agrees_with_terms_for_lenders(library, other_library, third_library, consortium_wide):
+    from policies.terms import decision_matrix
+
+    bilateral(library, other_library, services_allowed=["copy"])
+    AgreementFactory(
+        kind=AgreementKind.MULTILATERAL, parties=[library, other_library, third_library], loan_period_days=30
+    )
+    libraries = [library, other_library, third_library]
+    matrix = decision_matrix(libraries=libraries, on=DAY)
+    for borrower in libraries:
+        for service in ("loan", "copy"):
+            bulk = terms_for_lenders(borrower=borrower, lenders=libraries, service=service, on=DAY)
+            for lender in libraries:
+                assert matrix[(borrower.pk, lender.pk, service)].terms == bulk[lender.pk]
+    assert matrix[(library.pk, other_library.pk, "loan")].reason == Reason.SERVICE_NOT_ALLOWED
+    assert matrix[(library.pk, third_library.pk, "loan")].terms.loan_period_days == 30

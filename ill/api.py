@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 from ill import selectors, services, states
 from ill.exceptions import REQUEST_NOT_FOUND, IllNotFound
 from ill.models import IllRequest, ServiceLevel, ServiceType
-from ill.states import Role
 from members.permissions import works_at
 
 
@@ -70,7 +69,7 @@ class RequestListCreateApi(APIView):
 
     access_rule = "ill.request"
 
-    class InputSerializer(serializers.Serializer):
+    class IllRequestCreateInputSerializer(serializers.Serializer):
         bib_record = serializers.IntegerField(required=False, allow_null=True)
         title = serializers.CharField(required=False, allow_blank=True, max_length=500)
         author = serializers.CharField(required=False, allow_blank=True, max_length=300)
@@ -119,9 +118,9 @@ class RequestListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_serialize(request, r) for r in page])
 
-    @extend_schema(request=InputSerializer, responses={201: BorrowerRequestOutputSerializer})
+    @extend_schema(request=IllRequestCreateInputSerializer, responses={201: BorrowerRequestOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.IllRequestCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         req = services.ill_request_create(
@@ -163,7 +162,7 @@ class RequestActionApi(APIView):
     access_rule = "ill.request"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    class InputSerializer(serializers.Serializer):
+    class IllActionInputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         reason = serializers.ChoiceField(choices=list(states.REFUSAL_REASONS), required=False)
         reason_unfilled = serializers.ChoiceField(choices=list(states.REASONS_UNFILLED), required=False)
@@ -174,7 +173,7 @@ class RequestActionApi(APIView):
         file = serializers.FileField(required=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=IllActionInputSerializer,
         responses={
             200: RequestOutputSerializer,
             409: inline_serializer(
@@ -185,19 +184,12 @@ class RequestActionApi(APIView):
         },
     )  # fmt: skip
     def post(self, request, pk: int, action: str):
-        data = self.InputSerializer(data=request.data)
+        data = self.IllActionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not IllRequest.objects.filter(pk=pk).exists():
             raise IllNotFound(REQUEST_NOT_FOUND)
-        req = services.ill_request_transition(
+        services.ill_request_transition(
             request_id=pk, action=action, actor=request.user, **data.validated_data
         )
-        req = (
-            selectors.request_for(request_id=req.pk, actor=request.user)[0]
-            if services.actor_roles(request.user, req)
-            else req
-        )
+        req = IllRequest.objects.select_related("borrower", "supplier", "patron").get(pk=pk)
         return Response(_serialize(request, req))
-
-
-__all__ = ["RequestActionApi", "RequestDetailApi", "RequestListCreateApi", "Role"]

@@ -317,3 +317,14 @@ class DownBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
+
+
+def test_event_log_is_append_only_in_the_database(submitted):
+    from django.db import DatabaseError, transaction
+
+    event = submitted.events.get()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        IllEvent.objects.filter(pk=event.pk).update(note="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        IllEvent.objects.filter(pk=event.pk).delete()
+    assert submitted.events.get().note == event.note

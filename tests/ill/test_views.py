@@ -114,3 +114,27 @@ def test_staff_reorders_rota(patron, librarian, login, lender, second_lender, ag
     pending.refresh_from_db()
     assert pending.position == 2
     assert req.events.filter(action="reorder_rota").count() == 1
+
+
+def test_queue_and_api_list_queries_do_not_grow_with_requests(
+    patron, record, librarian, login, django_assert_max_num_queries
+):
+    from rest_framework.test import APIClient
+
+    from ill.services import ill_request_create
+
+    for _ in range(3):
+        ill_request_create(actor=patron, bib_record_id=record.pk)
+    client = login(librarian)
+    api = APIClient()
+    api.force_authenticate(librarian)
+    with django_assert_max_num_queries(12) as few:
+        client.get("/ill/borrowing/")
+    with django_assert_max_num_queries(12) as few_api:
+        api.get("/api/v1/ill/requests/")
+    for _ in range(20):
+        ill_request_create(actor=patron, bib_record_id=record.pk)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/ill/borrowing/")
+    with django_assert_max_num_queries(len(few_api.captured_queries)):
+        api.get("/api/v1/ill/requests/")

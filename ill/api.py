@@ -169,6 +169,9 @@ class RequestActionApi(APIView):
         reason_retry = serializers.ChoiceField(choices=list(states.REASONS_RETRY), required=False)
         condition = serializers.ChoiceField(choices=list(states.LOAN_CONDITIONS), required=False)
         override = serializers.BooleanField(required=False)
+        lender = serializers.CharField(
+            required=False, max_length=16, help_text="resource: library code to ask"
+        )
         expected_status = serializers.CharField(required=False, max_length=24)
         file = serializers.FileField(required=False)
 

@@ -50,6 +50,7 @@ class ActionForm(forms.Form):
     reason_retry = forms.ChoiceField(required=False, choices=[("", ""), *list(states.REASONS_RETRY.items())])
     condition = forms.ChoiceField(required=False, choices=[("", ""), *list(states.LOAN_CONDITIONS.items())])
     override = forms.BooleanField(required=False)
+    lender = forms.CharField(required=False, max_length=16)
     expected_status = forms.CharField(required=False, max_length=24)
     file = forms.FileField(required=False)
 

@@ -20,7 +20,7 @@ from ill import exceptions as err
 from ill import notices, states
 from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
 from ill.states import ACTIONS, Role, Side
-from members.models import PatronStatus, User
+from members.models import Library, PatronStatus, User
 from members.permissions import LibraryPrincipal, is_approved_patron, works_at
 from policies.calendar import PAKISTAN, add_working_days, pakistan_date
 
@@ -323,6 +323,9 @@ def _apply_payload(
     elif action == "resource":
         req.rota_round += 1
         fields.add("rota_round")
+        if payload.get("lender"):
+            entry = _manual_rota_entry(req, str(payload["lender"]), actor)
+            data["lender"] = entry.lender_id
     elif action in ("unfilled", "time_out", "retry_possible"):
         entry = _current_entry(req)
         if action == "unfilled":
@@ -395,6 +398,33 @@ def _apply_payload(
         if key == "note" and not note:
             raise err.IllError(err.NEEDS_VALUE.format(action=action, field="a note"), field="note")
     return note
+
+
+def _manual_rota_entry(req: IllRequest, code: str, actor: Any) -> RotaEntry:
+    """Staff name the library to ask next (a citation nobody holds in the catalogue, or
+    a lender they know has it); routing asks exactly that one in the new round."""
+    from ill.routing import terms_for_candidates
+
+    lender = Library.objects.filter(code=code.strip().upper()).first()
+    if lender is None or lender.pk == req.borrower_id:
+        raise err.IllError(err.LENDER_NOT_MEMBER, field="lender")
+    terms, why = terms_for_candidates(req=req, lenders=[lender])[lender.pk]
+    if terms is None:
+        raise err.IllError(f"{err.LENDER_NOT_MEMBER} {why}.", field="lender")
+    who = _actor_library_id(actor)
+    return RotaEntry.objects.create(
+        request=req,
+        round=req.rota_round,
+        position=next_position(req),
+        lender=lender,
+        reason=f"Chosen by staff of the requesting library (library {who}). {why}.",
+        agreement_id=terms.agreement_id,
+        agreement_name=terms.agreement_name[:200],
+        loan_period_days=terms.loan_period_days,
+        renewals_allowed=terms.renewals_allowed,
+        response_deadline_days=terms.response_deadline_days,
+        fee_pkr=terms.fee_pkr,
+    )
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from ill import selectors, services, states
 from ill.forms import ActionForm, CitationForm, MessageForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
-from members.models import User
+from members.models import Library, User
 from members.permissions import AUTHENTICATED, access, works_at
 
 
@@ -200,6 +200,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons_unfilled": states.REASONS_UNFILLED,
             "reasons_retry": states.REASONS_RETRY,
             "conditions": states.LOAN_CONDITIONS,
+            "lender_codes": list(
+                Library.objects.lending().exclude(pk=req.borrower_id).values_list("code", flat=True)
+            )
+            if is_borrower and req.status == states.END_OF_ROTA
+            else [],
             "validation_problem": services.validation_problem(req)
             if is_borrower and req.status == states.SUBMITTED
             else None,

@@ -232,3 +232,20 @@ def test_reordered_rota_decides_who_is_asked_next(
     assert req.supplier == pending[1].lender
     with pytest.raises(Exception, match="exactly the lenders"):
         ill_rota_reorder(request_id=req.pk, actor=librarian, entry_ids=[pending[1].pk])
+
+
+def test_end_of_rota_resourced_to_a_library_staff_name(librarian, agreement, lender, lender_librarian):
+    # given a citation nobody holds in the catalogue, at the end of its rota
+    req = ill_request_create(actor=librarian, title="Gazetteer of the Jhang District, 1883-84")
+    ill_request_transition(request_id=req.pk, action="validate", actor=librarian)
+    route(request_id=req.pk)
+    # when staff name a library that has it and re-source
+    with pytest.raises(Exception, match="cannot be added"):
+        ill_request_transition(request_id=req.pk, action="resource", actor=librarian, lender="PK-NOWHERE")
+    ill_request_transition(request_id=req.pk, action="resource", actor=librarian, lender=lender.code)
+    route(request_id=req.pk)
+    # then exactly that library is asked, and it can answer
+    req.refresh_from_db()
+    assert (req.status, req.supplier, req.rota_round) == (states.SENT_TO_SUPPLIER, lender, 2)
+    assert "Chosen by staff" in RotaEntry.objects.get(request=req, round=2).reason
+    ill_request_transition(request_id=req.pk, action="will_supply", actor=lender_librarian)

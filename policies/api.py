@@ -381,9 +381,7 @@ class AgreementViewSet(RuleByActionMixin, viewsets.ReadOnlyModelViewSet):
             record_format=q.get("format"),
             on=q.get("on"),
         )
-        terms = None
-        if decision.terms is not None:
-            terms = {k: (list(v) if isinstance(v, tuple) else v) for k, v in decision.terms.__dict__.items()}
+        terms = decision.terms.as_dict() if decision.terms is not None else None
         return Response(
             {
                 "allowed": decision.allowed,

@@ -22,6 +22,8 @@ SLUG_TAKEN = _("Another policy already uses the address “%(slug)s”.")
 ALREADY_ACKNOWLEDGED = _("Your library already acknowledged version %(number)s of this policy.")
 NOT_IN_FORCE = _("Only the version in force can be acknowledged.")
 NOT_YOUR_LIBRARY = _("You can only act for your own library.")
+NOT_ALLOWED = _("Only a consortium admin may do this.")
+ONLY_OWN_LIBRARY_ADMIN = _("Only a library admin can acknowledge or sign, and only for their own library.")
 VERSION_NOT_PUBLISHED = _(
     "An agreement can only incorporate published policy versions (%(version)s is a draft)."
 )

@@ -322,6 +322,11 @@ class Agreement(models.Model):
     def allows_copy(self) -> bool:
         return Service.COPY in self.services_allowed
 
+    @property
+    def excluded_format_labels(self) -> list[str]:
+        labels = dict(excludable_formats())
+        return [str(labels.get(value, value)) for value in self.excluded_formats]
+
 
 class AgreementAcceptance(models.Model):
     """A party library's admin signed the agreement (who and when)."""

@@ -58,7 +58,9 @@ from policies.rendering import check_body_size
 
 def _require(actor: Any, rule: str, library: Library | None = None) -> None:
     if not can(actor, rule, library):
-        raise err.PoliciesPermissionDenied(err.NOT_YOUR_LIBRARY if library else "You may not do this.")
+        raise err.PoliciesPermissionDenied(
+            err.NOT_ALLOWED if rule == "consortium.manage" else err.ONLY_OWN_LIBRARY_ADMIN
+        )
 
 
 @transaction.atomic
@@ -597,11 +599,14 @@ def agreement_accept(*, actor: Any, agreement: Agreement, library: Library) -> A
     )
     agreement_event(agreement=agreement, kind="accepted", actor=actor, library=library)
     accepted = set(agreement.acceptances.values_list("library_id", flat=True))
-    if party_ids <= accepted:
+    # A party that left the consortium since the proposal can no longer sign; the members
+    # that remain decide.
+    required = set(agreement.parties.filter(is_active=True).values_list("pk", flat=True))
+    if required <= accepted:
         # Re-check against agreements that became active since the proposal.
         validate_agreement(
             agreement=agreement,
-            parties=[] if agreement.all_members else list(agreement.parties.all()),
+            parties=[] if agreement.all_members else list(agreement.parties.filter(is_active=True)),
             statuses=[AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED],
         )
         agreement = _transition(agreement=agreement, action="activate", actor=actor)

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from members.models import Library
 from policies.calendar import pakistan_date
@@ -53,15 +54,16 @@ class Reason:
     FORMAT_EXCLUDED = "format_excluded"
 
 
+# Shown on screens and kept in routing logs; the reason code above is the stable part.
 EXPLANATIONS = {
-    Reason.ALLOWED: "{kind} agreement “{name}” allows {service}",
-    Reason.SAME_LIBRARY: "a library does not borrow from itself",
-    Reason.BORROWER_INACTIVE: "the borrowing library is not an active member",
-    Reason.LENDER_INACTIVE: "the lending library is not an active member",
-    Reason.LENDER_PAUSED: "the lending library has paused lending",
-    Reason.NO_AGREEMENT: "no agreement in force covers these two libraries",
-    Reason.SERVICE_NOT_ALLOWED: "{kind} agreement “{name}” does not allow {service}",
-    Reason.FORMAT_EXCLUDED: "{kind} agreement “{name}” excludes {format}",
+    Reason.ALLOWED: _("{kind} agreement “{name}” allows {service}"),
+    Reason.SAME_LIBRARY: _("a library does not borrow from itself"),
+    Reason.BORROWER_INACTIVE: _("the borrowing library is not an active member"),
+    Reason.LENDER_INACTIVE: _("the lending library is not an active member"),
+    Reason.LENDER_PAUSED: _("the lending library has paused lending"),
+    Reason.NO_AGREEMENT: _("no agreement in force covers these two libraries"),
+    Reason.SERVICE_NOT_ALLOWED: _("{kind} agreement “{name}” does not allow {service}"),
+    Reason.FORMAT_EXCLUDED: _("{kind} agreement “{name}” excludes {format}"),
 }
 
 
@@ -84,6 +86,14 @@ class Terms:
     excluded_formats: tuple[str, ...] = ()
     valid_until: date | None = None
     decided_because: str = ""
+
+    def as_dict(self) -> dict:
+        """A JSON-ready copy, for a loan to keep the terms it was made under."""
+        data = asdict(self)
+        data["services_allowed"] = list(self.services_allowed)
+        data["excluded_formats"] = list(self.excluded_formats)
+        data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -180,9 +190,9 @@ def _terms(agreement: Agreement, because: str) -> Terms:
 
 def _refusal(reason: str, agreement: Agreement | None = None, **words: str) -> Decision:
     if agreement is None:
-        return Decision(terms=None, reason=reason, explanation=EXPLANATIONS[reason].format(**words))
+        return Decision(terms=None, reason=reason, explanation=str(EXPLANATIONS[reason]).format(**words))
     kind = AgreementKind(agreement.kind).label
-    text = EXPLANATIONS[reason].format(kind=str(kind), name=agreement.name, **words)
+    text = str(EXPLANATIONS[reason]).format(kind=str(kind), name=agreement.name, **words)
     return Decision(
         terms=None,
         reason=reason,
@@ -219,7 +229,7 @@ def _decide(*, covering: list[Agreement], in_force: _InForce, service: str, excl
 
 def _allowed(chosen: Agreement, service: str) -> Decision:
     kind = str(AgreementKind(chosen.kind).label)
-    because = EXPLANATIONS[Reason.ALLOWED].format(kind=kind, name=chosen.name, service=service)
+    because = str(EXPLANATIONS[Reason.ALLOWED]).format(kind=kind, name=chosen.name, service=service)
     return Decision(
         terms=_terms(chosen, because),
         reason=Reason.ALLOWED,

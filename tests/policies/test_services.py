@@ -57,7 +57,7 @@ def test_create_policy_starts_a_draft(policy, consortium_admin):
 
 
 def test_only_consortium_admins_write_policies(library_admin):
-    with pytest.raises(err.PoliciesPermissionDenied):
+    with pytest.raises(err.PoliciesPermissionDenied, match="Only a consortium admin"):
         services.policy_create(actor=library_admin, title="X", slug="x", category="training")
 
 
@@ -153,7 +153,7 @@ def test_library_admin_acknowledges_the_current_version_once(published, library_
 
 
 def test_librarian_cannot_acknowledge(published, librarian):
-    with pytest.raises(err.PoliciesPermissionDenied):
+    with pytest.raises(err.PoliciesPermissionDenied, match="Only a library admin"):
         services.policy_acknowledge(actor=librarian, version=published)
     assert not PolicyAcknowledgement.objects.exists()
 
@@ -557,3 +557,46 @@ def test_stricter_consortium_wide_agreement_cannot_contradict_signed_bilaterals(
         services_allowed=["loan"],
         response_deadline_days=5,
     )
+
+
+def test_a_party_that_left_after_the_proposal_does_not_block_activation(
+    consortium_admin, library, other_library, third_library, library_admin, other_library_admin
+):
+    fourth = LibraryFactory(code="PK-FOURTH")
+    fourth_admin = LibraryAdminFactory(library=fourth)
+    agreement = services.agreement_create(
+        actor=consortium_admin,
+        name="Group",
+        kind="multilateral",
+        valid_from=date(2026, 1, 1),
+        parties=[library, other_library, third_library, fourth],
+        services_allowed=["copy"],
+    )
+    services.agreement_propose(actor=consortium_admin, agreement=agreement)
+    third_library.is_active = False
+    third_library.save()
+    services.agreement_accept(actor=library_admin, agreement=agreement, library=library)
+    services.agreement_accept(actor=fourth_admin, agreement=agreement, library=fourth)
+    agreement = services.agreement_accept(
+        actor=other_library_admin, agreement=agreement, library=other_library
+    )
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert (
+        terms_for(borrower=library, lender=fourth, service="copy", on=date(2026, 6, 1)).agreement_id
+        == agreement.pk
+    )
+    assert terms_for(borrower=library, lender=third_library, service="copy", on=date(2026, 6, 1)) is None
+
+
+def test_a_bilateral_whose_other_party_left_cannot_become_active(
+    consortium_admin, library, other_library, library_admin
+):
+    agreement = services.agreement_propose(
+        actor=consortium_admin, agreement=make_bilateral(consortium_admin, library, other_library)
+    )
+    other_library.is_active = False
+    other_library.save()
+    with pytest.raises(err.PoliciesError, match="exactly two parties"):
+        services.agreement_accept(actor=library_admin, agreement=agreement, library=library)
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.PROPOSED and not agreement.acceptances.exists()

@@ -293,3 +293,23 @@ def test_matrix_agrees_with_terms_for_lenders(library, other_library, third_libr
                 assert matrix[(borrower.pk, lender.pk, service)].terms == bulk[lender.pk]
     assert matrix[(library.pk, other_library.pk, "loan")].reason == Reason.SERVICE_NOT_ALLOWED
     assert matrix[(library.pk, third_library.pk, "loan")].terms.loan_period_days == 30
+
+
+def test_terms_serialise_for_a_loan_to_keep(library, other_library, consortium_wide):
+    import json
+
+    consortium_wide.valid_until = date(2027, 12, 31)
+    consortium_wide.save()
+    terms = terms_for(borrower=library, lender=other_library, service="copy", on=DAY)
+    data = json.loads(json.dumps(terms.as_dict()))
+    assert data["agreement_id"] == consortium_wide.pk
+    assert data["services_allowed"] == ["loan", "copy"]
+    assert data["excluded_formats"] == ["manuscript", "rare"]
+    assert data["valid_until"] == "2027-12-31"
+
+
+def test_refusals_are_explained_in_words(library, other_library, consortium_wide):
+    decision = terms_explain(
+        borrower=library, lender=other_library, service="loan", record_format="manuscript", on=DAY
+    )
+    assert decision.explanation == "Consortium-wide agreement “Consortium ILL agreement” excludes manuscript"

@@ -347,7 +347,7 @@ def test_agreement_form_shows_bad_terms_on_the_field(login, consortium_admin, li
 
 
 def test_suspend_with_reason_from_the_detail_page(login, consortium_admin, library, other_library):
-    agreement = AgreementFactory(parties=[library, other_library])
+    agreement = AgreementFactory(parties=[library, other_library], excluded_formats=["thesis", "rare"])
     client = login(consortium_admin)
     response = client.post(
         reverse("policies:agreement-action", args=[agreement.pk, "suspend"]), {"reason": "Books not returned"}
@@ -355,7 +355,9 @@ def test_suspend_with_reason_from_the_detail_page(login, consortium_admin, libra
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.SUSPENDED
-    assert "Books not returned" in client.get(reverse("policies:agreement-detail", args=[agreement.pk])).text
+    page = client.get(reverse("policies:agreement-detail", args=[agreement.pk])).text
+    assert "Books not returned" in page
+    assert "Thesis, Rare books" in page
     assert (
         client.post(reverse("policies:agreement-action", args=[agreement.pk, "explode"])).status_code == 404
     )

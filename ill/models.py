@@ -267,6 +267,31 @@ class IllEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.request_id}: {self.action}"
 
+    @property
+    def action_label(self):
+        spec = states.ACTIONS.get(self.action)
+        return spec.label if spec else EVENT_LABELS.get(self.action, self.action)
+
+    @property
+    def from_label(self):
+        return _label(states.Side.REQUESTER, self.from_status)
+
+    @property
+    def to_label(self):
+        return _label(states.Side.REQUESTER, self.to_status)
+
+    @property
+    def to_supplier_label(self):
+        return _label(states.Side.SUPPLIER, self.to_supplier_status)
+
+
+EVENT_LABELS = {"submit": _("Request submitted"), "reorder_rota": _("Rota reordered")}
+
+
+def _label(side, code):
+    st = states.STATUSES.get((side, code))
+    return st.label if st is not None and code else "—"
+
 
 class IllMessage(models.Model):
     """A note between the borrowing and the lending library on one request."""

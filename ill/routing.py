@@ -87,6 +87,12 @@ class Candidate:
             and self.open_loans >= self.terms.max_open_loans
         )
 
+    @property
+    def load_band(self) -> int:
+        """Lent minus borrowed, in bands of LOAD_BAND rounded toward zero: +1 and -1 are
+        the same band (floor division would put every small borrower ahead of distance)."""
+        return int((self.lent - self.borrowed) / LOAD_BAND)
+
     def proximity(self, borrower: Library) -> int:
         if self.lender.city.strip().lower() == borrower.city.strip().lower():
             return 0
@@ -99,7 +105,7 @@ class Candidate:
         return (
             self.over_limit,
             not self.on_shelf,
-            (self.lent - self.borrowed) // LOAD_BAND,
+            self.load_band,
             self.proximity(borrower),
             -round(self.fill_rate(default_rate), 2),
             self.answer_hours if self.answer_hours is not None else default_hours,

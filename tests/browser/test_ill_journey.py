@@ -109,4 +109,4 @@ def test_patron_request_to_completion(browser, live_server):
     _press(lending, req.pk, "check_in")
     me.goto(f"/ill/my-requests/{req.pk}/")
     assert "Completed" in me.get_by_test_id("status").inner_text()
-    assert "check_in" in me.get_by_test_id("timeline").inner_text()
+    assert "Check in (returned)" in me.get_by_test_id("timeline").inner_text()

@@ -249,3 +249,22 @@ def test_end_of_rota_resourced_to_a_library_staff_name(librarian, agreement, len
     assert (req.status, req.supplier, req.rota_round) == (states.SENT_TO_SUPPLIER, lender, 2)
     assert "Chosen by staff" in RotaEntry.objects.get(request=req, round=2).reason
     ill_request_transition(request_id=req.pk, action="will_supply", actor=lender_librarian)
+
+
+def test_small_load_differences_do_not_outrank_distance(patron, librarian, library, agreement):
+    # given a same-city lender that lent one more than it borrowed, and a far one that
+    # borrowed one more than it lent
+    near = LibraryFactory(code="PK-NEAR", city="Lahore", province="PB")
+    far = LibraryFactory(code="PK-FAR", city="Quetta", province="BA")
+    other = LibraryFactory(code="PK-OTHER")
+    IllRequest.objects.create(
+        borrower=other, supplier=near, supplier_status="LoanCompleted", status="completed", title="t"
+    )
+    IllRequest.objects.create(
+        borrower=far, supplier=other, supplier_status="LoanCompleted", status="completed", title="t"
+    )
+    record = held_by(near, far)
+    req = _validated(patron, record, librarian)
+    # then distance decides
+    entries = build_rota(IllRequest.objects.select_related("borrower").get(pk=req.pk))
+    assert [e.lender.code for e in entries] == ["PK-NEAR", "PK-FAR"]

@@ -328,3 +328,37 @@ def test_event_log_is_append_only_in_the_database(submitted):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         IllEvent.objects.filter(pk=event.pk).delete()
     assert submitted.events.get().note == event.note
+
+
+def test_pending_patron_cannot_request(record, library):
+    pending = PatronFactory(library=library, patron_status="pending")
+    with pytest.raises(err.IllPermissionDenied, match="not approved"):
+        ill_request_create(actor=pending, bib_record_id=record.pk)
+    assert not IllRequest.objects.exists()
+
+
+def test_patron_deactivated_after_asking_is_an_invalid_patron(submitted, patron, librarian):
+    patron.is_active = False
+    patron.save(update_fields=["is_active"])
+    with pytest.raises(err.IllError, match="Invalid patron") as exc:
+        ill_request_transition(request_id=submitted.pk, action="validate", actor=librarian)
+    assert exc.value.code == "invalid_patron"
+
+
+def test_copy_link_expires_and_is_only_for_its_patron(copy_sent, lender_librarian, patron, library, login):
+    import time_machine
+
+    from ill.services import copy_token
+
+    ill_request_transition(request_id=copy_sent.pk, action="deliver_copy", actor=lender_librarian,
+                           file=SimpleUploadedFile("ch1.pdf", PDF))  # fmt: skip
+    copy = DeliveredCopy.objects.get()
+    link = f"/ill/copies/{copy_token(copy)}/"
+    response = login(patron).get(link)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF-")
+    assert response["Cache-Control"] == "private, no-store"
+    assert login(PatronFactory(library=library)).get(link).status_code == 404  # another patron
+    assert login(lender_librarian).get(link).status_code == 404  # the lender does not serve it to itself
+    assert login(patron).get(link[:-5] + "xxxx/").status_code == 404  # tampered token
+    with time_machine.travel(copy.expires_at + timedelta(minutes=1)):
+        assert login(patron).get(link).status_code == 404

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalogue.models import BibRecord
+from catalogue.models import BibRecord, Holding
 from consortium.exceptions import DomainError, NotFound
 from ill import selectors, services, states
 from ill.forms import ActionForm, CitationForm, MessageForm, RequestForm
@@ -73,7 +73,18 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 if staff:
                     return redirect("ill-request", req.pk)
                 return redirect("ill-my-request", req.pk)
-    return render(request, "ill/request_new.html", {"form": form, "record": record, "staff": staff})
+    # Users of ILL systems ask for a check of local holdings before borrowing elsewhere.
+    held_here = bool(
+        record
+        and Holding.objects.filter(
+            bib_record=record, library_id=request.user.library_id, status=Holding.Status.AVAILABLE
+        ).exists()
+    )
+    return render(
+        request,
+        "ill/request_new.html",
+        {"form": form, "record": record, "staff": staff, "held_here": held_here},
+    )
 
 
 @access("ill.request")

@@ -138,3 +138,20 @@ def test_queue_and_api_list_queries_do_not_grow_with_requests(
         client.get("/ill/borrowing/")
     with django_assert_max_num_queries(len(few_api.captured_queries)):
         api.get("/api/v1/ill/requests/")
+
+
+def test_request_form_says_when_the_home_library_has_it(patron, record, library, login):
+    assert (
+        'data-testid="held-here"'
+        not in login(patron).get(f"/ill/requests/new/?record={record.pk}").content.decode()
+    )
+    held_by(library, record=record)
+    assert (
+        'data-testid="held-here"'
+        in login(patron).get(f"/ill/requests/new/?record={record.pk}").content.decode()
+    )
+
+
+def test_request_form_rejects_bad_record_ids(patron, login):
+    assert login(patron).get("/ill/requests/new/?record=abc").status_code == 404
+    assert login(patron).get("/ill/requests/new/?record=999999").status_code == 404

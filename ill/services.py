@@ -22,7 +22,7 @@ from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntr
 from ill.states import ACTIONS, Role, Side
 from members.models import Library, PatronStatus, User
 from members.permissions import LibraryPrincipal, is_approved_patron, works_at
-from policies.calendar import PAKISTAN, add_working_days, pakistan_date
+from policies.calendar import add_working_days, pakistan_date
 
 COPY_SALT = "ill.delivered-copy"
 PDF_MAGIC = b"%PDF-"
@@ -606,10 +606,6 @@ def copy_for_token(*, token: str, actor: Any) -> DeliveredCopy:
     if not roles & {Role.PATRON, Role.BORROWER}:
         raise err.IllNotFound(err.LINK_EXPIRED)
     return copy
-
-
-def local_now():
-    return _now().astimezone(PAKISTAN)
 
 
 def next_position(req: IllRequest) -> int:

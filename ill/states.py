@@ -335,7 +335,7 @@ def supplier_choices() -> list[tuple[str, object]]:
     return [(st.code, st.label) for st in STATUSES.values() if st.side == S]
 
 
-def service_kind(service_type: str, supplier_status: str = NONE) -> set[str]:
+def service_kind(service_type: str) -> set[str]:
     """Which supply kinds are still possible: copy-or-loan allows both until supplied."""
     if service_type == "copy_or_loan":
         return {"loan", "copy"}

@@ -176,6 +176,12 @@ class RequestActionApi(APIView):
         file = serializers.FileField(required=False)
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "action", str, OpenApiParameter.PATH, enum=sorted(states.ACTIONS),
+                description="An action of the state machine; which are available now is in available_actions.",
+            )
+        ],
         request=IllActionInputSerializer,
         responses={
             200: RequestOutputSerializer,

@@ -362,3 +362,14 @@ def test_copy_link_expires_and_is_only_for_its_patron(copy_sent, lender_libraria
     assert login(patron).get(link[:-5] + "xxxx/").status_code == 404  # tampered token
     with time_machine.travel(copy.expires_at + timedelta(minutes=1)):
         assert login(patron).get(link).status_code == 404
+
+
+def test_notices_follow_the_recipients_language(record, library, library_admin):
+    # given a patron who reads Urdu
+    urdu_reader = PatronFactory(library=library, language="ur", first_name="Sana")
+    # when they ask for an item
+    ill_request_create(actor=urdu_reader, bib_record_id=record.pk)
+    # then their notice is in Urdu, and the library's (English) is not
+    mine = OutboundEmail.objects.get(to=[urdu_reader.email])
+    assert mine.subject.startswith("ہمیں آپ کی درخواست") and "محترم Sana" in mine.body
+    assert OutboundEmail.objects.get(to=[library.email]).subject.startswith("New ILL request")

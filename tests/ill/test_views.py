@@ -155,3 +155,22 @@ def test_request_form_says_when_the_home_library_has_it(patron, record, library,
 def test_request_form_rejects_bad_record_ids(patron, login):
     assert login(patron).get("/ill/requests/new/?record=abc").status_code == 404
     assert login(patron).get("/ill/requests/new/?record=999999").status_code == 404
+
+
+def test_staff_request_a_citation_for_a_patron_by_card(librarian, patron, login, agreement):
+    client = login(librarian)
+    base = {"service_type": "copy", "service_level": "rush", "title": "Journal of the Research Society of Pakistan",
+            "article_title": "Sufi shrines of Multan", "pages": "12-30"}  # fmt: skip
+    r = client.post("/ill/requests/new/", {**base, "patron_card": "NO-SUCH-CARD"})
+    assert r.status_code == 200 and "No patron of your library" in r.content.decode()
+    assert not IllRequest.objects.exists()
+    r = client.post("/ill/requests/new/", {**base, "patron_card": patron.card_number})
+    req = IllRequest.objects.get()
+    assert r["Location"] == f"/ill/requests/{req.pk}/"
+    assert (req.patron, req.bib_record, req.service_level) == (patron, None, "rush")
+    assert OutboundEmail.objects.filter(to=[patron.email], subject__contains="We received").exists()
+
+
+def test_patron_cannot_type_a_citation(patron, login):
+    r = login(patron).post("/ill/requests/new/", {"service_type": "loan", "service_level": "normal"})
+    assert r.status_code == 200 and "Only library staff" in r.content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -196,6 +197,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not staff_roles:
         raise Http404
     is_borrower = Role.BORROWER in roles
+    events = selectors.timeline(req=req)
+    messages_list = req.messages.select_related("sender")
+    if not is_borrower:
+        # A lender sees its own part only: not earlier lenders' answers or messages.
+        events = events.filter(supplier_id=req.supplier_id)
+        messages_list = messages_list.filter(Q(sender_id=req.supplier_id) | Q(recipient_id=req.supplier_id))
     return render(
         request,
         "ill/request_detail.html",
@@ -203,9 +210,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": req,
             "is_borrower": is_borrower,
             "actions": selectors.available_actions(req=req, roles=staff_roles),
-            "events": selectors.timeline(req=req),
+            "events": events,
             "rota": selectors.rota(req=req) if is_borrower else [],
-            "messages_list": req.messages.select_related("sender"),
+            "messages_list": messages_list,
             "message_form": MessageForm(),
             "reasons": states.REFUSAL_REASONS,
             "reasons_unfilled": states.REASONS_UNFILLED,

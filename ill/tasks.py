@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from ill import timers
 from ill.routing import route
@@ -13,7 +14,17 @@ from ill.routing import route
 TIMER_BATCH = 500
 
 
-@shared_task(name="ill.route_request", time_limit=120, soft_time_limit=100)
+@shared_task(
+    name="ill.route_request",
+    time_limit=120,
+    soft_time_limit=100,
+    # Transient database trouble (a failover, a dropped connection): try again with
+    # backoff; routing is idempotent, so a retry never double-asks.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+)
 def route_request_task(*, request_id: int) -> str:
     """Build the rota if needed and ask the next lender (or report end of rota)."""
     return route(request_id=request_id)

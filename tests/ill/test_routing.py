@@ -268,3 +268,27 @@ def test_small_load_differences_do_not_outrank_distance(patron, librarian, libra
     # then distance decides
     entries = build_rota(IllRequest.objects.select_related("borrower").get(pk=req.pk))
     assert [e.lender.code for e in entries] == ["PK-NEAR", "PK-FAR"]
+
+
+def test_route_task_retries_on_transient_database_errors(patron, record, librarian, monkeypatch):
+    # given the database drops the worker's connection once
+    from django.db import OperationalError
+
+    import ill.tasks as tasks
+
+    req = _validated(patron, record, librarian)
+    calls = []
+
+    def flaky(*, request_id):
+        calls.append(request_id)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return route(request_id=request_id)
+
+    monkeypatch.setattr(tasks, "route", flaky)
+    # when the task runs
+    route_request_task.delay(request_id=req.pk)
+    # then it was retried and the lender asked once
+    assert len(calls) == 2
+    assert IllRequest.objects.get(pk=req.pk).status == states.SENT_TO_SUPPLIER
+    assert RotaEntry.objects.filter(request=req, status=RotaEntry.Status.ASKED).count() == 1

@@ -19,6 +19,7 @@ PAST_NEEDED_BY = _("The needed-by date {date} is in the past; give today or a la
 NO_LENDER = _("No other member library holds a lendable copy of this record, so it cannot be requested.")
 PATRON_OTHER_LIBRARY = _("This patron belongs to another library; you can request only for your own patrons.")
 PATRON_NOT_APPROVED = _("Your account is not approved yet, so you cannot request items.")
+ONLY_PATRONS_AND_STAFF = _("Only approved patrons and library staff can request items.")
 NOT_A_PATRON = _("The chosen person is not a patron.")
 RECORD_OR_TITLE = _("Give a catalogue record or at least a title for the citation.")
 ONLY_STAFF_CITATION = _("Only library staff can request an item that is not in the catalogue.")

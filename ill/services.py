@@ -133,7 +133,7 @@ def ill_request_create(
             if patron.library_id != borrower_id:
                 raise err.IllPermissionDenied(err.PATRON_OTHER_LIBRARY, field="patron")
     else:
-        raise err.IllPermissionDenied(err.PATRON_NOT_APPROVED)
+        raise err.IllPermissionDenied(err.ONLY_PATRONS_AND_STAFF)
     if service_type not in ServiceType.values:
         raise err.IllError(
             err.UNKNOWN_REASON.format(

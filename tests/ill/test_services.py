@@ -373,3 +373,8 @@ def test_notices_follow_the_recipients_language(record, library, library_admin):
     mine = OutboundEmail.objects.get(to=[urdu_reader.email])
     assert mine.subject.startswith("ہمیں آپ کی درخواست") and "محترم Sana" in mine.body
     assert OutboundEmail.objects.get(to=[library.email]).subject.startswith("New ILL request")
+
+
+def test_consortium_admin_is_told_who_may_request(consortium_admin, record):
+    with pytest.raises(err.IllPermissionDenied, match="Only approved patrons and library staff"):
+        ill_request_create(actor=consortium_admin, bib_record_id=record.pk)

@@ -61,8 +61,9 @@ def _session(browser, live_server, user):
 
 def _press(page, request_id, action):
     page.goto(f"/ill/requests/{request_id}/")
-    page.get_by_test_id(f"action-{action}").click()
-    page.wait_for_load_state()
+    # The form posts and redirects back: wait for that navigation before looking.
+    with page.expect_navigation():
+        page.get_by_test_id(f"action-{action}").click()
     assert "alert-danger" not in page.content(), page.content()
 
 
@@ -78,8 +79,8 @@ def test_patron_request_to_completion(browser, live_server):
 
     # the patron asks for the record
     me.goto(f"/ill/requests/new/?record={record.pk}")
-    me.get_by_test_id("submit-request").click()
-    me.wait_for_load_state()
+    with me.expect_navigation():
+        me.get_by_test_id("submit-request").click()
     assert "Received by your library" in me.get_by_test_id("status").inner_text()
     req = IllRequest.objects.get()
 

@@ -41,11 +41,9 @@ def test_validated_request_reaches_first_lender_through_the_worker(patron, recor
     app.control.purge()
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=10):
         # when the home library validates it (the routing task is queued after commit)
-        started = time.monotonic()
         ill_request_transition(request_id=req.pk, action="validate", actor=librarian)
         # then the worker builds the rota and asks the first lender, and the lender's email goes out
         assert _wait_for(lambda: IllRequest.objects.get(pk=req.pk).status == states.SENT_TO_SUPPLIER)
-        elapsed = time.monotonic() - started
         assert _wait_for(
             lambda: OutboundEmail.objects.filter(
                 to=[lender.email], subject__contains="New ILL request", status=OutboundEmail.Status.SENT
@@ -60,4 +58,3 @@ def test_validated_request_reaches_first_lender_through_the_worker(patron, recor
         "start_sourcing",
         "send_to_supplier",
     ]
-    assert elapsed < 10

@@ -109,3 +109,17 @@ def available_actions(*, req: IllRequest, roles: set[Role]) -> list[states.Actio
         service_type=req.service_type,
         roles=roles,
     )
+
+
+def lending_answers(*, library_id: int, limit: int = 50):
+    """This library's past answers on requests that moved on to another lender."""
+    from ill.models import RotaEntry
+
+    return (
+        RotaEntry.objects.filter(
+            lender_id=library_id,
+            status__in=[RotaEntry.Status.UNFILLED, RotaEntry.Status.TIMED_OUT, RotaEntry.Status.CANCELLED],
+        )
+        .select_related("request", "request__borrower")
+        .order_by("-answered_at", "-pk")[:limit]
+    )

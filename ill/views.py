@@ -128,10 +128,12 @@ def _queue(request: HttpRequest, *, lending: bool) -> HttpResponse:
     q = request.GET.get("q", "")
     attention = request.GET.get("attention") == "1"
     choices = states.supplier_choices() if lending else states.requester_choices()
-    if status not in dict(choices) and status != "open":
+    if status not in dict(choices) and status not in ("open", "answered"):
         status = ""
     select = selectors.lending_queue if lending else selectors.borrowing_queue
-    qs = select(library_id=library_id, status=status, q=q, attention=attention)
+    qs = select(
+        library_id=library_id, status="" if status == "answered" else status, q=q, attention=attention
+    )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -144,6 +146,9 @@ def _queue(request: HttpRequest, *, lending: bool) -> HttpResponse:
             "attention": attention,
             "choices": choices,
             "counts": selectors.queue_counts(library_id=library_id),
+            "answers": selectors.lending_answers(library_id=library_id)
+            if lending and status == "answered"
+            else None,
         },
     )
 

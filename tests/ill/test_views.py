@@ -174,3 +174,11 @@ def test_staff_request_a_citation_for_a_patron_by_card(librarian, patron, login,
 def test_patron_cannot_type_a_citation(patron, login):
     r = login(patron).post("/ill/requests/new/", {"service_type": "loan", "service_level": "normal"})
     assert r.status_code == 200 and "Only library staff" in r.content.decode()
+
+
+def test_lender_sees_its_past_answers_after_the_request_moved_on(sent, lender_librarian, login, act, patron):
+    act(sent, "unfilled", lender_librarian, reason_unfilled="PoorCondition")
+    page = login(lender_librarian).get("/ill/lending/?status=answered")
+    text = page.content.decode()
+    assert sent.reference in text and "PoorCondition" in text
+    assert patron.last_name not in text

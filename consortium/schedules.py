@@ -23,4 +23,22 @@ BEAT_SCHEDULE = {
         "task": "catalogue.refresh_search_vocabulary",
         "schedule": crontab(hour=2, minute=30),
     },
+    # ILL deadlines count in working days and end at 23:59 PKT; checking every 5 minutes
+    # moves a request on within minutes of its deadline (ReShare checks every 15).
+    "ill.check_deadlines": {
+        "task": "ill.check_deadlines",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Loans become overdue the day after their due date; every 5 minutes as the brief
+    # asks, cheap (an indexed query on status and due date).
+    "ill.mark_overdue": {
+        "task": "ill.mark_overdue",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Reminders once a day at 09:00 Pakistan time, when patrons read mail; dedup keys
+    # make a second run harmless.
+    "ill.due_soon_reminders": {
+        "task": "ill.due_soon_reminders",
+        "schedule": crontab(minute=0, hour=9),
+    },
 }

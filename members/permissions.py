@@ -99,6 +99,9 @@ RULES: dict[str, Rule] = {
     "library.patrons": lambda user, obj: works_at(user, obj) and _role(user) != "system",
     # Ask for an item through ILL: an approved patron (for their home library) or staff.
     "ill.request": lambda user, obj: is_approved_patron(user) or works_at(user, None),
+    # ILL queues and request pages: staff (or API token) of a member library; which
+    # requests they may see and act on is decided per request by ill.services.actor_roles.
+    "ill.staff": lambda user, obj: works_at(user, obj),
     # Policies and agreements: a library admin acknowledges policies and signs agreements
     # for their own library (obj = that library); consortium admins manage them.
     "policies.acknowledge": lambda user, obj: (

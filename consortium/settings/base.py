@@ -236,3 +236,15 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine);
 # inside a Celery prefork worker (daemonic) parsing falls back to the worker's own process.
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)
+
+# --- ill ---
+# Delivered copies (PDFs) are stored outside MEDIA_ROOT and served only via signed links.
+ILL_PRIVATE_ROOT = Path(env("ILL_PRIVATE_ROOT", default=str(BASE_DIR / "var" / "private")))
+# A patron's open requests at once (ReShare's "over limit" check at validation).
+ILL_PATRON_MAX_OPEN = env.int("ILL_PATRON_MAX_OPEN", default=10)
+# Largest delivered copy: a 60-page scanned article is about 10 MB.
+ILL_COPY_MAX_BYTES = env.int("ILL_COPY_MAX_BYTES", default=25 * 1024 * 1024)
+# How long a patron's link to a delivered copy works (copyright: not a permanent library).
+ILL_COPY_LINK_DAYS = env.int("ILL_COPY_LINK_DAYS", default=14)
+# Reminder this many days before the due date.
+ILL_DUE_SOON_DAYS = env.int("ILL_DUE_SOON_DAYS", default=3)

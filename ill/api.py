@@ -1,0 +1,204 @@
+"""ILL API: create, list with filters, retrieve, and one endpoint per action.
+
+The lender's view of a request never carries the patron (serializer without those
+fields); an unavailable action answers 409 with the actions that are available.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ill import selectors, services, states
+from ill.exceptions import REQUEST_NOT_FOUND, IllNotFound
+from ill.models import IllRequest, ServiceLevel, ServiceType
+from members.permissions import works_at
+
+
+class RequestOutputSerializer(serializers.ModelSerializer):
+    """A request as either library sees it (no patron fields)."""
+
+    reference = serializers.CharField()
+    borrower = serializers.CharField(source="borrower.code")
+    supplier = serializers.CharField(source="supplier.code", allow_null=True, default=None)
+    bib_record = serializers.IntegerField(source="bib_record_id", allow_null=True)
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IllRequest
+        fields = [
+            "id", "reference", "borrower", "supplier", "bib_record", "title", "author", "publisher", "year",
+            "isbn", "service_type", "article_title", "pages", "needed_by", "service_level", "status",
+            "supplier_status", "rota_position", "due_date", "renewals_used", "renewals_allowed",
+            "loan_condition", "fee_pkr", "created_at", "status_changed_at", "available_actions",
+        ]  # fmt: skip
+
+    def get_available_actions(self, req: IllRequest) -> list[str]:
+        roles = services.actor_roles(self.context["request"].user, req)
+        return [a.code for a in selectors.available_actions(req=req, roles=roles)]
+
+
+class BorrowerRequestOutputSerializer(RequestOutputSerializer):
+    """The requesting library also sees its patron (its own data)."""
+
+    patron = serializers.SerializerMethodField()
+    patron_note = serializers.CharField()
+
+    class Meta(RequestOutputSerializer.Meta):
+        fields = [*RequestOutputSerializer.Meta.fields, "patron", "patron_note"]
+
+    def get_patron(self, req: IllRequest) -> dict | None:
+        if req.patron is None:
+            return None
+        return {"id": req.patron_id, "name": req.patron.display_name, "card_number": req.patron.card_number}
+
+
+def _serialize(request, req: IllRequest) -> dict:
+    user = request.user
+    own = works_at(user, req.borrower_id) or (getattr(user, "pk", None) == req.patron_id and req.patron_id)
+    cls = BorrowerRequestOutputSerializer if own else RequestOutputSerializer
+    return cls(req, context={"request": request}).data
+
+
+class RequestListCreateApi(APIView):
+    """ILL requests of your library (as borrower, or as the lender asked)."""
+
+    access_rule = "ill.request"
+
+    class IllRequestCreateInputSerializer(serializers.Serializer):
+        bib_record = serializers.IntegerField(required=False, allow_null=True)
+        title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+        author = serializers.CharField(required=False, allow_blank=True, max_length=300)
+        publisher = serializers.CharField(required=False, allow_blank=True, max_length=300)
+        year = serializers.CharField(required=False, allow_blank=True, max_length=20)
+        isbn = serializers.CharField(required=False, allow_blank=True, max_length=20)
+        service_type = serializers.ChoiceField(choices=ServiceType.choices, default=ServiceType.LOAN)
+        article_title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+        pages = serializers.CharField(required=False, allow_blank=True, max_length=50)
+        needed_by = serializers.DateField(required=False, allow_null=True)
+        service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default=ServiceLevel.NORMAL)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        patron = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "role", str, enum=["borrower", "lender"], description="Which queue (default borrower)"
+            ),
+            OpenApiParameter(
+                "status", str, description="Requester status (borrower) or supplier status (lender)"
+            ),
+            OpenApiParameter("attention", bool, description="Only those needing your attention"),
+            OpenApiParameter("q", str, description="Title, author, ISBN or ILL number"),
+        ],
+        responses=RequestOutputSerializer(many=True),
+    )
+    def get(self, request):
+        user = request.user
+        params = request.query_params
+        if works_at(user, None):
+            select = selectors.lending_queue if params.get("role") == "lender" else selectors.borrowing_queue
+            qs = select(
+                library_id=user.library_id,
+                status=params.get("status", "")[:24],
+                q=params.get("q", ""),
+                attention=params.get("attention") in ("1", "true"),
+            )
+        else:
+            qs = selectors.patron_requests(patron_id=user.pk).select_related("patron")
+            if params.get("status"):
+                qs = qs.filter(Q(status=params["status"][:24]))
+        from rest_framework.pagination import PageNumberPagination
+
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([_serialize(request, r) for r in page])
+
+    @extend_schema(request=IllRequestCreateInputSerializer, responses={201: BorrowerRequestOutputSerializer})
+    def post(self, request):
+        data = self.IllRequestCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        req = services.ill_request_create(
+            actor=request.user,
+            bib_record_id=v.get("bib_record"),
+            title=v.get("title", ""),
+            author=v.get("author", ""),
+            publisher=v.get("publisher", ""),
+            year=v.get("year", ""),
+            isbn=v.get("isbn", ""),
+            service_type=v["service_type"],
+            article_title=v.get("article_title", ""),
+            pages=v.get("pages", ""),
+            needed_by=v.get("needed_by"),
+            service_level=v["service_level"],
+            note=v.get("note", ""),
+            patron_id=v.get("patron"),
+        )
+        return Response(_serialize(request, req), status=status.HTTP_201_CREATED)
+
+
+class RequestDetailApi(APIView):
+    """One request, if your library (or you, its patron) take part in it."""
+
+    access_rule = "ill.request"
+
+    @extend_schema(responses=RequestOutputSerializer)
+    def get(self, request, pk: int):
+        req, _roles = selectors.request_for(request_id=pk, actor=request.user)
+        return Response(_serialize(request, req))
+
+
+class RequestActionApi(APIView):
+    """Take one action of the state machine (see ill/states.py for the table).
+
+    409 with ``available`` when the action is not possible in the current state.
+    """
+
+    access_rule = "ill.request"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    class IllActionInputSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+        reason = serializers.ChoiceField(choices=list(states.REFUSAL_REASONS), required=False)
+        reason_unfilled = serializers.ChoiceField(choices=list(states.REASONS_UNFILLED), required=False)
+        reason_retry = serializers.ChoiceField(choices=list(states.REASONS_RETRY), required=False)
+        condition = serializers.ChoiceField(choices=list(states.LOAN_CONDITIONS), required=False)
+        override = serializers.BooleanField(required=False)
+        lender = serializers.CharField(
+            required=False, max_length=16, help_text="resource: library code to ask"
+        )
+        expected_status = serializers.CharField(required=False, max_length=24)
+        file = serializers.FileField(required=False)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "action", str, OpenApiParameter.PATH, enum=sorted(states.ACTIONS),
+                description="An action of the state machine; which are available now is in available_actions.",
+            )
+        ],
+        request=IllActionInputSerializer,
+        responses={
+            200: RequestOutputSerializer,
+            409: inline_serializer(
+                "ActionConflict",
+                {"code": serializers.CharField(), "detail": serializers.CharField(),
+                 "available": serializers.ListField(child=serializers.CharField())},
+            ),
+        },
+    )  # fmt: skip
+    def post(self, request, pk: int, action: str):
+        data = self.IllActionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not IllRequest.objects.filter(pk=pk).exists():
+            raise IllNotFound(REQUEST_NOT_FOUND)
+        services.ill_request_transition(
+            request_id=pk, action=action, actor=request.user, **data.validated_data
+        )
+        req = IllRequest.objects.select_related("borrower", "supplier", "patron").get(pk=pk)
+        return Response(_serialize(request, req))

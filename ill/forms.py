@@ -1,0 +1,65 @@
+"""Forms for ILL screens: shape only; the services enforce the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from consortium.forms import BootstrapFormMixin
+from ill import states
+from ill.models import ServiceLevel, ServiceType
+
+
+class RequestForm(BootstrapFormMixin, forms.Form):
+    service_type = forms.ChoiceField(label=_("What do you need?"), choices=ServiceType.choices)
+    article_title = forms.CharField(
+        label=_("Article or chapter (for a copy)"), max_length=500, required=False
+    )
+    pages = forms.CharField(label=_("Pages (for a copy)"), max_length=50, required=False)
+    needed_by = forms.DateField(
+        label=_("Needed by (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    service_level = forms.ChoiceField(label=_("Urgency"), choices=ServiceLevel.choices)
+    note = forms.CharField(
+        label=_("Note to your library"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CitationForm(RequestForm):
+    """Staff may also request an item that is not in the catalogue, and for a patron."""
+
+    title = forms.CharField(label=_("Title"), max_length=500, required=False)
+    author = forms.CharField(label=_("Author"), max_length=300, required=False)
+    publisher = forms.CharField(label=_("Publisher"), max_length=300, required=False)
+    year = forms.CharField(label=_("Year"), max_length=20, required=False)
+    isbn = forms.CharField(label=_("ISBN or ISSN"), max_length=20, required=False)
+    patron_card = forms.CharField(label=_("Patron's card number (optional)"), max_length=40, required=False)
+
+
+class ActionForm(forms.Form):
+    """The payload an action may carry (each action uses the fields it needs)."""
+
+    note = forms.CharField(required=False, max_length=2000)
+    reason = forms.ChoiceField(required=False, choices=[("", ""), *list(states.REFUSAL_REASONS.items())])
+    reason_unfilled = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(states.REASONS_UNFILLED.items())]
+    )
+    reason_retry = forms.ChoiceField(required=False, choices=[("", ""), *list(states.REASONS_RETRY.items())])
+    condition = forms.ChoiceField(required=False, choices=[("", ""), *list(states.LOAN_CONDITIONS.items())])
+    override = forms.BooleanField(required=False)
+    lender = forms.CharField(required=False, max_length=16)
+    expected_status = forms.CharField(required=False, max_length=24)
+    file = forms.FileField(required=False)
+
+    def payload(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if v not in ("", None, False)}
+        return data
+
+
+class MessageForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label=_("Message to the other library"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )

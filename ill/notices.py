@@ -1,0 +1,105 @@
+"""Who is told what after each ILL event: the patron, the borrowing library, the lender.
+
+Notices are written to the outbox inside the transition's transaction (so none is lost)
+and sent by Celery after commit, exactly once per dedup key (event id and audience).
+The lender's context never carries the patron: only the requesting library (ILL
+practice and the portal's privacy rule), so no lender template can leak it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from ill import states
+from ill.models import IllEvent, IllMessage, IllRequest
+from members.models import Library
+from members.services import notify
+
+PATRON, BORROWER, LENDER = "patron", "borrower", "lender"
+
+# action -> [(audience, template)]; templates/emails/<template>.subject.txt and .txt
+NOTICES: dict[str, list[tuple[str, str]]] = {
+    "submit": [(PATRON, "ill_patron_received"), (BORROWER, "ill_borrower_new")],
+    "refuse": [(PATRON, "ill_patron_cancelled")],
+    "cancel": [(PATRON, "ill_patron_cancelled")],
+    "answer_cancel_yes": [(PATRON, "ill_patron_cancelled"), (BORROWER, "ill_borrower_update")],
+    "answer_cancel_no": [(BORROWER, "ill_borrower_update")],
+    "send_to_supplier": [(LENDER, "ill_lender_new_request")],
+    "will_supply_with_conditions": [(BORROWER, "ill_borrower_update")],
+    "end_of_rota": [(BORROWER, "ill_borrower_end_of_rota")],
+    "ship": [(PATRON, "ill_patron_shipped"), (BORROWER, "ill_borrower_update")],
+    "receive": [(PATRON, "ill_patron_ready")],
+    "deliver_copy": [(PATRON, "ill_patron_copy_ready"), (BORROWER, "ill_borrower_update")],
+    "mark_overdue": [(PATRON, "ill_patron_overdue"), (BORROWER, "ill_borrower_update")],
+    "recall": [(PATRON, "ill_patron_recalled"), (BORROWER, "ill_borrower_update")],
+    "approve_renewal": [(PATRON, "ill_patron_renewal"), (BORROWER, "ill_borrower_update")],
+    "refuse_renewal": [(PATRON, "ill_patron_renewal"), (BORROWER, "ill_borrower_update")],
+    "renew": [(LENDER, "ill_lender_renewal_asked")],
+    "request_cancel": [(LENDER, "ill_lender_cancel_asked")],
+    "ship_return": [(LENDER, "ill_lender_shipped_back")],
+    "report_lost": [(LENDER, "ill_lender_update")],
+}
+
+
+def _summary(req: IllRequest, *, audience: str) -> dict[str, Any]:
+    """What a notice may say about a request; no patron fields unless for the patron's side."""
+    url = (
+        reverse("ill-my-request", args=[req.pk])
+        if audience == PATRON
+        else reverse("ill-request", args=[req.pk])
+    )
+    return {
+        "ref": req.reference,
+        "title": req.title,
+        "author": req.author,
+        "article_title": req.article_title,
+        "service": req.get_service_type_display(),
+        "borrower": req.borrower.name,
+        "lender": req.supplier.name if req.supplier_id else "",
+        "status": req.patron_status_label if audience == PATRON else req.status_info.label,
+        "due_date": req.due_date,
+        "needed_by": req.needed_by,
+        "path": url,
+    }
+
+
+def _send(req: IllRequest, audience: str, template: str, key: str, extra: dict) -> None:
+    context = {"r": _summary(req, audience=audience), **extra}
+    if audience == PATRON:
+        if req.patron_id is None:
+            return
+        context["patron_name"] = req.patron.first_name or req.patron.username
+        notify(to=req.patron, template=template, context=context, dedup_key=key)
+    elif audience == BORROWER:
+        notify(to=req.borrower.email, template=template, context=context, dedup_key=key)
+    elif audience == LENDER and req.supplier_id:
+        notify(to=req.supplier.email, template=template, context=context, dedup_key=key)
+
+
+def queue_for_event(*, request: IllRequest, event: IllEvent) -> None:
+    """Queue this event's notices (patron-submitted requests tell the borrowing library too)."""
+    for audience, template in NOTICES.get(event.action, []):
+        if event.action == "submit" and audience == BORROWER and event.actor_role != states.Role.PATRON:
+            continue  # staff created it themselves
+        if template == "ill_patron_cancelled" and event.from_status == states.END_OF_ROTA:
+            template = "ill_patron_unfilled"
+        extra = {"note": event.note, "data": event.data}
+        if event.action == "refuse":
+            extra["reason"] = states.REFUSAL_REASONS.get(event.data.get("reason"), "")
+        if event.action == "will_supply_with_conditions":
+            extra["condition"] = states.LOAN_CONDITIONS.get(request.loan_condition, "")
+        _send(request, audience, template, f"ill:{event.pk}:{audience}", extra)
+
+
+def queue_due_soon(*, request: IllRequest) -> None:
+    """Reminder before the due date; once per request and due date (renewal: a new one)."""
+    _send(request, PATRON, "ill_patron_due_soon", f"ill:{request.pk}:due-soon:{request.due_date}", {})
+
+
+def queue_message(*, request: IllRequest, message: IllMessage) -> None:
+    recipient: Library = message.recipient
+    audience = LENDER if recipient.pk == request.supplier_id else BORROWER
+    context = {"r": _summary(request, audience=audience), "sender": message.sender.name, "body": message.body}
+    notify(to=recipient.email, template="ill_message", context=context, dedup_key=f"ill-message:{message.pk}")

@@ -1,0 +1,125 @@
+"""Reads for interlibrary loan: queues, a request with its history, counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from ill import exceptions as err
+from ill import states
+from ill.models import IllRequest
+from ill.services import actor_roles
+from ill.states import Role
+
+QUEUE_RELATED = ("borrower", "supplier", "bib_record")
+
+
+def _search(qs: QuerySet, q: str) -> QuerySet:
+    q = (q or "").strip()[:100]
+    if not q:
+        return qs
+    ref = q.upper().removeprefix("ILL-")
+    if ref.isdigit():
+        return qs.filter(Q(pk=int(ref)) | Q(title__icontains=q))
+    return qs.filter(Q(title__icontains=q) | Q(author__icontains=q) | Q(isbn=q))
+
+
+def borrowing_queue(*, library_id: int, status: str = "", q: str = "", attention: bool = False) -> QuerySet:
+    """The requesting library's requests, newest first."""
+    qs = IllRequest.objects.filter(borrower_id=library_id).select_related(*QUEUE_RELATED, "patron")
+    if attention:
+        qs = qs.filter(status__in=states.ATTENTION_R)
+    elif status == "open":
+        qs = qs.open()
+    elif status:
+        qs = qs.filter(status=status)
+    return _search(qs, q).order_by("-status_changed_at", "-pk")
+
+
+def lending_queue(*, library_id: int, status: str = "", q: str = "", attention: bool = False) -> QuerySet:
+    """Requests this library is (or was last) asked to supply. No patron is loaded."""
+    qs = (
+        IllRequest.objects.filter(supplier_id=library_id)
+        .exclude(supplier_status="")
+        .select_related(*QUEUE_RELATED)
+    )
+    if attention:
+        qs = qs.filter(supplier_status__in=states.ATTENTION_S)
+    elif status == "open":
+        qs = qs.exclude(
+            supplier_status__in=[
+                s.code for s in states.STATUSES.values() if s.side == "supplier" and s.terminal
+            ]
+        )
+    elif status:
+        qs = qs.filter(supplier_status=status)
+    return _search(qs, q).order_by("-status_changed_at", "-pk")
+
+
+def queue_counts(*, library_id: int) -> dict[str, int]:
+    """What needs attention in each queue (two cheap indexed counts)."""
+    borrowing = IllRequest.objects.filter(borrower_id=library_id).aggregate(
+        attention=Count("pk", filter=Q(status__in=states.ATTENTION_R)),
+        open=Count("pk", filter=~Q(status__in=states.TERMINAL)),
+    )
+    lending = IllRequest.objects.filter(supplier_id=library_id).aggregate(
+        attention=Count("pk", filter=Q(supplier_status__in=states.ATTENTION_S)),
+    )
+    return {
+        "borrowing_attention": borrowing["attention"],
+        "borrowing_open": borrowing["open"],
+        "lending_attention": lending["attention"],
+    }
+
+
+def patron_requests(*, patron_id: int) -> QuerySet:
+    return IllRequest.objects.filter(patron_id=patron_id).select_related(
+        "borrower", "supplier", "delivered_copy"
+    )
+
+
+def request_for(*, request_id: int, actor: Any) -> tuple[IllRequest, set[Role]]:
+    """A request the actor takes part in, with their roles; others get NotFound."""
+    req = (
+        IllRequest.objects.select_related("borrower", "supplier", "bib_record", "patron")
+        .filter(pk=request_id)
+        .first()
+    )
+    if req is None:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+    roles = actor_roles(actor, req)
+    if not roles:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+    return req, roles
+
+
+def timeline(*, req: IllRequest) -> QuerySet:
+    return req.events.select_related("actor", "actor_library", "supplier")
+
+
+def rota(*, req: IllRequest) -> QuerySet:
+    return req.rota.select_related("lender").order_by("position")
+
+
+def available_actions(*, req: IllRequest, roles: set[Role]) -> list[states.Action]:
+    return states.available_actions(
+        status_code=req.status,
+        supplier_status=req.supplier_status,
+        service_type=req.service_type,
+        roles=roles,
+    )
+
+
+def lending_answers(*, library_id: int, limit: int = 50):
+    """This library's past answers on requests that moved on to another lender."""
+    from ill.models import RotaEntry
+
+    return (
+        RotaEntry.objects.filter(
+            lender_id=library_id,
+            status__in=[RotaEntry.Status.UNFILLED, RotaEntry.Status.TIMED_OUT, RotaEntry.Status.CANCELLED],
+        )
+        .select_related("request", "request__borrower")
+        .order_by("-answered_at", "-pk")[:limit]
+    )

@@ -1,0 +1,52 @@
+"""Thin Celery tasks for ILL: routing and the timers. Ids only, never model objects."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from ill import timers
+from ill.routing import route
+
+# Timers handle at most this many rows a run: each row is one short transaction
+# (~5 ms), so a batch stays far inside the time limit; the task re-queues itself when
+# the batch was full.
+TIMER_BATCH = 500
+
+
+@shared_task(
+    name="ill.route_request",
+    time_limit=120,
+    soft_time_limit=100,
+    # Transient database trouble (a failover, a dropped connection): try again with
+    # backoff; routing is idempotent, so a retry never double-asks.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def route_request_task(*, request_id: int) -> str:
+    """Build the rota if needed and ask the next lender (or report end of rota)."""
+    return route(request_id=request_id)
+
+
+@shared_task(name="ill.check_deadlines", time_limit=600, soft_time_limit=560)
+def check_deadlines_task() -> int:
+    """Pass over lenders that did not answer by their deadline (working days)."""
+    done = timers.lenders_timed_out(limit=TIMER_BATCH)
+    if done == TIMER_BATCH:
+        check_deadlines_task.delay()
+    return done
+
+
+@shared_task(name="ill.mark_overdue", time_limit=600, soft_time_limit=560)
+def mark_overdue_task() -> int:
+    done = timers.loans_overdue(limit=TIMER_BATCH)
+    if done == TIMER_BATCH:
+        mark_overdue_task.delay()
+    return done
+
+
+@shared_task(name="ill.due_soon_reminders", time_limit=600, soft_time_limit=560)
+def due_soon_reminders_task() -> int:
+    return timers.due_soon_reminders(limit=5000)

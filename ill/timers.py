@@ -1,0 +1,70 @@
+"""What Celery beat does for ILL: deadlines, overdue loans, reminders. Each row is handled
+in its own short transaction through the transition service, so a run killed half-way or
+run twice changes nothing twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from ill import notices, states
+from ill.exceptions import InvalidTransition
+from ill.models import IllRequest, RotaEntry
+from ill.services import SYSTEM, _now, _today, ill_request_transition
+
+
+def lenders_timed_out(*, limit: int) -> int:
+    """Lenders asked whose response deadline passed without an answer: time out, ask the next."""
+    due = (
+        RotaEntry.objects.filter(
+            status=RotaEntry.Status.ASKED,
+            deadline_at__lt=_now(),
+            request__supplier_status=states.REQUEST_RECEIVED,
+        )
+        .order_by("deadline_at")
+        .values_list("request_id", flat=True)[:limit]
+    )
+    done = 0
+    for request_id in list(due):
+        try:
+            ill_request_transition(request_id=request_id, action="time_out", actor=SYSTEM)
+        except InvalidTransition:
+            continue  # the lender answered a moment ago
+        done += 1
+    return done
+
+
+def loans_overdue(*, limit: int) -> int:
+    ids = (
+        IllRequest.objects.filter(
+            status__in=[states.RECEIVED, states.CHECKED_OUT],
+            supplier_status=states.LOANED,
+            due_date__lt=_today(),
+        )
+        .order_by("due_date")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for request_id in list(ids):
+        try:
+            ill_request_transition(request_id=request_id, action="mark_overdue", actor=SYSTEM)
+        except InvalidTransition:
+            continue
+        done += 1
+    return done
+
+
+def due_soon_reminders(*, limit: int) -> int:
+    """Remind patrons ILL_DUE_SOON_DAYS before the due date (once per due date)."""
+    day = _today() + timedelta(days=settings.ILL_DUE_SOON_DAYS)
+    requests = IllRequest.objects.filter(
+        status__in=[states.CHECKED_OUT, states.RENEW_PENDING], due_date__lte=day, due_date__gte=_today()
+    ).select_related("patron", "borrower", "supplier")[:limit]
+    sent = 0
+    for req in requests:
+        with transaction.atomic():
+            notices.queue_due_soon(request=req)
+        sent += 1
+    return sent

@@ -1,0 +1,312 @@
+"""HTML views for interlibrary loan (thin: parse, authorise, call a service or selector)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalogue.models import BibRecord, Holding
+from consortium.exceptions import DomainError, NotFound
+from ill import selectors, services, states
+from ill.forms import ActionForm, CitationForm, MessageForm, RequestForm
+from ill.models import IllRequest
+from ill.states import Role
+from members.models import Library, User
+from members.permissions import AUTHENTICATED, access, works_at
+
+
+def _error(request: HttpRequest, exc: DomainError) -> None:
+    messages.error(request, exc.message)
+
+
+@access("ill.request")
+def request_new(request: HttpRequest) -> HttpResponse:
+    """“Request this item”: a patron asks their home library; staff may also type a citation."""
+    staff = works_at(request.user, None)
+    record = None
+    record_id = request.GET.get("record") or request.POST.get("record")
+    if record_id:
+        if not str(record_id).isdigit():
+            raise Http404
+        record = get_object_or_404(BibRecord, pk=int(record_id))
+    form_class = CitationForm if staff else RequestForm
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patron_id = None
+        if staff and data.get("patron_card"):
+            patron = User.objects.filter(
+                library_id=request.user.library_id, card_number=data["patron_card"]
+            ).first()
+            if patron is None:
+                form.add_error("patron_card", _("No patron of your library has this card number."))
+            else:
+                patron_id = patron.pk
+        if not form.errors:
+            try:
+                req = services.ill_request_create(
+                    actor=request.user,
+                    bib_record_id=record.pk if record else None,
+                    title=data.get("title", ""),
+                    author=data.get("author", ""),
+                    publisher=data.get("publisher", ""),
+                    year=data.get("year", ""),
+                    isbn=data.get("isbn", ""),
+                    service_type=data["service_type"],
+                    article_title=data["article_title"],
+                    pages=data["pages"],
+                    needed_by=data["needed_by"],
+                    service_level=data["service_level"],
+                    note=data["note"],
+                    patron_id=patron_id,
+                )
+            except DomainError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Request %(ref)s sent to your library.") % {"ref": req.reference})
+                if staff:
+                    return redirect("ill-request", req.pk)
+                return redirect("ill-my-request", req.pk)
+    # Users of ILL systems ask for a check of local holdings before borrowing elsewhere.
+    held_here = bool(
+        record
+        and Holding.objects.filter(
+            bib_record=record, library_id=request.user.library_id, status=Holding.Status.AVAILABLE
+        ).exists()
+    )
+    return render(
+        request,
+        "ill/request_new.html",
+        {"form": form, "record": record, "staff": staff, "held_here": held_here},
+    )
+
+
+@access("ill.request")
+def my_requests(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.patron_requests(patron_id=request.user.pk), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "ill/my_requests.html", {"page": page})
+
+
+@access("ill.request")
+def my_request(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        req, roles = selectors.request_for(request_id=pk, actor=request.user)
+    except NotFound as exc:
+        raise Http404 from exc
+    if Role.PATRON not in roles:
+        return redirect("ill-request", pk)
+    actions = selectors.available_actions(req=req, roles={Role.PATRON})
+    copy_url = None
+    copy = getattr(req, "delivered_copy", None) if hasattr(req, "delivered_copy") else None
+    if copy is not None:
+        copy_url = reverse("ill-copy", args=[services.copy_token(copy)])
+    return render(
+        request,
+        "ill/my_request.html",
+        {
+            "req": req,
+            "actions": actions,
+            "events": selectors.timeline(req=req),
+            "copy": copy,
+            "copy_url": copy_url,
+        },
+    )
+
+
+def _queue(request: HttpRequest, *, lending: bool) -> HttpResponse:
+    library_id = request.user.library_id
+    status = request.GET.get("status", "")
+    q = request.GET.get("q", "")
+    attention = request.GET.get("attention") == "1"
+    choices = states.supplier_choices() if lending else states.requester_choices()
+    if status not in dict(choices) and status not in ("open", "answered"):
+        status = ""
+    select = selectors.lending_queue if lending else selectors.borrowing_queue
+    qs = select(
+        library_id=library_id, status="" if status == "answered" else status, q=q, attention=attention
+    )
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ill/queue.html",
+        {
+            "page": page,
+            "lending": lending,
+            "status": status,
+            "q": q[:100],
+            "attention": attention,
+            "choices": choices,
+            "counts": selectors.queue_counts(library_id=library_id),
+            "answers": selectors.lending_answers(library_id=library_id)
+            if lending and status == "answered"
+            else None,
+        },
+    )
+
+
+@access("ill.staff")
+def borrowing_queue(request: HttpRequest) -> HttpResponse:
+    return _queue(request, lending=False)
+
+
+@access("ill.staff")
+def lending_queue(request: HttpRequest) -> HttpResponse:
+    return _queue(request, lending=True)
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    values = request.POST.getlist("ids") if request.method == "POST" else request.GET.getlist("ids")
+    return [int(v) for v in values if str(v).isdigit()][:200]
+
+
+@access("ill.staff")
+def pull_slips(request: HttpRequest) -> HttpResponse:
+    """Printable pull slips for the chosen lending requests (print stylesheet; no patron)."""
+    reqs = selectors.lending_queue(library_id=request.user.library_id).filter(pk__in=_ids(request))
+    return render(request, "ill/pull_slips.html", {"reqs": reqs})
+
+
+@require_POST
+@access("ill.staff")
+def bulk_ship(request: HttpRequest) -> HttpResponse:
+    shipped, failed = [], []
+    for pk in _ids(request):
+        try:
+            services.ill_request_transition(request_id=pk, action="ship", actor=request.user)
+            shipped.append(f"ILL-{pk}")
+        except DomainError as exc:
+            failed.append(f"ILL-{pk}: {exc.message}")
+    if shipped:
+        messages.success(request, _("Marked shipped: %(list)s") % {"list": ", ".join(shipped)})
+    for line in failed:
+        messages.error(request, line)
+    return redirect("ill-lending")
+
+
+@access("ill.staff")
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        req, roles = selectors.request_for(request_id=pk, actor=request.user)
+    except NotFound as exc:
+        raise Http404 from exc
+    staff_roles = roles & {Role.BORROWER, Role.LENDER}
+    if not staff_roles:
+        raise Http404
+    is_borrower = Role.BORROWER in roles
+    events = selectors.timeline(req=req)
+    messages_list = req.messages.select_related("sender")
+    if not is_borrower:
+        # A lender sees its own part only: not earlier lenders' answers or messages.
+        events = events.filter(supplier_id=req.supplier_id)
+        messages_list = messages_list.filter(Q(sender_id=req.supplier_id) | Q(recipient_id=req.supplier_id))
+    return render(
+        request,
+        "ill/request_detail.html",
+        {
+            "req": req,
+            "is_borrower": is_borrower,
+            "actions": selectors.available_actions(req=req, roles=staff_roles),
+            "events": events,
+            "rota": selectors.rota(req=req) if is_borrower else [],
+            "messages_list": messages_list,
+            "message_form": MessageForm(),
+            "reasons": states.REFUSAL_REASONS,
+            "reasons_unfilled": states.REASONS_UNFILLED,
+            "reasons_retry": states.REASONS_RETRY,
+            "conditions": states.LOAN_CONDITIONS,
+            "lender_codes": list(
+                Library.objects.lending().exclude(pk=req.borrower_id).values_list("code", flat=True)
+            )
+            if is_borrower and req.status == states.END_OF_ROTA
+            else [],
+            "validation_problem": services.validation_problem(req)
+            if is_borrower and req.status == states.SUBMITTED
+            else None,
+        },
+    )
+
+
+@require_POST
+@access(AUTHENTICATED)
+def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Every button on a request posts here; the transition service decides."""
+    form = ActionForm(request.POST, request.FILES)
+    form.is_valid()
+    payload = form.payload() if form.is_valid() else {}
+    try:
+        services.ill_request_transition(request_id=pk, action=action, actor=request.user, **payload)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        label = states.ACTIONS[action].label
+        messages.success(request, _("Done: %(action)s.") % {"action": label})
+    if request.POST.get("next") == "mine":
+        return redirect("ill-my-request", pk)
+    if not IllRequest.objects.filter(pk=pk).exists():
+        raise Http404
+    return redirect("ill-request", pk)
+
+
+@require_POST
+@access("ill.staff")
+def request_message(request: HttpRequest, pk: int) -> HttpResponse:
+    form = MessageForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    try:
+        services.ill_message_send(request_id=pk, actor=request.user, body=body)
+    except DomainError as exc:
+        _error(request, exc)
+    return redirect(reverse("ill-request", args=[pk]) + "#messages")
+
+
+@require_POST
+@access("ill.staff")
+def rota_reorder(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a lender not yet asked one place up or down."""
+    try:
+        req, _roles = selectors.request_for(request_id=pk, actor=request.user)
+    except NotFound as exc:
+        raise Http404 from exc
+    pending = list(
+        req.rota.filter(round=req.rota_round, status="pending")
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    entry = int(request.POST.get("entry", "0") or 0) if str(request.POST.get("entry", "")).isdigit() else 0
+    if entry in pending:
+        i = pending.index(entry)
+        j = i - 1 if request.POST.get("direction") == "up" else i + 1
+        if 0 <= j < len(pending):
+            pending[i], pending[j] = pending[j], pending[i]
+    try:
+        services.ill_rota_reorder(request_id=pk, actor=request.user, entry_ids=pending)
+    except DomainError as exc:
+        _error(request, exc)
+    return redirect(reverse("ill-request", args=[pk]) + "#rota")
+
+
+@access(AUTHENTICATED)
+def copy_download(request: HttpRequest, token: str) -> HttpResponse:
+    """A delivered copy, for its patron or the borrowing library, until the link expires."""
+    try:
+        copy = services.copy_for_token(token=token, actor=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = FileResponse(
+        copy.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=copy.original_name or f"ILL-{copy.request_id}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,85 @@
+"""ILL fixtures: a borrowing library with its patron, lenders, a consortium-wide agreement."""
+
+from __future__ import annotations
+
+import pytest
+
+from ill import states
+from ill.services import SYSTEM, ill_request_create, ill_request_transition
+from policies.models import AgreementKind
+from tests.factories import LibrarianFactory, LibraryFactory
+from tests.ill.factories import held_by
+from tests.policies.factories import AgreementFactory
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    settings.ILL_PRIVATE_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def agreement(db):
+    return AgreementFactory(
+        name="Consortium ILL", kind=AgreementKind.CONSORTIUM_WIDE, loan_period_days=21, renewals_allowed=1,
+        response_deadline_days=3, services_allowed=["loan", "copy"],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def lender(other_library):
+    return other_library
+
+
+@pytest.fixture
+def lender_librarian(other_librarian):
+    return other_librarian
+
+
+@pytest.fixture
+def second_lender(db):
+    return LibraryFactory(code="PK-THIRD", name="Third University", city="Peshawar", province="KP")
+
+
+@pytest.fixture
+def second_lender_librarian(second_lender):
+    return LibrarianFactory(username="third-librarian", library=second_lender)
+
+
+@pytest.fixture
+def record(lender, agreement):
+    return held_by(lender)
+
+
+@pytest.fixture
+def submitted(patron, record):
+    """A patron's loan request, as the record page's button creates it."""
+    return ill_request_create(actor=patron, bib_record_id=record.pk)
+
+
+@pytest.fixture
+def act():
+    """Take an action and return the refreshed request."""
+
+    def _act(req, action, actor, **payload):
+        ill_request_transition(request_id=req.pk, action=action, actor=actor, **payload)
+        req.refresh_from_db()
+        return req
+
+    return _act
+
+
+@pytest.fixture
+def sent(submitted, librarian, act):
+    """Validated and routed: the first lender was asked (tasks run eagerly on commit)."""
+    req = act(submitted, "validate", librarian)
+    from ill.routing import route
+
+    route(request_id=req.pk)
+    req.refresh_from_db()
+    assert req.status == states.SENT_TO_SUPPLIER
+    return req
+
+
+@pytest.fixture
+def system():
+    return SYSTEM

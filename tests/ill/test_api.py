@@ -1,0 +1,75 @@
+"""API: create, list, retrieve, one endpoint per action; 409 lists what is available."""
+
+from __future__ import annotations
+
+from rest_framework.test import APIClient
+
+from ill import states
+from members.services import api_token_create
+
+
+def _client(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_patron_creates_and_lists_own_requests(patron, record):
+    client = _client(patron)
+    created = client.post("/api/v1/ill/requests/", {"bib_record": record.pk}, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["status"] == states.SUBMITTED and "cancel" in body["available_actions"]
+    listed = client.get("/api/v1/ill/requests/").json()
+    assert [r["id"] for r in listed["results"]] == [body["id"]]
+
+
+def test_bad_input_answers_400_with_field(patron, record):
+    client = _client(patron)
+    r = client.post(
+        "/api/v1/ill/requests/", {"bib_record": record.pk, "needed_by": "2001-01-01"}, format="json"
+    )
+    assert r.status_code == 400 and "past" in r.json()["detail"] and r.json()["field"] == "needed_by"
+    r = client.post(
+        "/api/v1/ill/requests/", {"bib_record": record.pk, "needed_by": "not-a-date"}, format="json"
+    )
+    assert r.status_code == 400 and "needed_by" in r.json()
+
+
+def test_unavailable_action_is_409_with_available_actions(submitted, librarian):
+    r = _client(librarian).post(f"/api/v1/ill/requests/{submitted.pk}/actions/ship/", {}, format="json")
+    assert r.status_code == 409
+    assert set(r.json()["available"]) == {"validate", "refuse", "cancel"}
+
+
+def test_actions_through_api_token_of_the_lender(sent, lender, other_library_admin):
+    _token, key = api_token_create(actor=other_library_admin, library=lender, name="Koha")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    queue = client.get("/api/v1/ill/requests/?role=lender&attention=1").json()
+    assert [r["id"] for r in queue["results"]] == [sent.pk]
+    r = client.post(
+        f"/api/v1/ill/requests/{sent.pk}/actions/unfilled/", {"reason_unfilled": "NotHeld"}, format="json"
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] in (states.SOURCING, states.END_OF_ROTA)
+
+
+def test_unknown_reason_is_400(sent, lender_librarian):
+    r = _client(lender_librarian).post(
+        f"/api/v1/ill/requests/{sent.pk}/actions/unfilled/", {"reason_unfilled": "Bored"}, format="json"
+    )
+    assert r.status_code == 400 and "reason_unfilled" in r.json()
+
+
+def test_lender_not_asked_gets_403_and_stranger_404(sent, second_lender_librarian, consortium_admin):
+    r = _client(second_lender_librarian).post(
+        f"/api/v1/ill/requests/{sent.pk}/actions/will_supply/", {}, format="json"
+    )
+    assert r.status_code == 403
+    assert _client(second_lender_librarian).get(f"/api/v1/ill/requests/{sent.pk}/").status_code == 404
+
+
+def test_schema_documents_the_ill_endpoints(client):
+    schema = client.get("/api/schema/").content.decode()
+    assert "/api/v1/ill/requests/{id}/actions/{action}/" in schema

@@ -869,7 +869,10 @@ def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True)
             cursor.execute(
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]
             )
-            cursor.execute("DELETE FROM catalogue_bibrecord WHERE id = ANY(%s)", [empty])
+    if empty:
+        # Through the ORM, so rows of other apps that point at a vanished record (an ILL
+        # request's link) follow their own on_delete rule instead of blocking the import.
+        BibRecord.objects.filter(pk__in=empty).delete()
 
 
 def _sync_holdings(ids: list[int]) -> None:

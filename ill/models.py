@@ -81,7 +81,13 @@ class IllRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     bib_record = models.ForeignKey(
-        BibRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="ill_requests"
+        # A merged record can disappear when its source records move to another one
+        # (rematch, split); the request keeps its own copy of the citation.
+        BibRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ill_requests",
     )
     # Citation: copied from the record, or typed by staff for items not in the catalogue.
     title = models.CharField(_("title"), max_length=500)

@@ -1,0 +1,80 @@
+"""Playwright driving a real Chromium against Django's live server.
+
+Uses Debian's /usr/bin/chromium when present, else Playwright's own browser; when there is
+neither, every browser test is skipped with a loud message (CI installs chromium first).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One browser for the whole run."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
+    # test itself stay synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as p:
+        try:
+            if CHROMIUM:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            else:
+                browser = p.chromium.launch(args=CHROMIUM_ARGS)
+        except Exception as exc:
+            message = f"BROWSER TESTS SKIPPED: no Chromium could be started ({exc}). apt-get install chromium"
+            warnings.warn(message, stacklevel=1)
+            print("\n" + "!" * 78 + f"\n!! {message}\n" + "!" * 78)  # noqa: T201
+            pytest.skip(message)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser page (own cookies) on the live server."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """Save a full-page screenshot under test-artifacts/ for a person to look at."""
+
+    def _shot(name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+@pytest.fixture
+def log_in(page, password):
+    """Log in through the real login form."""
+
+    def _log_in(username: str) -> None:
+        page.goto("/accounts/login/")
+        page.get_by_label("Username or email").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+    return _log_in

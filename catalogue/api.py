@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -67,6 +68,9 @@ class ImportCreateApi(APIView):
                 raise serializers.ValidationError("mapping must be an object of field names to column names.")
             return value
 
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer}, responses={202: ImportJobOutputSerializer}
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,6 +98,7 @@ class ImportDetailApi(APIView):
 
     access_rule = "library.work"
 
+    @extend_schema(responses=ImportJobOutputSerializer)
     def get(self, request, pk: int):
         job = get_object_or_404(ImportJob.objects.select_related("library"), pk=pk)
         if not can(request.user, "library.work", job.library):

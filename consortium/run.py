@@ -41,7 +41,7 @@ def main() -> int:
     subprocess.check_call([*manage, "migrate", "--noinput"], env=env, cwd=ROOT)
     subprocess.check_call([*manage, "seed_demo"], env=env, cwd=ROOT)
     celery = [python, "-m", "celery", "-A", "consortium"]
-    beat_schedule = ROOT / "var" / "celerybeat-schedule"
+    beat_schedule = embedded.VAR_DIR / "celerybeat-schedule"
     beat_schedule.parent.mkdir(exist_ok=True)
     commands = {
         "web": [*manage, "runserver", "--noreload", f"{host}:{port}"],

@@ -24,7 +24,7 @@ def test_home_page_weight_stays_within_budget(client, capsys):
     with capsys.disabled():
         print(
             f"\nhome page: {sent / 1000:.0f} KB gzipped, {raw / 1000:.0f} KB raw (HTML + {len(assets)} CSS/JS)"
-        )  # noqa: T201
+        )
     assert sent < PAGE_BUDGET_BYTES
 
 

@@ -38,7 +38,7 @@ def chromium():
         except Exception as exc:
             message = f"BROWSER TESTS SKIPPED: no Chromium could be started ({exc}). apt-get install chromium"
             warnings.warn(message, stacklevel=1)
-            print("\n" + "!" * 78 + f"\n!! {message}\n" + "!" * 78)  # noqa: T201
+            print("\n" + "!" * 78 + f"\n!! {message}\n" + "!" * 78)
             pytest.skip(message)
         yield browser
         browser.close()

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from members import services
+from tests.catalogue.factories_search import marc_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +70,7 @@ def _api(key: str) -> Client:
 
 
 def _marc_upload() -> SimpleUploadedFile:
-    path = settings.BASE_DIR.parent / "shared" / "data" / "marc" / "traject" / "george_eliot.marc"
-    return SimpleUploadedFile("records.mrc", path.read_bytes())
+    return SimpleUploadedFile("records.mrc", marc_bytes(title="Middlemarch", author="Eliot, George"))
 
 
 def test_token_acts_for_its_library(token_key, library):

@@ -1,7 +1,7 @@
 # The README's two commands, and the project's checks; all go through dev.py.
 PYTHON ?= python3
 
-.PHONY: run test lint format bench
+.PHONY: run test lint format bench messages
 
 run:
 	$(PYTHON) dev.py run
@@ -17,3 +17,9 @@ format:
 
 bench:
 	$(PYTHON) dev.py setup && .venv/bin/python benchmarks/run_all.py
+
+# Refresh the Urdu catalogue in locale/ (the ill app keeps its own in ill/locale), then compile every .mo.
+# Needs gettext (msgfmt) and the database/redis settings that manage.py needs (DATABASE_URL, REDIS_URL).
+messages:
+	$(PYTHON) dev.py setup && .venv/bin/python manage.py makemessages -l ur --ignore=.venv --ignore=var --ignore=node_modules --ignore="ill/*" --ignore="tests/*" --ignore="benchmarks/*"
+	.venv/bin/python manage.py compilemessages -l ur --ignore=.venv

@@ -94,6 +94,7 @@ def test_switching_to_urdu_turns_the_page_right_to_left(page, log_in, patron, sc
     assert html.get_attribute("dir") == "rtl"
     assert html.get_attribute("lang") == "ur"
     assert page.locator("link[href*='bootstrap.rtl']").count() == 1
+    assert "لائبریریاں" in " ".join(_nav_links(page))  # "Libraries" in Urdu
     screenshot("urdu")
     # and back
     page.get_by_test_id("lang-switch").click()

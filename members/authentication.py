@@ -44,3 +44,22 @@ class LibraryTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "Token"
+
+
+try:  # describe the token scheme in the OpenAPI schema (and keep `check --deploy` quiet)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+except ImportError:  # pragma: no cover
+    pass
+else:
+
+    class LibraryTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "members.authentication.LibraryTokenAuthentication"
+        name = "LibraryToken"
+
+        def get_security_definition(self, auto_schema):
+            return {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "A library's API token: `Token <key>` (created by its library admin).",
+            }

@@ -187,6 +187,17 @@ class User(AbstractUser):
     def is_consortium_admin(self) -> bool:
         return self.role == Role.CONSORTIUM_ADMIN
 
+    def has_perm(self, perm, obj=None) -> bool:
+        """A consortium admin manages everything in the Django admin (history kept: see admin.py)."""
+        if self.is_active and self.is_consortium_admin:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        if self.is_active and self.is_consortium_admin:
+            return True
+        return super().has_module_perms(app_label)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username

@@ -194,10 +194,11 @@ def staff_role(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 @access("staff")
 def token_create(request: HttpRequest) -> HttpResponse:
+    library = _managed_library(request, None)  # a consortium admin has no library of its own
     form = TokenForm(request.POST)
     if form.is_valid():
         _token, key = services.api_token_create(
-            actor=request.user, library=request.user.library, name=form.cleaned_data["name"]
+            actor=request.user, library=library, name=form.cleaned_data["name"]
         )
         request.session["new_api_key"] = key  # shown once on the next page, then gone
     return redirect("my-library")

@@ -1,4 +1,4 @@
-"""The embedded PostgreSQL and Redis: start, stop, start again with the data kept."""
+"""The embedded default: PostgreSQL and Redis start under ISHTIRAAK_VAR_DIR, keep data, stop."""
 
 from __future__ import annotations
 
@@ -6,48 +6,87 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
-import psutil
-from django.conf import settings
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
 
 SCRIPT = textwrap.dedent(
     """
-    import sys, psycopg2, redis
+    import json, os, sys
+    from urllib.parse import parse_qs, urlparse
+    import psycopg2, redis
     from consortium import embedded
-    db = embedded.postgres_url()
-    r = redis.Redis.from_url(embedded.redis_url())
-    conn = psycopg2.connect(dbname="postgres", user="postgres", host=db.split("host=")[1])
+
+    action = sys.argv[1]
+    pg_url = embedded.postgres_url()
+    host = parse_qs(urlparse(pg_url).query)["host"][0]
+    conn = psycopg2.connect(host=host, user="postgres", dbname="postgres")
     conn.autocommit = True
     cur = conn.cursor()
-    if sys.argv[1] == "write":
+    r = redis.Redis(unix_socket_path=embedded.redis_url().removeprefix("unix://"))
+    if action == "write":
         cur.execute("CREATE TABLE kept (note text)")
-        cur.execute("INSERT INTO kept VALUES ('written before restart')")
-        r.set("kept", "yes")
-    else:
-        cur.execute("SELECT note FROM kept")
-        print(cur.fetchone()[0])
+        cur.execute("INSERT INTO kept VALUES ('Bahauddin Zakariya')")
+        r.set("kept", "Quaid-i-Azam")
+        r.save()
+    cur.execute("SELECT note FROM kept")
+    rows = [row[0] for row in cur.fetchall()]
+    pg_pid = int((embedded.VAR_DIR / "pg" / "postmaster.pid").read_text().split()[0])
+    redis_pid = r.info()["process_id"]
     conn.close()
-    pg_pid = embedded._handles["pg"].get_pid()
-    print("PGPID", pg_pid)
+    r.close()
+    embedded.stop_all()
+    print(json.dumps({"rows": rows, "pids": [pg_pid, redis_pid]}))
+    """
+)
+
+READ_REDIS = textwrap.dedent(
+    """
+    import redis
+    from consortium import embedded
+    r = redis.Redis(unix_socket_path=embedded.redis_url().removeprefix("unix://"))
+    print(r.get("kept").decode())
     embedded.stop_all()
     """
 )
 
 
-def _run(step: str, var_dir) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+def _run(code: str, var_dir: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "XDG_RUNTIME_DIR")}
+    env["ISHTIRAAK_VAR_DIR"] = str(var_dir)
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, step], cwd=settings.BASE_DIR, capture_output=True, text=True,
-        env={**env, "ISHTIRAAK_VAR_DIR": str(var_dir)}, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1]
 
 
-def test_embedded_servers_keep_data_across_restarts(tmp_path):
-    first = _run("write", tmp_path)
-    second = _run("read", tmp_path)
-    assert "written before restart" in second
-    for output in (first, second):
-        pid = int(output.split("PGPID")[1].split()[0])
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is as good as gone
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_embedded_servers_keep_data_across_restarts_and_stop(tmp_path):
+    import json
+
+    var_dir = tmp_path / "var"
+    # given a first start that writes a row and a key, then stops
+    first = json.loads(_run(SCRIPT, var_dir, "write"))
+    assert first["rows"] == ["Bahauddin Zakariya"]
+    # then stop_all really stopped both servers
+    for pid in first["pids"]:
+        assert not _alive(pid), f"embedded server {pid} still running after stop_all"
+    # when started again from the same directory, the data is still there
+    second = json.loads(_run(SCRIPT, var_dir, "read"))
+    assert second["rows"] == ["Bahauddin Zakariya"]
+    assert _run(READ_REDIS, var_dir) == "Quaid-i-Azam"
+    assert (var_dir / "pg" / "PG_VERSION").exists()

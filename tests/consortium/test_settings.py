@@ -1,46 +1,75 @@
-"""Production settings: secure by default, secrets mandatory, no embedded servers."""
+"""Production settings: secure by default, and missing secrets stop start-up naming them."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
+from pathlib import Path
 
-from django.conf import settings
+import pytest
 
-ROOT = settings.BASE_DIR
-PRODUCTION = {
-    "DJANGO_SETTINGS_MODULE": "consortium.settings.production",
-    "SECRET_KEY": "k9$Vq2!xZ7pL0wR4tY8uI1oP3aS6dF5gH2jK7lQ9zX4cV8bN1mE6rT0yU3iO5pA",
-    "ALLOWED_HOSTS": "ishtiraak.example.pk",
-    "DATABASE_URL": "postgres://ishtiraak:secret@127.0.0.1:5432/ishtiraak",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-}
+ROOT = Path(__file__).resolve().parents[2]
+CLEARED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ISHTIRAAK_VAR_DIR")
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("DJANGO_")}
+def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(
+        DJANGO_SETTINGS_MODULE="consortium.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="portal.ishtiraak.pk",
+        DATABASE_URL="postgres://ishtiraak:secret@db.invalid:5432/ishtiraak",
+        REDIS_URL="redis://redis.invalid:6379/0",
+        ISHTIRAAK_VAR_DIR=str(tmp_path / "var"),  # an embedded start would show up here
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _manage(tmp_path: Path, *args: str, **overrides: str | None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_production_env(tmp_path, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-def test_check_deploy_passes_with_production_variables():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+def test_check_deploy_with_production_variables_is_clean(tmp_path):
+    result = _manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert not (tmp_path / "var").exists(), "production must never start an embedded server"
 
 
-def test_production_without_secret_key_stops_naming_it():
-    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
-    result = _manage("check", env=env)
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+def test_production_without_a_required_variable_fails_naming_it(tmp_path, missing):
+    result = _manage(tmp_path, "check", **{missing: None})
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert missing in result.stderr
+    assert not (tmp_path / "var").exists(), "production must never start an embedded server"
 
 
-def test_production_without_database_url_stops_and_starts_no_embedded_server(tmp_path):
-    env = {k: v for k, v in PRODUCTION.items() if k != "DATABASE_URL"}
-    result = _manage("check", env={**env, "ISHTIRAAK_VAR_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "DATABASE_URL" in result.stderr
-    assert not (tmp_path / "pg").exists()
+def test_production_has_debug_off_and_secure_cookies(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0,"
+        " s.PASSWORD_HASHERS[0].rsplit('.', 1)[1])"
+    )
+    result = _manage(tmp_path, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "False",
+        "True",
+        "True",
+        "True",
+        "Argon2PasswordHasher",
+    ]

@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLEARED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ISHTIRAAK_VAR_DIR")
+CLEARED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "ISHTIRAAK_VAR_DIR",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests only
+)
 
 
 def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:

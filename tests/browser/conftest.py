@@ -84,6 +84,7 @@ def shot():
 
     def _shot(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
+        page.evaluate("() => document.fonts.ready")
         page.screenshot(path=str(path), full_page=True)
         return path
 

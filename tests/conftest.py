@@ -73,14 +73,15 @@ def login():
 
 
 @pytest.fixture(autouse=True)
-def _outbox_delivers_eagerly(settings):
+def _outbox_delivers_eagerly(request, settings):
     """Unit tests run tasks in-process; the worker tests (marker 'worker') use a real worker."""
     # Django's test set-up swaps in the locmem backend; put the outbox back so every
     # email takes the production path (outbox row -> task -> delivery backend).
     settings.EMAIL_BACKEND = "members.email.OutboxEmailBackend"
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    eager = request.node.get_closest_marker("worker") is None
+    settings.CELERY_TASK_ALWAYS_EAGER = eager
     from consortium.celery import app
 
-    app.conf.task_always_eager = True
+    app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = False

@@ -1,4 +1,4 @@
-"""The production compose file: the services, images and health checks it promises."""
+"""The production compose file is accepted by the compose client (structure: test_docker_compose.py)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,9 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 from django.conf import settings
 
 COMPOSE = settings.BASE_DIR / "docker-compose.yml"
-
-
-def test_compose_file_has_every_service_with_health_checks():
-    spec = yaml.safe_load(COMPOSE.read_text())
-    services = spec["services"]
-    assert services["db"]["image"] == "postgres:16"
-    assert services["redis"]["image"] == "redis:7"
-    assert {"web", "worker", "beat", "mailpit", "migrate"} <= set(services)
-    for name in ("db", "redis", "web", "worker", "mailpit"):
-        assert "healthcheck" in services[name], name
-    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
-    assert "gunicorn" in (settings.BASE_DIR / "Dockerfile").read_text()
 
 
 def _compose_command() -> list[str] | None:

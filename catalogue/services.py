@@ -370,6 +370,18 @@ def _fast_commit() -> None:
     last batches, and running the import again redoes exactly those (checksums)."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
+    _batch_plans()
+
+
+def _batch_plans() -> None:
+    """Every statement of a batch looks rows up by key (ids, local ids, match keys), so the
+    index is always the right plan; but tables filled by an import have no statistics
+    until autovacuum analyzes them, and the planner then scanned the whole source table
+    for each batch (quadratic import time). No JIT either: the batch statements' cost
+    estimates cross jit_above_cost and compiling took longer than running them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL jit = off")
 
 
 def _store(library: Library, job: ImportJob | None, new: list[dict], changed: list[dict]) -> int:
@@ -498,11 +510,10 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
             # the GIN index is always the right plan here (keys are selective by design).
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            _batch_plans()
             cursor.execute(_CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
                 candidates[row[0]] = dict(zip(fields, row, strict=True))
-            cursor.execute("SET LOCAL enable_seqscan = on")
         missing = [b for b in current if b not in candidates]
         if missing:
             cursor.execute(_CANDIDATES_BY_ID_SQL, [missing])
@@ -888,6 +899,7 @@ def _withdraw_absent(job: ImportJob) -> None:
     while True:
         with transaction.atomic():
             _lock()
+            _batch_plans()
             ids = list(
                 SourceRecord.objects.filter(library=job.library, withdrawn=False)
                 .exclude(last_job=job)

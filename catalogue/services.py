@@ -434,13 +434,12 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                         [library.province_number] if held else [],
                         preferred,
                         now,
-                        now,
                         *doc,
+                        True,
                     )
                 )
-            execute_values(
-                cursor, _BIB_INSERT_FULL_SQL, rows, template=_BIB_INSERT_FULL_TEMPLATE, page_size=1000
-            )
+            _stage(cursor, rows)
+            cursor.execute(_BIB_INSERT_FULL_SQL)
         if new:
             rows = [
                 (
@@ -673,7 +672,18 @@ def _copy_value(value: Any) -> str:
         return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, list | tuple):  # an array literal, then escaped as any text
+        value = "{" + ",".join(_array_item(v) for v in value) + "}"
     return str(value).replace("\x00", "").translate(_COPY_ESCAPES)
+
+
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def _array_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + str(value).translate(_ARRAY_ESCAPES) + '"'
 
 
 def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
@@ -734,32 +744,82 @@ _CANDIDATES_SQL = (
 # aggregate as refresh_holding_arrays): one row version per record per batch, not three.
 _PROVINCES_SQL = "ARRAY[" + ", ".join(f"'{code}'" for code in PROVINCE_CODES) + "]::text[]"
 _CANDIDATES_BY_ID_SQL = _CANDIDATES_SQL.replace("match_keys && %s::varchar[]", "id = ANY(%s::bigint[])")
+# Touched BibRecords go through a session-local staging table loaded with COPY: one INSERT
+# ... SELECT for the new ones, one UPDATE ... FROM for the existing ones. The statements
+# stay small and fixed (no thousand-row VALUES lists to build in Python and parse in the
+# server). The UPDATE rewrites a record's fields, its search document (the same weighted
+# texts as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
+# aggregate as refresh_holding_arrays): one row version per record per batch, not three.
+_STAGE_COLUMNS = (
+    "id",
+    *BIB_FIELDS,
+    "match_key",
+    "match_keys",
+    "library_ids",
+    "province_ids",
+    "preferred",
+    "now",
+    "da",
+    "db",
+    "dc",
+    "dd",
+    "fresh",
+)
+_STAGE_TYPES = {
+    **dict.fromkeys(BIB_FIELDS, "text"),
+    "authors": "text[]",
+    "isbns": "varchar[]",
+    "issns": "varchar[]",
+    "oclc_numbers": "varchar[]",
+    "subjects": "text[]",
+    "year": "smallint",
+    "id": "bigint",
+    "match_key": "text",
+    "match_keys": "varchar[]",
+    "library_ids": "integer[]",
+    "province_ids": "smallint[]",
+    "preferred": "bigint",
+    "now": "timestamptz",
+    "da": "text",
+    "db": "text",
+    "dc": "text",
+    "dd": "text",
+    "fresh": "boolean",
+}
+_STAGE_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_bib_stage ("
+    + ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in _STAGE_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+_DOCUMENT_EXPR = (
+    "setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
+    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D')"
+)
 _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
-    " search_document = setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
-    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D'),"
+    f" search_document = {_DOCUMENT_EXPR},"
     " library_ids = COALESCE(agg.libs, '{}'), province_ids = COALESCE(agg.provs, '{}'),"
-    f" preferred_source_id = v.preferred, updated_at = v.now FROM (VALUES %s) AS v(id, {', '.join(BIB_FIELDS)},"
-    " match_key, match_keys, preferred, now, da, db, dc, dd)"
+    " preferred_source_id = v.preferred, updated_at = v.now FROM ish_bib_stage AS v"
     " LEFT JOIN LATERAL (SELECT array_agg(DISTINCT h.library_id ORDER BY h.library_id) AS libs,"
     f" array_agg(DISTINCT array_position({_PROVINCES_SQL}, l.province::text)::smallint) AS provs"
     " FROM catalogue_holding h JOIN members_library l ON l.id = h.library_id"
     " WHERE h.bib_record_id = v.id AND h.status <> 'withdrawn') AS agg ON true"
-    " WHERE b.id = v.id"
+    " WHERE b.id = v.id AND NOT v.fresh"
 )
-
-
 _BIB_INSERT_FULL_SQL = (
     f"INSERT INTO catalogue_bibrecord (id, {', '.join(BIB_FIELDS)}, match_key, match_keys, library_ids,"  # noqa: S608
-    " province_ids, preferred_source_id, created_at, updated_at, search_document) VALUES %s"
+    " province_ids, preferred_source_id, created_at, updated_at, search_document)"
+    f" SELECT v.id, {', '.join(f'v.{c}' for c in BIB_FIELDS)}, v.match_key, v.match_keys, v.library_ids,"
+    f" v.province_ids, v.preferred, v.now, v.now, {_DOCUMENT_EXPR} FROM ish_bib_stage AS v WHERE v.fresh"
 )
-_BIB_INSERT_FULL_TEMPLATE = (
-    "(%s, "
-    + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
-    + ", %s, %s::varchar[], %s::integer[], %s::smallint[], %s, %s, %s,"
-    " setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-    " || setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D'))"
-)
+
+
+def _stage(cursor, rows: list[tuple]) -> None:
+    """Load rows (in _STAGE_COLUMNS order) into the staging table, emptied at commit and
+    before each load (a caller's transaction may recompute several times)."""
+    cursor.execute(_STAGE_SQL)
+    cursor.execute("DELETE FROM ish_bib_stage")
+    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), rows)
 
 
 def _next_ids(table: str, count: int) -> list[int]:
@@ -860,22 +920,18 @@ def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True)
                 *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
                 matching.match_key(fields),
                 keys,
+                None,
+                None,
                 preferred,
                 now,
                 *_document_parts(fields),
+                False,
             )
         )
     with connection.cursor() as cursor:
         if rows:
-            execute_values(
-                cursor,
-                _BIB_UPDATE_SQL,
-                rows,
-                template="(%s::bigint, "
-                + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
-                + ", %s, %s::varchar[], %s::bigint, %s::timestamptz, %s, %s, %s, %s)",
-                page_size=1000,
-            )
+            _stage(cursor, rows)
+            cursor.execute(_BIB_UPDATE_SQL)
         if empty:
             cursor.execute(
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]

@@ -306,3 +306,22 @@ def test_awkward_characters_survive_the_bulk_load(library, tmp_path):
     holding = source.holdings.get()
     assert (holding.call_number, holding.barcode) == ("PK\\6199 .H9", "اردو-۱۲")
     assert bytes(source.marc).startswith(b"0") and source.checksum
+
+
+def test_awkward_characters_survive_the_staged_record_writes(library, other_library, tmp_path):
+    # Given a record whose author and title hold quotes, braces, commas, backslashes and "NULL"
+    author = 'O"Brien, {J.} \\ NULL'
+    title = 'Sh\\er "o" {Sukhan}, NULL\tvol'
+    record = marc_record("Q1", title, isbn="9789694070001", author=author)
+    # When one library creates the record and another merges into it (insert, then update)
+    first = services.import_path(actor=None, library=library, path=write(tmp_path, "a.mrc", record))
+    created = BibRecord.objects.get()
+    created_values = (created.title, created.authors)
+    second = services.import_path(actor=None, library=other_library, path=write(tmp_path, "b.mrc", record))
+    # Then both writes keep the text exactly
+    assert (first.created, second.merged) == (1, 1)
+    merged = BibRecord.objects.get()
+    assert created_values == (merged.title, merged.authors)
+    assert merged.authors == [SourceRecord.objects.filter(library=library).get().data["authors"][0]]
+    assert '"Brien' in merged.authors[0] and "{J.}" in merged.authors[0] and "\\" in merged.authors[0]
+    assert sorted(merged.library_ids) == sorted([library.pk, other_library.pk])

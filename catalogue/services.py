@@ -658,23 +658,38 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
             )
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_text(text: str) -> str:
+    """Text in COPY's text format (chained str.replace: twice as fast as str.translate)."""
+    return (
+        text.replace("\x00", "")
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
 
 
 def _copy_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # most values: test the common types first, by identity
+        return _copy_text(value)
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if kind is bool:
         return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is list or kind is tuple:  # an array literal, then escaped as any text
+        return _copy_text("{" + ",".join([_array_item(v) for v in value]) + "}")
     if isinstance(value, bytes | memoryview):
         return "\\\\x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return "t" if value else "f"
     if isinstance(value, int):
         return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, list | tuple):  # an array literal, then escaped as any text
-        value = "{" + ",".join(_array_item(v) for v in value) + "}"
-    return str(value).replace("\x00", "").translate(_COPY_ESCAPES)
+    return _copy_text(str(value))
 
 
 _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
@@ -689,9 +704,10 @@ def _array_item(value: Any) -> str:
 def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
     """Load rows with COPY (PERFORMANCE.md: twice as fast as execute_values)."""
     buffer = io.StringIO()
+    write, value = buffer.write, _copy_value
     for row in rows:
-        buffer.write("\t".join(_copy_value(v) for v in row))
-        buffer.write("\n")
+        write("\t".join([value(v) for v in row]))
+        write("\n")
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 

@@ -395,7 +395,7 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
     for r in records:
         if "keys" not in r:
             r["keys"] = matching.block_keys(r["fields"])
-    assignments, merges = _assign(records)
+    assignments, merges, candidates = _assign(records)
     now = timezone.now()
     placeholders = sorted({b for b in assignments.values() if b < 0}, reverse=True)
     new_bib_ids = _next_ids("catalogue_bibrecord", len(placeholders))
@@ -495,12 +495,86 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
     created = set(new_bib_ids)
     affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
     affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
-    bib_records_recompute(bib_ids=affected, sync_holdings=False)
+    rows = _extended_rows(affected, new, changed, candidates, now)
+    bib_records_recompute(bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=rows)
     return merges
 
 
-def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, int], int]:
-    """BibRecord id (or a negative placeholder) for each record; one candidate query."""
+def _extended_rows(
+    affected: set[int], new: list[dict], changed: list[dict], stored: dict, now
+) -> list[tuple]:
+    """Update rows for records that only gained new sources in this batch, merged into the
+    stored record instead of re-reading every source (whose number grows with the number
+    of libraries holding the title). Exactly what bib_records_recompute derives: sources
+    merge in id order, the new sources have the highest ids, and they are appended last
+    unless one of them is richer than the preferred source (then, and for records with
+    changed or only withdrawn sources, the caller recomputes from every source)."""
+    joining: dict[int, list[dict]] = defaultdict(list)
+    for r in new:
+        if r["bib_id"] in affected:
+            joining[r["bib_id"]].append(r)
+    unsure = {r["bib_id"] for r in changed} | {r.get("old_bib") for r in changed}
+    ids = [b for b in joining if b not in unsure and b in stored]
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, p.id, p.richness FROM catalogue_bibrecord b"
+            " JOIN catalogue_sourcerecord p ON p.id = b.preferred_source_id AND NOT p.withdrawn"
+            " WHERE b.id = ANY(%s::bigint[])",
+            [ids],
+        )
+        preferred = {bib: (sid, richness) for bib, sid, richness in cursor.fetchall()}
+    rows = []
+    for bib in ids:
+        if bib not in preferred:
+            continue
+        pid, richness = preferred[bib]
+        group = sorted(joining[bib], key=lambda r: r["source_id"])
+        if any(r["richness"] >= richness and r["source_id"] < pid for r in group) or any(
+            r["richness"] > richness for r in group
+        ):
+            continue
+        record = stored[bib]
+        fields = {c: record[c] for c in BIB_FIELDS}
+        keys = list(record["match_keys"])
+        for r in group:
+            data = r["fields"]
+            for column in BIB_FIELDS:
+                if column in _LIST_FIELDS:
+                    merged = list(fields.get(column) or [])
+                    for value in data.get(column) or []:
+                        if value not in merged:
+                            merged.append(value)
+                    fields[column] = merged
+                elif not fields.get(column) and data.get(column):
+                    fields[column] = data[column]
+            for key in r["keys"]:
+                if key not in keys:
+                    keys.append(key)
+        rows.append(_update_row(bib, fields, keys, pid, now))
+    return rows
+
+
+def _update_row(bib: int, fields: dict, keys: list[str], preferred: int, now) -> tuple:
+    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record."""
+    return (
+        bib,
+        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        matching.match_key(fields),
+        keys,
+        None,
+        None,
+        preferred,
+        now,
+        *_document_parts(fields),
+        False,
+    )
+
+
+def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, int], int, dict[int, dict]]:
+    """BibRecord id (or a negative placeholder) for each record, merges, and the candidates
+    as stored (id -> columns); one candidate query."""
     keys = sorted({k for r in records for k in r["keys"]})
     current = [r["old_bib"] for r in records if r.get("old_bib")]
     candidates: dict[int, dict] = {}
@@ -552,7 +626,7 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
             if bib_id not in by_key[key]:
                 by_key[key].append(bib_id)
         assignments[id(r)] = bib_id
-    return assignments, merges
+    return assignments, merges, candidates
 
 
 def _decisions(source_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, int]]:
@@ -905,15 +979,18 @@ def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list
     return preferred[0], fields, keys
 
 
-def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True) -> None:
+def bib_records_recompute(
+    *, bib_ids: Iterable[int], sync_holdings: bool = True, extra_rows: list[tuple] = ()
+) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
     transaction): fields, search document and holding arrays. Records left without
     sources are deleted. ``sync_holdings=False`` when the caller already wrote the
-    holdings' record ids (imports do)."""
+    holdings' record ids (imports do); ``extra_rows`` are staging rows the caller derived
+    itself, written by the same statement. Sources merge in id order."""
     ids = sorted({i for i in bib_ids if i})
-    if not ids:
+    if not ids and not extra_rows:
         return
-    if sync_holdings:
+    if sync_holdings and ids:
         _sync_holdings(ids)
     grouped: dict[int, list] = defaultdict(list)
     withdrawn_only: dict[int, list] = defaultdict(list)
@@ -922,28 +999,15 @@ def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True)
     ):
         (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, data))
     now = timezone.now()
-    rows = []
+    rows = list(extra_rows)
     empty = []
     for bib in ids:
         sources = grouped.get(bib) or withdrawn_only.get(bib)
         if not sources:
             empty.append(bib)
             continue
-        preferred, fields, keys = merge_sources(sources)
-        rows.append(
-            (
-                bib,
-                *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
-                matching.match_key(fields),
-                keys,
-                None,
-                None,
-                preferred,
-                now,
-                *_document_parts(fields),
-                False,
-            )
-        )
+        preferred, fields, keys = merge_sources(sorted(sources, key=lambda s: s[0]))
+        rows.append(_update_row(bib, fields, keys, preferred, now))
     with connection.cursor() as cursor:
         if rows:
             _stage(cursor, rows)
@@ -1082,7 +1146,7 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
                 {"source_id": sid, "old_bib": bib, "fields": data, "keys": matching.block_keys(data)}
                 for sid, bib, data in rows
             ]
-            assignments, _ = _assign(records, lowest_id=True)
+            assignments, _, _ = _assign(records, lowest_id=True)
             now = timezone.now()
             changes = []
             for r in records:

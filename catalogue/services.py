@@ -12,7 +12,12 @@ How an import stays fast and safe (PERFORMANCE.md):
   existing source records, one GIN lookup finds every match candidate, source records and
   holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the
   sequences first), and touched BibRecords are rewritten by ONE UPDATE that also sets the
-  search document and the holding arrays (same results as catalogue.indexing);
+  search document and the holding arrays (same results as catalogue.indexing); both go
+  through a staging table loaded with COPY. A record that only gains new sources is
+  merged into its stored fields (equal to a full recompute: sources merge in id order);
+  others are derived again from all their sources;
+* batch statements are planned for index lookups with JIT off (_batch_plans): during a
+  large import the new tables have no statistics yet;
 * a killed import leaves whole batches only; running it again skips the records already
   stored (same checksum) and finishes the rest. Batches commit without waiting for the
   WAL flush for the same reason: what a crash could lose is redone by the re-run;

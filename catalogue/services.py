@@ -12,7 +12,12 @@ How an import stays fast and safe (PERFORMANCE.md):
   existing source records, one GIN lookup finds every match candidate, source records and
   holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the
   sequences first), and touched BibRecords are rewritten by ONE UPDATE that also sets the
-  search document and the holding arrays (same results as catalogue.indexing);
+  search document and the holding arrays (same results as catalogue.indexing); both go
+  through a staging table loaded with COPY. A record that only gains new sources is
+  merged into its stored fields (equal to a full recompute: sources merge in id order);
+  others are derived again from all their sources;
+* batch statements are planned for index lookups with JIT off (_batch_plans): during a
+  large import the new tables have no statistics yet;
 * a killed import leaves whole batches only; running it again skips the records already
   stored (same checksum) and finishes the rest. Batches commit without waiting for the
   WAL flush for the same reason: what a crash could lose is redone by the re-run;
@@ -367,9 +372,24 @@ def _lock() -> None:
 
 def _fast_commit() -> None:
     """Bulk batches commit without waiting for the WAL flush: a crash can lose only the
-    last batches, and running the import again redoes exactly those (checksums)."""
+    last batches, and running the import again redoes exactly those (checksums).
+    Also the plan settings of _batch_plans, all in one round trip."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(
+            "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true),"
+            " set_config('jit', 'off', true)"
+        )
+
+
+def _batch_plans() -> None:
+    """Every statement of a batch looks rows up by key (ids, local ids, match keys), so the
+    index is always the right plan; but tables filled by an import have no statistics
+    until autovacuum analyzes them, and the planner then scanned the whole source table
+    for each batch (quadratic import time). No JIT either: the batch statements' cost
+    estimates cross jit_above_cost and compiling took longer than running them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL jit = off")
 
 
 def _store(library: Library, job: ImportJob | None, new: list[dict], changed: list[dict]) -> int:
@@ -383,12 +403,14 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
     for r in records:
         if "keys" not in r:
             r["keys"] = matching.block_keys(r["fields"])
-    assignments, merges = _assign(records)
+    assignments, merges, candidates = _assign(records)
     now = timezone.now()
     placeholders = sorted({b for b in assignments.values() if b < 0}, reverse=True)
-    new_bib_ids = _next_ids("catalogue_bibrecord", len(placeholders))
+    new_bib_ids, new_source_ids = _next_ids(
+        ("catalogue_bibrecord", len(placeholders)), ("catalogue_sourcerecord", len(new))
+    )
     real = dict(zip(placeholders, new_bib_ids, strict=True))
-    for r, sid in zip(new, _next_ids("catalogue_sourcerecord", len(new)), strict=True):
+    for r, sid in zip(new, new_source_ids, strict=True):
         r["source_id"] = sid
     members: dict[int, list[dict]] = defaultdict(list)
     for r in records:
@@ -422,13 +444,12 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                         [library.province_number] if held else [],
                         preferred,
                         now,
-                        now,
                         *doc,
+                        True,
                     )
                 )
-            execute_values(
-                cursor, _BIB_INSERT_FULL_SQL, rows, template=_BIB_INSERT_FULL_TEMPLATE, page_size=1000
-            )
+            _stage(cursor, rows)
+            cursor.execute(_BIB_INSERT_FULL_SQL)
         if new:
             rows = [
                 (
@@ -484,12 +505,86 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
     created = set(new_bib_ids)
     affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
     affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
-    bib_records_recompute(bib_ids=affected, sync_holdings=False)
+    rows = _extended_rows(affected, new, changed, candidates, now)
+    bib_records_recompute(bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=rows)
     return merges
 
 
-def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, int], int]:
-    """BibRecord id (or a negative placeholder) for each record; one candidate query."""
+def _extended_rows(
+    affected: set[int], new: list[dict], changed: list[dict], stored: dict, now
+) -> list[tuple]:
+    """Update rows for records that only gained new sources in this batch, merged into the
+    stored record instead of re-reading every source (whose number grows with the number
+    of libraries holding the title). Exactly what bib_records_recompute derives: sources
+    merge in id order, the new sources have the highest ids, and they are appended last
+    unless one of them is richer than the preferred source (then, and for records with
+    changed or only withdrawn sources, the caller recomputes from every source)."""
+    joining: dict[int, list[dict]] = defaultdict(list)
+    for r in new:
+        if r["bib_id"] in affected:
+            joining[r["bib_id"]].append(r)
+    unsure = {r["bib_id"] for r in changed} | {r.get("old_bib") for r in changed}
+    ids = [b for b in joining if b not in unsure and b in stored]
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, p.id, p.richness FROM catalogue_bibrecord b"
+            " JOIN catalogue_sourcerecord p ON p.id = b.preferred_source_id AND NOT p.withdrawn"
+            " WHERE b.id = ANY(%s::bigint[])",
+            [ids],
+        )
+        preferred = {bib: (sid, richness) for bib, sid, richness in cursor.fetchall()}
+    rows = []
+    for bib in ids:
+        if bib not in preferred:
+            continue
+        pid, richness = preferred[bib]
+        group = sorted(joining[bib], key=lambda r: r["source_id"])
+        if any(r["richness"] >= richness and r["source_id"] < pid for r in group) or any(
+            r["richness"] > richness for r in group
+        ):
+            continue
+        record = stored[bib]
+        fields = {c: record[c] for c in BIB_FIELDS}
+        keys = list(record["match_keys"])
+        for r in group:
+            data = r["fields"]
+            for column in BIB_FIELDS:
+                if column in _LIST_FIELDS:
+                    merged = list(fields.get(column) or [])
+                    for value in data.get(column) or []:
+                        if value not in merged:
+                            merged.append(value)
+                    fields[column] = merged
+                elif not fields.get(column) and data.get(column):
+                    fields[column] = data[column]
+            for key in r["keys"]:
+                if key not in keys:
+                    keys.append(key)
+        rows.append(_update_row(bib, fields, keys, pid, now))
+    return rows
+
+
+def _update_row(bib: int, fields: dict, keys: list[str], preferred: int, now) -> tuple:
+    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record."""
+    return (
+        bib,
+        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        matching.match_key(fields),
+        keys,
+        None,
+        None,
+        preferred,
+        now,
+        *_document_parts(fields),
+        False,
+    )
+
+
+def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, int], int, dict[int, dict]]:
+    """BibRecord id (or a negative placeholder) for each record, merges, and the candidates
+    as stored (id -> columns); one candidate query."""
     keys = sorted({k for r in records for k in r["keys"]})
     current = [r["old_bib"] for r in records if r.get("old_bib")]
     candidates: dict[int, dict] = {}
@@ -498,11 +593,10 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
             # the GIN index is always the right plan here (keys are selective by design).
-            cursor.execute("SET LOCAL enable_seqscan = off")
+            _batch_plans()
             cursor.execute(_CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
                 candidates[row[0]] = dict(zip(fields, row, strict=True))
-            cursor.execute("SET LOCAL enable_seqscan = on")
         missing = [b for b in current if b not in candidates]
         if missing:
             cursor.execute(_CANDIDATES_BY_ID_SQL, [missing])
@@ -542,7 +636,7 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
             if bib_id not in by_key[key]:
                 by_key[key].append(bib_id)
         assignments[id(r)] = bib_id
-    return assignments, merges
+    return assignments, merges, candidates
 
 
 def _decisions(source_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, int]]:
@@ -648,29 +742,56 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
             )
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def _copy_text(text: str) -> str:
+    """Text in COPY's text format (chained str.replace: twice as fast as str.translate)."""
+    return (
+        text.replace("\x00", "")
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
 
 
 def _copy_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # most values: test the common types first, by identity
+        return _copy_text(value)
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if kind is bool:
         return "t" if value else "f"
+    if kind is int:
+        return str(value)
+    if kind is list or kind is tuple:  # an array literal, then escaped as any text
+        return _copy_text("{" + ",".join([_array_item(v) for v in value]) + "}")
     if isinstance(value, bytes | memoryview):
         return "\\\\x" + bytes(value).hex()
+    if isinstance(value, bool):
+        return "t" if value else "f"
     if isinstance(value, int):
         return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value).replace("\x00", "").translate(_COPY_ESCAPES)
+    return _copy_text(str(value))
+
+
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
+
+
+def _array_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + str(value).translate(_ARRAY_ESCAPES) + '"'
 
 
 def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
     """Load rows with COPY (PERFORMANCE.md: twice as fast as execute_values)."""
     buffer = io.StringIO()
+    write, value = buffer.write, _copy_value
     for row in rows:
-        buffer.write("\t".join(_copy_value(v) for v in row))
-        buffer.write("\n")
+        write("\t".join([value(v) for v in row]))
+        write("\n")
     buffer.seek(0)
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
@@ -723,43 +844,99 @@ _CANDIDATES_SQL = (
 # aggregate as refresh_holding_arrays): one row version per record per batch, not three.
 _PROVINCES_SQL = "ARRAY[" + ", ".join(f"'{code}'" for code in PROVINCE_CODES) + "]::text[]"
 _CANDIDATES_BY_ID_SQL = _CANDIDATES_SQL.replace("match_keys && %s::varchar[]", "id = ANY(%s::bigint[])")
+# Touched BibRecords go through a session-local staging table loaded with COPY: one INSERT
+# ... SELECT for the new ones, one UPDATE ... FROM for the existing ones. The statements
+# stay small and fixed (no thousand-row VALUES lists to build in Python and parse in the
+# server). The UPDATE rewrites a record's fields, its search document (the same weighted
+# texts as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
+# aggregate as refresh_holding_arrays): one row version per record per batch, not three.
+_STAGE_COLUMNS = (
+    "id",
+    *BIB_FIELDS,
+    "match_key",
+    "match_keys",
+    "library_ids",
+    "province_ids",
+    "preferred",
+    "now",
+    "da",
+    "db",
+    "dc",
+    "dd",
+    "fresh",
+)
+_STAGE_TYPES = {
+    **dict.fromkeys(BIB_FIELDS, "text"),
+    "authors": "text[]",
+    "isbns": "varchar[]",
+    "issns": "varchar[]",
+    "oclc_numbers": "varchar[]",
+    "subjects": "text[]",
+    "year": "smallint",
+    "id": "bigint",
+    "match_key": "text",
+    "match_keys": "varchar[]",
+    "library_ids": "integer[]",
+    "province_ids": "smallint[]",
+    "preferred": "bigint",
+    "now": "timestamptz",
+    "da": "text",
+    "db": "text",
+    "dc": "text",
+    "dd": "text",
+    "fresh": "boolean",
+}
+_STAGE_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_bib_stage ("
+    + ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in _STAGE_COLUMNS)
+    + ") ON COMMIT DELETE ROWS"
+)
+_DOCUMENT_EXPR = (
+    "setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
+    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D')"
+)
 _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
-    " search_document = setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
-    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D'),"
+    f" search_document = {_DOCUMENT_EXPR},"
     " library_ids = COALESCE(agg.libs, '{}'), province_ids = COALESCE(agg.provs, '{}'),"
-    f" preferred_source_id = v.preferred, updated_at = v.now FROM (VALUES %s) AS v(id, {', '.join(BIB_FIELDS)},"
-    " match_key, match_keys, preferred, now, da, db, dc, dd)"
+    " preferred_source_id = v.preferred, updated_at = v.now FROM ish_bib_stage AS v"
     " LEFT JOIN LATERAL (SELECT array_agg(DISTINCT h.library_id ORDER BY h.library_id) AS libs,"
     f" array_agg(DISTINCT array_position({_PROVINCES_SQL}, l.province::text)::smallint) AS provs"
     " FROM catalogue_holding h JOIN members_library l ON l.id = h.library_id"
     " WHERE h.bib_record_id = v.id AND h.status <> 'withdrawn') AS agg ON true"
-    " WHERE b.id = v.id"
+    " WHERE b.id = v.id AND NOT v.fresh"
 )
-
-
 _BIB_INSERT_FULL_SQL = (
     f"INSERT INTO catalogue_bibrecord (id, {', '.join(BIB_FIELDS)}, match_key, match_keys, library_ids,"  # noqa: S608
-    " province_ids, preferred_source_id, created_at, updated_at, search_document) VALUES %s"
-)
-_BIB_INSERT_FULL_TEMPLATE = (
-    "(%s, "
-    + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
-    + ", %s, %s::varchar[], %s::integer[], %s::smallint[], %s, %s, %s,"
-    " setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
-    " || setweight(to_tsvector('simple', %s), 'C') || setweight(to_tsvector('simple', %s), 'D'))"
+    " province_ids, preferred_source_id, created_at, updated_at, search_document)"
+    f" SELECT v.id, {', '.join(f'v.{c}' for c in BIB_FIELDS)}, v.match_key, v.match_keys, v.library_ids,"
+    f" v.province_ids, v.preferred, v.now, v.now, {_DOCUMENT_EXPR} FROM ish_bib_stage AS v WHERE v.fresh"
 )
 
 
-def _next_ids(table: str, count: int) -> list[int]:
-    """Ids taken from the table's identity sequence, so rows can reference each other."""
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-        )
-        return [row[0] for row in cursor.fetchall()]
+def _stage(cursor, rows: list[tuple]) -> None:
+    """Load rows (in _STAGE_COLUMNS order) into the staging table, emptied at commit and
+    before each load (a caller's transaction may recompute several times)."""
+    cursor.execute(_STAGE_SQL)
+    cursor.execute("DELETE FROM ish_bib_stage")
+    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), rows)
+
+
+def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
+    """Ids taken from each table's identity sequence (so rows can reference each other
+    before they are written), for every (table, count) in one round trip."""
+    result: list[list[int]] = [[] for _ in wanted]
+    parts, params = [], []
+    for n, (table, count) in enumerate(wanted):
+        if count:
+            parts.append("SELECT %s, nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)")
+            params += [n, table, count]
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for n, value in cursor.fetchall():
+                result[n].append(value)
+    return result
 
 
 def _document_parts(fields: dict) -> tuple[str, str, str, str]:
@@ -818,15 +995,18 @@ def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list
     return preferred[0], fields, keys
 
 
-def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True) -> None:
+def bib_records_recompute(
+    *, bib_ids: Iterable[int], sync_holdings: bool = True, extra_rows: list[tuple] = ()
+) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
     transaction): fields, search document and holding arrays. Records left without
     sources are deleted. ``sync_holdings=False`` when the caller already wrote the
-    holdings' record ids (imports do)."""
+    holdings' record ids (imports do); ``extra_rows`` are staging rows the caller derived
+    itself, written by the same statement. Sources merge in id order."""
     ids = sorted({i for i in bib_ids if i})
-    if not ids:
+    if not ids and not extra_rows:
         return
-    if sync_holdings:
+    if sync_holdings and ids:
         _sync_holdings(ids)
     grouped: dict[int, list] = defaultdict(list)
     withdrawn_only: dict[int, list] = defaultdict(list)
@@ -835,36 +1015,19 @@ def bib_records_recompute(*, bib_ids: Iterable[int], sync_holdings: bool = True)
     ):
         (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, data))
     now = timezone.now()
-    rows = []
+    rows = list(extra_rows)
     empty = []
     for bib in ids:
         sources = grouped.get(bib) or withdrawn_only.get(bib)
         if not sources:
             empty.append(bib)
             continue
-        preferred, fields, keys = merge_sources(sources)
-        rows.append(
-            (
-                bib,
-                *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
-                matching.match_key(fields),
-                keys,
-                preferred,
-                now,
-                *_document_parts(fields),
-            )
-        )
+        preferred, fields, keys = merge_sources(sorted(sources, key=lambda s: s[0]))
+        rows.append(_update_row(bib, fields, keys, preferred, now))
     with connection.cursor() as cursor:
         if rows:
-            execute_values(
-                cursor,
-                _BIB_UPDATE_SQL,
-                rows,
-                template="(%s::bigint, "
-                + ", ".join(f"%s{_CASTS.get(c, '')}" for c in BIB_FIELDS)
-                + ", %s, %s::varchar[], %s::bigint, %s::timestamptz, %s, %s, %s, %s)",
-                page_size=1000,
-            )
+            _stage(cursor, rows)
+            cursor.execute(_BIB_UPDATE_SQL)
         if empty:
             cursor.execute(
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]
@@ -891,6 +1054,7 @@ def _withdraw_absent(job: ImportJob) -> None:
     while True:
         with transaction.atomic():
             _lock()
+            _batch_plans()
             ids = list(
                 SourceRecord.objects.filter(library=job.library, withdrawn=False)
                 .exclude(last_job=job)
@@ -1001,7 +1165,7 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
                 {"source_id": sid, "old_bib": bib, "fields": data, "keys": matching.block_keys(data)}
                 for sid, bib, data in rows
             ]
-            assignments, _ = _assign(records, lowest_id=True)
+            assignments, _, _ = _assign(records, lowest_id=True)
             now = timezone.now()
             changes = []
             for r in records:

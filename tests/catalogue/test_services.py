@@ -306,3 +306,53 @@ def test_awkward_characters_survive_the_bulk_load(library, tmp_path):
     holding = source.holdings.get()
     assert (holding.call_number, holding.barcode) == ("PK\\6199 .H9", "اردو-۱۲")
     assert bytes(source.marc).startswith(b"0") and source.checksum
+
+
+def test_awkward_characters_survive_the_staged_record_writes(library, other_library, tmp_path):
+    # Given a record whose author and title hold quotes, braces, commas, backslashes and "NULL"
+    author = 'O"Brien, {J.} \\ NULL'
+    title = 'Sh\\er "o" {Sukhan}, NULL\tvol'
+    record = marc_record("Q1", title, isbn="9789694070001", author=author)
+    # When one library creates the record and another merges into it (insert, then update)
+    first = services.import_path(actor=None, library=library, path=write(tmp_path, "a.mrc", record))
+    created = BibRecord.objects.get()
+    created_values = (created.title, created.authors)
+    second = services.import_path(actor=None, library=other_library, path=write(tmp_path, "b.mrc", record))
+    # Then both writes keep the text exactly
+    assert (first.created, second.merged) == (1, 1)
+    merged = BibRecord.objects.get()
+    assert created_values == (merged.title, merged.authors)
+    assert merged.authors == [SourceRecord.objects.filter(library=library).get().data["authors"][0]]
+    assert '"Brien' in merged.authors[0] and "{J.}" in merged.authors[0] and "\\" in merged.authors[0]
+    assert sorted(merged.library_ids) == sorted([library.pk, other_library.pk])
+
+
+def _bib_snapshot():
+    return list(
+        BibRecord.objects.order_by("pk").values_list(
+            "pk", *services.BIB_FIELDS, "match_key", "match_keys", "preferred_source_id", "search_document"
+        )
+    )
+
+
+def test_records_joined_by_later_libraries_equal_a_full_recompute(library, other_library, tmp_path):
+    from tests.factories import LibraryFactory
+
+    # Given three libraries describing the same books, the later ones more or less fully
+    third = LibraryFactory(code="PK-THIRD", name="Third University", city="Quetta", province="BA")
+    plain = marc_record("P1", "Aag ka darya", year="1959", barcodes=("X1",))
+    richer = marc_record("R1", "Aag ka darya", year="1959", barcodes=("Y1", "Y2", "Y3"))
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(actor=None, library=library, path=write(tmp_path, "p.mrc", plain))
+    # When the other libraries' records join the stored ones (appended, or richer than them)
+    services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    services.import_path(actor=None, library=other_library, path=write(tmp_path, "r.mrc", richer))
+    services.import_path(actor=None, library=third, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(actor=None, library=third, path=write(tmp_path, "p3.mrc", plain))
+    # Then every record is exactly what deriving it from all its sources gives
+    assert BibRecord.objects.get(title="Aag ka darya").sources.count() == 3
+    imported = _bib_snapshot()
+    services.bib_records_recompute(bib_ids=BibRecord.objects.values_list("pk", flat=True))
+    assert _bib_snapshot() == imported
+    aag = BibRecord.objects.get(title="Aag ka darya")
+    assert aag.preferred_source.local_id == "R1"

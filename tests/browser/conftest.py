@@ -26,8 +26,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium():
     """One browser for the whole run."""
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the
-    # test itself stay synchronous and safe.
+    # Playwright's sync API keeps an event loop running in this thread for the whole session,
+    # so Django would refuse the tests' own (synchronous, safe) ORM calls. Subprocess tests
+    # remove the variable from their children's environment (tests/consortium).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_api.sync_playwright() as p:
         try:

@@ -32,19 +32,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser():
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as p:
-        launched = (
-            p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            if CHROMIUM
-            else p.chromium.launch()
-        )
-        yield launched
-        launched.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def browser(chromium):
+    """The suite's Chromium (tests/browser/conftest.py)."""
+    return chromium
 
 
 def _session(browser, live_server, user):

@@ -56,7 +56,11 @@ READ_REDIS = textwrap.dedent(
 
 
 def _run(code: str, var_dir: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "XDG_RUNTIME_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "XDG_RUNTIME_DIR", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env["ISHTIRAAK_VAR_DIR"] = str(var_dir)
     result = subprocess.run(
         [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

@@ -36,7 +36,15 @@ def test_portal_starts_serves_and_stops_cleanly(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        # A user's shell has none of these; the browser tests set the last one for Playwright.
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "XDG_RUNTIME_DIR",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
     }
     env.update({"ISHTIRAAK_VAR_DIR": str(tmp_path / "var"), "PORTAL_PORT": str(port)})
     proc = subprocess.Popen(

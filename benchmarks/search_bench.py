@@ -394,9 +394,10 @@ def load_catalogue(n_records: int, rng: random.Random) -> dict:
                 """
                 INSERT INTO catalogue_bibrecord (title, title_vernacular, subtitle, authors, publisher, place,
                   year, edition, language, format, isbns, issns, lccn, oclc_numbers, subjects, summary,
-                  match_key, search_document, library_ids, province_ids, created_at, updated_at)
+                  match_key, match_keys, volume, search_document, library_ids, province_ids, created_at,
+                  updated_at)
                 SELECT title, title_vernacular, '', authors, publisher, place, year, '', language, format,
-                  isbns, '{}', '', '{}', subjects, '', '',
+                  isbns, '{}', '', '{}', subjects, '', '', '{}', '',
                   setweight(to_tsvector('simple', a), 'A') || setweight(to_tsvector('simple', b), 'B')
                   || setweight(to_tsvector('simple', c), 'C') || setweight(to_tsvector('simple', d), 'D'),
                   library_ids, province_ids, created_at + (row_number() OVER () * interval '1 second'), now()

@@ -549,16 +549,7 @@ def _extended_rows(
         fields = {c: record[c] for c in BIB_FIELDS}
         keys = list(record["match_keys"])
         for r in group:
-            data = r["fields"]
-            for column in BIB_FIELDS:
-                if column in _LIST_FIELDS:
-                    merged = list(fields.get(column) or [])
-                    for value in data.get(column) or []:
-                        if value not in merged:
-                            merged.append(value)
-                    fields[column] = merged
-                elif not fields.get(column) and data.get(column):
-                    fields[column] = data[column]
+            _merge_fields_into(fields, r["fields"])
             for key in r["keys"]:
                 if key not in keys:
                     keys.append(key)
@@ -972,21 +963,27 @@ def _empty(column: str) -> Any:
     return [] if column in ("authors", "isbns", "issns", "oclc_numbers", "subjects") else ""
 
 
+def _merge_fields_into(fields: dict, data: dict) -> None:
+    """Add one source's fields to a merged record: list fields gain new values in order,
+    single fields are filled only where still empty (the preferred source wins)."""
+    for column in BIB_FIELDS:
+        if column in _LIST_FIELDS:
+            merged = list(fields.get(column) or [])
+            for value in data.get(column) or []:
+                if value not in merged:
+                    merged.append(value)
+            fields[column] = merged
+        elif not fields.get(column) and data.get(column):
+            fields[column] = data[column]
+
+
 def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list[str]]:
     """(preferred source id, merged fields, match keys) from (id, richness, data) tuples."""
     preferred = max(sources, key=lambda s: (s[1], -s[0]))
     fields = {c: preferred[2].get(c) for c in BIB_FIELDS}
     others = [s for s in sources if s is not preferred]
     for _sid, _rich, data in others:
-        for column in BIB_FIELDS:
-            if column in _LIST_FIELDS:
-                merged = list(fields.get(column) or [])
-                for value in data.get(column) or []:
-                    if value not in merged:
-                        merged.append(value)
-                fields[column] = merged
-            elif not fields.get(column) and data.get(column):
-                fields[column] = data[column]
+        _merge_fields_into(fields, data)
     keys: list[str] = []
     for _sid, _rich, data in sources:
         for key in matching.block_keys(data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,10 +48,15 @@ def test_portal_starts_serves_and_stops_cleanly(tmp_path):
         )
     }
     env.update({"ISHTIRAAK_VAR_DIR": str(tmp_path / "var"), "PORTAL_PORT": str(port)})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "consortium.run"], cwd=settings.BASE_DIR, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )  # fmt: skip
+    # Output goes to a file: an undrained pipe fills up with the worker's log (the demo's
+    # emails) and blocks the portal's processes, which then cannot stop.
+    log = tmp_path / "run.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "consortium.run"], cwd=settings.BASE_DIR, env=env,
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 240
         health = None
@@ -66,10 +72,14 @@ def test_portal_starts_serves_and_stops_cleanly(tmp_path):
         children = psutil.Process(proc.pid).children(recursive=True)
         # when the user presses Ctrl-C
         proc.send_signal(signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+            for child in children:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
+    output = log.read_text()
     # then everything it started has stopped, the embedded servers too
     assert proc.returncode == 0, output[-3000:]
     assert "Demo logins" in output

@@ -26,6 +26,9 @@ from policies.calendar import add_working_days, pakistan_date
 
 COPY_SALT = "ill.delivered-copy"
 PDF_MAGIC = b"%PDF-"
+# Event note (stored in the log, like routing's reasons) when the overdue timer finds a
+# renewal still unanswered on the due date.
+RENEWAL_LAPSED = "The renewal was not answered before the due date; the loan is overdue."
 
 
 @dataclass(frozen=True)
@@ -387,6 +390,9 @@ def _apply_payload(
         req.renewals_used += 1
         fields |= {"due_date", "renewals_used"}
         data["due_date"] = req.due_date.isoformat()
+    elif action == "mark_overdue" and req.supplier_status == states.RENEW_REQUESTED:
+        data["renewal_lapsed"] = True
+        note = note or RENEWAL_LAPSED
     elif action in ("reject_conditions", "answer_cancel_yes"):
         entry = _current_entry(req)
         if entry is not None:

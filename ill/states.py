@@ -252,8 +252,11 @@ ACTIONS: dict[str, Action] = {
                _s(REQUEST_RECEIVED, EXPECT_TO_SUPPLY_S, WILL_SUPPLY_S), COPY_COMPLETED, STAFF_L,
                iso="CopyCompleted", effect=Effect(_s(*ANSWERABLE_R, WILL_SUPPLY), COPY_DELIVERED),
                services=COPY_ONLY, needs=("file",), style="success"),
-        Action("mark_overdue", _("Mark overdue"), S, _s(LOANED), OVERDUE_S, SYS, iso="Overdue",
-               effect=Effect(_s(RECEIVED, CHECKED_OUT), OVERDUE), services=LOAN_ONLY),
+        # A renewal asked before the due date but not answered by then lapses: the loan is
+        # overdue (the patron may ask again; a renewal asked after the due date waits).
+        Action("mark_overdue", _("Mark overdue"), S, _s(LOANED, RENEW_REQUESTED), OVERDUE_S, SYS,
+               iso="Overdue", effect=Effect(_s(RECEIVED, CHECKED_OUT, RENEW_PENDING), OVERDUE),
+               services=LOAN_ONLY),
         Action("recall", _("Recall"), S, _s(LOANED, OVERDUE_S, RENEW_REQUESTED), RECALLED_S, STAFF_L,
                iso="Recalled", effect=Effect(_s(RECEIVED, CHECKED_OUT, OVERDUE, RENEW_PENDING), RECALLED),
                services=LOAN_ONLY, style="warning"),

@@ -8,11 +8,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 from ill import notices, states
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry
 from ill.services import SYSTEM, _now, _today, ill_request_transition
+from policies.calendar import PAKISTAN
 
 
 def lenders_timed_out(*, limit: int) -> int:
@@ -37,12 +40,22 @@ def lenders_timed_out(*, limit: int) -> int:
 
 
 def loans_overdue(*, limit: int) -> int:
+    """Loans past their due date: overdue on both sides (ISO 18626 Overdue).
+
+    A renewal asked on or before the due date and still unanswered lapses; one asked
+    after the due date (the loan was overdue already) waits for the lender's answer, so
+    asking again is not undone by the next run."""
+    today = _today()
+    on_loan = Q(status__in=[states.RECEIVED, states.CHECKED_OUT], supplier_status=states.LOANED)
+    renewal_lapsed = Q(status=states.RENEW_PENDING, supplier_status=states.RENEW_REQUESTED, asked_by_due=True)
     ids = (
-        IllRequest.objects.filter(
-            status__in=[states.RECEIVED, states.CHECKED_OUT],
-            supplier_status=states.LOANED,
-            due_date__lt=_today(),
+        IllRequest.objects.annotate(
+            # status_changed_at is when the renewal was asked; due dates are Pakistan dates.
+            asked_by_due=RawSQL(
+                "status_changed_at < ((due_date + 1)::timestamp AT TIME ZONE %s)", [PAKISTAN.key]
+            )
         )
+        .filter(on_loan | renewal_lapsed, due_date__lt=today)
         .order_by("due_date")
         .values_list("pk", flat=True)[:limit]
     )

@@ -292,3 +292,64 @@ def test_route_task_retries_on_transient_database_errors(patron, record, librari
     assert len(calls) == 2
     assert IllRequest.objects.get(pk=req.pk).status == states.SENT_TO_SUPPLIER
     assert RotaEntry.objects.filter(request=req, status=RotaEntry.Status.ASKED).count() == 1
+
+
+def _on_loan(sent, librarian, lender_librarian, act):
+    req = act(sent, "will_supply", lender_librarian)
+    req = act(req, "ship", lender_librarian)
+    req = act(req, "receive", librarian)
+    req = act(req, "check_out", librarian)
+    IllRequest.objects.filter(pk=req.pk).update(renewals_allowed=2)
+    req.refresh_from_db()
+    return req
+
+
+def _at(day: date, hour: int = 9):
+    return time_machine.travel(
+        datetime.combine(day, datetime.min.time(), PKT) + timedelta(hours=hour), tick=False
+    )
+
+
+def test_renewal_unanswered_by_due_date_lapses_and_loan_is_overdue(
+    sent, librarian, lender_librarian, patron, act
+):
+    # given a renewal asked the day before the due date, never answered
+    req = _on_loan(sent, librarian, lender_librarian, act)
+    due = req.due_date
+    with _at(due - timedelta(days=1)):
+        req = act(req, "renew", patron)
+        assert mark_overdue_task() == 0
+    # when the overdue timer runs after the due date
+    with _at(due + timedelta(days=1), hour=1):
+        assert mark_overdue_task() == 1
+        assert mark_overdue_task() == 0
+    # then both sides see an overdue loan, the log says the renewal lapsed, the patron is told
+    req.refresh_from_db()
+    assert (req.status, req.supplier_status) == (states.OVERDUE, states.OVERDUE_S)
+    event = req.events.get(action="mark_overdue")
+    assert event.from_status == states.RENEW_PENDING and event.data["renewal_lapsed"] is True
+    mail = OutboundEmail.objects.get(to=[patron.email], subject__contains="overdue")
+    assert "did not answer your renewal request" in mail.body
+
+
+def test_renewal_asked_when_already_overdue_waits_for_the_lender(
+    sent, librarian, lender_librarian, patron, act
+):
+    req = _on_loan(sent, librarian, lender_librarian, act)
+    due = req.due_date
+    with _at(due + timedelta(days=1), hour=1):
+        assert mark_overdue_task() == 1
+    # when the patron asks again after the due date
+    with _at(due + timedelta(days=2)):
+        req = act(IllRequest.objects.get(pk=req.pk), "renew", patron)
+    # then later runs leave the renewal for the lender to answer
+    with _at(due + timedelta(days=3)):
+        assert mark_overdue_task() == 0
+        req.refresh_from_db()
+        assert (req.status, req.supplier_status) == (states.RENEW_PENDING, states.RENEW_REQUESTED)
+        # and a refusal puts it straight back to overdue at the next run
+        req = act(req, "refuse_renewal", lender_librarian)
+        assert req.status == states.CHECKED_OUT
+        assert mark_overdue_task() == 1
+    req.refresh_from_db()
+    assert req.status == states.OVERDUE

@@ -123,3 +123,27 @@ def lending_answers(*, library_id: int, limit: int = 50):
         .select_related("request", "request__borrower")
         .order_by("-answered_at", "-pk")[:limit]
     )
+
+
+def past_lender_part(*, request_id: int, library_id: int | None):
+    """A lender asked earlier, whose part is over: the request and its own rota entries.
+
+    It sees what it was asked and what it answered, never the patron, later lenders or
+    where the request went next (ISO 18626 peers only see their own transaction)."""
+    from ill.models import RotaEntry
+
+    if library_id is None:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+    entries = list(
+        RotaEntry.objects.filter(
+            request_id=request_id, lender_id=library_id, asked_at__isnull=False
+        ).order_by("round", "position")
+    )
+    if not entries:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+    req = IllRequest.objects.select_related("borrower", "bib_record").get(pk=request_id)
+    events = timeline(req=req).filter(supplier_id=library_id)
+    messages_list = req.messages.select_related("sender").filter(
+        Q(sender_id=library_id) | Q(recipient_id=library_id)
+    )
+    return req, entries, events, messages_list

@@ -196,8 +196,8 @@ def bulk_ship(request: HttpRequest) -> HttpResponse:
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         req, roles = selectors.request_for(request_id=pk, actor=request.user)
-    except NotFound as exc:
-        raise Http404 from exc
+    except NotFound:
+        return _past_lender_detail(request, pk)
     staff_roles = roles & {Role.BORROWER, Role.LENDER}
     if not staff_roles:
         raise Http404
@@ -232,6 +232,21 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if is_borrower and req.status == states.SUBMITTED
             else None,
         },
+    )
+
+
+def _past_lender_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lender asked earlier sees its own part, read-only, after the request moved on."""
+    try:
+        req, entries, events, messages_list = selectors.past_lender_part(
+            request_id=pk, library_id=request.user.library_id
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "ill/request_past_lender.html",
+        {"req": req, "entries": entries, "events": events, "messages_list": messages_list},
     )
 
 

@@ -182,3 +182,42 @@ def test_lender_sees_its_past_answers_after_the_request_moved_on(sent, lender_li
     text = page.content.decode()
     assert sent.reference in text and "PoorCondition" in text
     assert patron.last_name not in text
+
+
+def test_passed_over_lender_opens_its_part_read_only(
+    patron, librarian, lender, second_lender, agreement, lender_librarian, second_lender_librarian, login, act
+):
+    from ill.routing import route
+    from ill.services import ill_message_send, ill_request_create
+
+    # given a request the first lender could not supply, now with the second lender
+    record = held_by(lender, second_lender)
+    req = act(ill_request_create(actor=patron, bib_record_id=record.pk), "validate", librarian)
+    route(request_id=req.pk)
+    req.refresh_from_db()
+    first, then = (
+        (lender_librarian, second_lender_librarian)
+        if req.supplier == lender
+        else (second_lender_librarian, lender_librarian)
+    )
+    ill_message_send(request_id=req.pk, actor=first, body="Checked the Sukkur storeroom too")
+    act(req, "unfilled", first, reason_unfilled="NotOnShelf", note="Missing since the flood")
+    route(request_id=req.pk)
+    ill_message_send(request_id=req.pk, actor=then, body="We have it at our Mirpur branch")
+    # when the first lender follows the link from its past answers
+    answers = login(first).get("/ill/lending/?status=answered").content.decode()
+    assert f'href="/ill/requests/{req.pk}/"' in answers
+    page = login(first).get(f"/ill/requests/{req.pk}/")
+    text = page.content.decode()
+    # then it sees its own part, read-only, and nothing about the patron or the next lender
+    assert page.status_code == 200 and 'data-testid="past-lender"' in text
+    assert "NotOnShelf" in text and "Missing since the flood" in text and "Sukkur storeroom" in text
+    assert "Mirpur branch" not in text and then.library.code not in text
+    for secret in (patron.last_name, patron.card_number, patron.email):
+        assert secret not in text
+    assert "/actions/" not in text and "/messages/" not in text
+    # and a library never asked still gets 404
+    from tests.factories import LibrarianFactory, LibraryFactory
+
+    stranger = LibrarianFactory(library=LibraryFactory(code="PK-STRANGER"))
+    assert login(stranger).get(f"/ill/requests/{req.pk}/").status_code == 404

@@ -63,3 +63,25 @@ class MessageForm(BootstrapFormMixin, forms.Form):
     body = forms.CharField(
         label=_("Message to the other library"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# Longest period a report covers: a few years of requests stay a quick grouped scan.
+REPORT_MAX_DAYS = 3 * 366
+
+
+class ReportPeriodForm(BootstrapFormMixin, forms.Form):
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("“From” must not be after “To”."))
+            if (end - start).days > REPORT_MAX_DAYS:
+                raise forms.ValidationError(
+                    _("A report covers at most %(days)d days; choose a shorter period.")
+                    % {"days": REPORT_MAX_DAYS}
+                )
+        return data

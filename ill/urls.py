@@ -14,5 +14,6 @@ urlpatterns = [
     path("ill/requests/<int:pk>/actions/<str:action>/", views.request_action, name="ill-request-action"),
     path("ill/requests/<int:pk>/messages/", views.request_message, name="ill-request-message"),
     path("ill/requests/<int:pk>/rota/", views.rota_reorder, name="ill-rota-reorder"),
+    path("ill/reports/", views.consortium_report, name="ill-report"),
     path("ill/copies/<str:token>/", views.copy_download, name="ill-copy"),
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -13,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from catalogue.models import BibRecord, Holding
 from consortium.exceptions import DomainError, NotFound
-from ill import selectors, services, states
-from ill.forms import ActionForm, CitationForm, MessageForm, RequestForm
+from ill import reports, selectors, services, states
+from ill.forms import ActionForm, CitationForm, MessageForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
 from members.models import Library, User
@@ -325,3 +328,59 @@ def copy_download(request: HttpRequest, token: str) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@access("consortium.manage")
+def consortium_report(request: HttpRequest) -> HttpResponse:
+    """Fill rate, turnaround and load of every member for a period; CSV with ?format=csv."""
+    today = services._today()
+    initial = {"start": today - timedelta(days=364), "end": today}
+    form = ReportPeriodForm(request.GET or None, initial=initial)
+    period = form.cleaned_data if form.is_bound and form.is_valid() else initial
+    report = reports.ill_report(start=period["start"], end=period["end"])
+    if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
+        return _report_csv(report)
+    return render(request, "ill/report.html", {"form": form, "report": report})
+
+
+def _report_csv(report: reports.Report) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="ill-report-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(REPORT_COLUMNS)
+    for row in [*report.rows, report.total]:
+        lib = row.library
+        writer.writerow(
+            [
+                lib.code if lib else "ALL",
+                lib.name if lib else "Consortium",
+                row.requested,
+                row.supplied,
+                row.not_supplied,
+                row.open,
+                _fmt(row.fill_rate, 3),
+                _fmt(row.turnaround_days, 1),
+                row.asked,
+                row.lent,
+                row.unfilled,
+                row.timed_out,
+                _fmt(row.lender_fill_rate, 3),
+                _fmt(row.answer_hours, 1),
+                row.on_loan_now,
+                row.overdue_now,
+            ]
+        )
+    return response
+
+
+REPORT_COLUMNS = [
+    "library", "name", "requested", "supplied", "not_supplied", "open", "fill_rate",
+    "median_turnaround_days", "asked_to_lend", "lent", "unfilled", "no_answer_in_time",
+    "lender_fill_rate", "median_answer_hours", "on_loan_now", "overdue_now",
+]  # fmt: skip
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"

@@ -120,6 +120,7 @@ GET_MATRIX = [
     ("members-admin", {}, CADMIN_PAGE),
     ("manage-library", {"code": "PK-HOME"}, CADMIN_PAGE),
     ("manage-library", {"code": "PK-AWAY"}, CADMIN_PAGE),
+    ("ill-report", {}, CADMIN_PAGE),
     ("admin:index", {}, expect(LOGIN, cadmin=OK)),
     ("admin:members_library_changelist", {}, expect(LOGIN, cadmin=OK)),
     ("api-library-list", {}, PUBLIC_PAGE),

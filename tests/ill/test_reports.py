@@ -1,0 +1,113 @@
+"""Consortium ILL report: fill rate, turnaround, lender figures, load; CSV; no patrons."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from ill.reports import ill_report
+from ill.routing import route
+from ill.services import ill_request_create
+from ill.timers import loans_overdue
+from tests.ill.factories import held_by
+
+PKT = ZoneInfo("Asia/Karachi")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=PKT)  # a Monday
+
+
+@pytest.fixture
+def story(patron, librarian, lender, lender_librarian, record, act):
+    """Three requests from PK-HOME to PK-AWAY: one lent and received after 2 days, one
+    not supplied (cancelled after the lender said no), one refused by the home library."""
+    with time_machine.travel(START, tick=False):
+        lent = act(ill_request_create(actor=patron, bib_record_id=record.pk), "validate", librarian)
+        route(request_id=lent.pk)
+        other = held_by(lender)
+        unfilled = act(ill_request_create(actor=patron, bib_record_id=other.pk), "validate", librarian)
+        route(request_id=unfilled.pk)
+        refused = held_by(lender)
+        refused = act(
+            ill_request_create(actor=patron, bib_record_id=refused.pk), "refuse", librarian, reason="other"
+        )
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        act(lent, "will_supply", lender_librarian)
+        act(unfilled, "unfilled", lender_librarian, reason_unfilled="NotOnShelf")
+        route(request_id=unfilled.pk)  # nobody else holds it: end of rota
+        act(unfilled, "cancel", librarian)
+        act(lent, "ship", lender_librarian)
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        lent = act(lent, "receive", librarian)
+        act(lent, "check_out", librarian)
+    return {"lent": lent, "unfilled": unfilled, "refused": refused}
+
+
+def test_figures_count_supplied_not_supplied_and_leave_out_refusals(story, library, lender):
+    report = ill_report(start=START.date(), end=START.date())
+    home = next(r for r in report.rows if r.library == library)
+    away = next(r for r in report.rows if r.library == lender)
+    # borrower side: 3 placed, 1 supplied, 1 not supplied, the refusal in neither
+    assert (home.requested, home.supplied, home.not_supplied, home.open) == (3, 1, 1, 1)
+    assert home.fill_rate == 0.5 and home.fill_rate_pct == 50
+    assert home.turnaround_days == pytest.approx(2.0)
+    # lender side: asked twice, lent once, said no once, answered in 3 hours
+    assert (away.asked, away.lent, away.unfilled, away.timed_out) == (2, 1, 1, 0)
+    assert away.lender_fill_rate == 0.5 and away.answer_hours == pytest.approx(3.0)
+    assert (away.on_loan_now, home.on_loan_now) == (1, 0)
+    assert (report.total.requested, report.total.supplied, report.total.asked) == (3, 1, 2)
+
+
+def test_period_outside_the_requests_counts_nothing(story):
+    report = ill_report(start=START.date() + timedelta(days=1), end=START.date() + timedelta(days=30))
+    assert report.total.requested == 0 and report.total.fill_rate is None
+    assert report.total.on_loan_now == 1  # today's load whatever the period
+
+
+def test_overdue_loans_are_listed_for_the_consortium(story, lender):
+    lent = story["lent"]
+    with time_machine.travel(datetime.combine(lent.due_date + timedelta(days=1), datetime.min.time(), PKT)):
+        assert loans_overdue(limit=10) == 1
+        report = ill_report(start=START.date(), end=START.date())
+    assert [r.pk for r in report.overdue] == [lent.pk]
+    assert next(r for r in report.rows if r.library == lender).overdue_now == 1
+
+
+def test_report_page_and_csv_for_consortium_admin_without_patrons(story, consortium_admin, login, patron):
+    client = login(consortium_admin)
+    day = START.date().isoformat()
+    page = client.get(f"/ill/reports/?start={day}&end={day}")
+    text = page.content.decode()
+    assert page.status_code == 200 and 'data-library="PK-HOME"' in text and "50%" in text
+    for secret in (patron.last_name, patron.card_number, patron.email):
+        assert secret not in text
+    response = client.get(f"/ill/reports/?start={day}&end={day}&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    home = next(r for r in rows if r["library"] == "PK-HOME")
+    assert (home["requested"], home["supplied"], home["fill_rate"]) == ("3", "1", "0.500")
+    assert rows[-1]["library"] == "ALL"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2026-03-10&end=2026-03-01", "must not be after"),
+        ("start=2020-01-01&end=2026-03-01", "at most"),
+        ("start=yesterday&end=2026-03-01", "Enter a valid date"),
+    ],
+)
+def test_bad_period_is_explained_and_nothing_downloads(consortium_admin, login, query, message):
+    client = login(consortium_admin)
+    page = client.get(f"/ill/reports/?{query}")
+    assert page.status_code == 200 and message in page.content.decode()
+    download = client.get(f"/ill/reports/?{query}&format=csv")
+    assert not download["Content-Type"].startswith("text/csv")
+
+
+def test_librarians_and_patrons_cannot_see_the_report(librarian, patron, login):
+    assert login(librarian).get("/ill/reports/").status_code == 403
+    assert login(patron).get("/ill/reports/").status_code == 403

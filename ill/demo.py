@@ -12,6 +12,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count
 
 from catalogue.models import BibRecord, Holding, SourceRecord
 from consortium.exceptions import DomainError
@@ -86,14 +87,17 @@ def _staff(library: Library | None):
     return user or LibraryPrincipal(library=library, token_id=0)
 
 
-def _record_for(patron: User) -> BibRecord | None:
-    """A record another member lends that this patron has not asked for yet."""
+def _record_for(patron: User, lenders: int = 1) -> BibRecord | None:
+    """A record at least this many other members lend that this patron has not asked for yet."""
     asked = IllRequest.objects.filter(patron=patron, bib_record__isnull=False).values("bib_record_id")
     ids = (
         Holding.objects.filter(lendable=True, status=Holding.Status.AVAILABLE)
         .exclude(library=patron.library)
         .exclude(bib_record__holdings__library=patron.library)
         .exclude(bib_record_id__in=asked)
+        .values("bib_record_id")
+        .annotate(lenders=Count("library", distinct=True))
+        .filter(lenders__gte=lenders)
         .values_list("bib_record_id", flat=True)
         .order_by("bib_record_id")
     )
@@ -143,6 +147,11 @@ SCENARIOS: list[tuple[str, str, str, dict, tuple]] = [
     ("cancel-asked", "uok-patron", states.CANCEL_PENDING, {}, (*ROUTED, ("patron", "request_cancel", {}))),
     ("cancelled", "qau-patron", states.CANCELLED, {}, (("patron", "cancel", {}),)),
     ("refused", "uop-patron", states.REFUSED, {}, (("borrower", "refuse", {"reason": "held_locally"}),)),
+    # The first lender cannot supply; routing asks the next one, and the first keeps a
+    # read-only view of its own part (lending queue, "our past answers").
+    ("passed-on", "lums-patron", states.SENT_TO_SUPPLIER, {"lenders": 2},
+     (*ROUTED, ("lender", "unfilled", {"reason_unfilled": "NotOnShelf", "note": "Missing at stock-taking"}),
+      ("route", "", {}))),
 ]  # fmt: skip
 
 
@@ -163,7 +172,8 @@ def seed() -> dict[str, int]:
         note = f"{DEMO_NOTE}{key}"
         if IllRequest.objects.filter(patron_note=note).exists():
             continue
-        record = _record_for(patron)
+        options = dict(options)
+        record = _record_for(patron, lenders=options.pop("lenders", 1))
         if record is None:
             continue
         try:

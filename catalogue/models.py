@@ -71,6 +71,8 @@ class BibRecord(models.Model):
             # fastupdate off: imports insert and look up keys in the same batches, and a GIN
             # pending list would be scanned linearly by every lookup (measured: 3 ms per key).
             GinIndex(fields=["match_keys"], name="bib_match_keys_gin_nofu", fastupdate=False),
+            # OAI-PMH selective harvesting (from/until) and its earliestDatestamp.
+            models.Index(fields=["updated_at", "id"], name="bib_updated_at_id"),
         ]
 
     def __str__(self) -> str:
@@ -228,3 +230,24 @@ class MatchDecision(models.Model):
                 condition=Q(source__lt=models.F("other")), name="match_decision_ordered_pair"
             ),
         ]
+
+
+class DeletedBibRecord(models.Model):
+    """A merged record that no longer exists (merged into another, or left without sources),
+    kept so OAI-PMH harvesters learn of the deletion (deletedRecord "persistent").
+
+    Written by catalogue.tombstones.bib_records_tombstone where services delete BibRecords;
+    never pruned. The record's id is never reused (it comes from a sequence).
+    """
+
+    record_id = models.BigIntegerField(primary_key=True)
+    deleted_at = models.DateTimeField()
+    # Set memberships when it was deleted, so a harvest of one library's set hears of it.
+    library_ids = ArrayField(models.IntegerField(), default=list, blank=True)
+    format = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["deleted_at", "record_id"], name="deletedbib_deleted_at_id")]
+
+    def __str__(self) -> str:
+        return f"deleted record {self.record_id}"

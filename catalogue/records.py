@@ -119,17 +119,33 @@ def _sub(code: str, value: str) -> pymarc.Subfield:
     return pymarc.Subfield(code=code, value=value)
 
 
+def _parsed_marc(data: bytes | memoryview | None) -> pymarc.Record | None:
+    if not data:
+        return None
+    reader = pymarc.MARCReader(bytes(data), to_unicode=True, force_utf8=True, utf8_handling="replace")
+    for parsed in reader:
+        if parsed is not None:
+            return parsed
+    return None
+
+
 def record_marc(record: BibRecord) -> pymarc.Record:
     """The preferred source record as it arrived, or one built from the merged fields."""
     if record.preferred_source_id:
         source = SourceRecord.objects.filter(pk=record.preferred_source_id).only("marc").first()
-        data = bytes(source.marc) if source and source.marc else b""
-        if data:
-            reader = pymarc.MARCReader(data, to_unicode=True, force_utf8=True, utf8_handling="replace")
-            for parsed in reader:
-                if parsed is not None:
-                    return parsed
+        parsed = _parsed_marc(source.marc if source else None)
+        if parsed is not None:
+            return parsed
     return _built_marc(record)
+
+
+def records_marc(records: list[BibRecord]) -> dict[int, pymarc.Record]:
+    """record_marc of many records (a page of a harvest): their sources in one query."""
+    source_ids = [r.preferred_source_id for r in records if r.preferred_source_id]
+    marc_by_source = (
+        dict(SourceRecord.objects.filter(pk__in=source_ids).values_list("pk", "marc")) if source_ids else {}
+    )
+    return {r.pk: _parsed_marc(marc_by_source.get(r.preferred_source_id)) or _built_marc(r) for r in records}
 
 
 def _built_marc(record: BibRecord) -> pymarc.Record:

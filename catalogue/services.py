@@ -49,6 +49,7 @@ from catalogue import matching
 from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
+from catalogue.tombstones import bib_records_tombstone
 from consortium.exceptions import DomainError, NotFound, PermissionDenied
 from members.models import Library
 from members.permissions import can
@@ -1032,6 +1033,7 @@ def bib_records_recompute(
     if empty:
         # Through the ORM, so rows of other apps that point at a vanished record (an ILL
         # request's link) follow their own on_delete rule instead of blocking the import.
+        bib_records_tombstone(bib_ids=empty)
         BibRecord.objects.filter(pk__in=empty).delete()
 
 

@@ -169,6 +169,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 15
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://localhost:8000")
 CONSORTIUM_NAME = env("CONSORTIUM_NAME", default="Ishtiraak Library Consortium of Pakistan")
+# Harvesting and search interfaces of the union catalogue (catalogue/oai.py, catalogue/sru.py).
+# OAI identifiers are oai:<OAI_REPOSITORY_IDENTIFIER>:bib/<id>; the default is the portal's host.
+OAI_REPOSITORY_IDENTIFIER = env("OAI_REPOSITORY_IDENTIFIER", default="")
+OAI_ADMIN_EMAIL = env("OAI_ADMIN_EMAIL", default="catalogue@ishtiraak.pk")
+OAI_PAGE_SIZE = env.int("OAI_PAGE_SIZE", default=100)
+SRU_MAX_RECORDS = env.int("SRU_MAX_RECORDS", default=100)
 
 CELERY_BROKER_URL = celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from catalogue import oai_views, search_views, views
+from catalogue import oai_views, search_views, sru_views, views
 
 urlpatterns = [
     path("oai", oai_views.oai_pmh, name="oai"),
+    path("sru", sru_views.sru_endpoint, name="sru"),
     path("search/", search_views.search, name="search"),
     path("search/advanced/", search_views.advanced_search, name="search-advanced"),
     path("records/<int:record_id>/", search_views.record_page, name="record"),

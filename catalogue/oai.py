@@ -538,8 +538,8 @@ def _list(verb: str, state: ListState) -> etree._Element:
         marc = records_marc(list(records.values())) if state.window.prefix == "marc21" else {}
         for header in headers:
             record = records.get(header.id)
-            if record is None and not header.deleted:
-                continue  # deleted between the two statements: its tombstone comes next harvest
+            if record is None:
+                header.deleted = True  # deleted between the two statements: it is gone now
             _record_element(body, header, record, state.window.prefix, codes, marc)
     if more or state.cursor:
         # A later page, or the first of several; the last page has an empty token (spec 3.5).

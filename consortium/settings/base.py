@@ -202,7 +202,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ishtiraak API",
-    "DESCRIPTION": "Union catalogue, interlibrary loan and cooperation agreements of the consortium.",
+    "DESCRIPTION": (
+        "Union catalogue, interlibrary loan and cooperation agreements of the consortium.\n\n"
+        "Library systems also harvest and search the union catalogue without a token: OAI-PMH 2.0 at"
+        " `/oai` (`oai_dc`, `marc21`; sets `library:<code>` and `format:<format>`) and SRU 1.2 at"
+        " `/sru` (CQL; MARCXML or Dublin Core; `/sru` alone answers explain)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI served from our own static files, not a CDN.

@@ -230,6 +230,11 @@ def test_the_route_is_public_and_named(client, db):
     assert client.get(URL, {"verb": "Identify"}).status_code == 200
 
 
+def test_the_api_docs_name_the_harvesting_interfaces(client, db):
+    schema = client.get("/api/schema/").content.decode()
+    assert "`/oai`" in schema and "`/sru`" in schema
+
+
 # --- paging -----------------------------------------------------------------------------
 
 

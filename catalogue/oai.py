@@ -78,6 +78,10 @@ _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECOND_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DOMAIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _MAX_ID = 2**63 - 1
+# completeListSize is optional: a list is counted on its first page only, and only up to
+# this many records; a longer list goes without. Measured on 300,000 records: counting
+# 100,000 took 70 ms, a full count 160 ms and growing with the catalogue; 10,000 a few ms.
+COMPLETE_LIST_SIZE_CAP = 10_000
 
 # Messages (tests reuse them): what is wrong, and with which argument.
 MSG_BAD_VERB = "{verb!r} is not an OAI-PMH verb: use one of " + ", ".join(VERBS) + "."
@@ -333,11 +337,12 @@ def list_headers(state: ListState, limit: int) -> tuple[list[Header], int | None
         else:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT (SELECT count(*) FROM catalogue_bibrecord r WHERE {live})"  # noqa: S608
-                    f" + (SELECT count(*) FROM catalogue_deletedbibrecord r WHERE {gone})",
-                    [*live_params, *gone_params],
+                    "SELECT (SELECT count(*) FROM (SELECT 1 FROM catalogue_bibrecord r"  # noqa: S608
+                    f" WHERE {live} LIMIT %s) AS l), (SELECT count(*) FROM catalogue_deletedbibrecord r WHERE {gone})",
+                    [*live_params, COMPLETE_LIST_SIZE_CAP, *gone_params],
                 )
-                size = cursor.fetchone()[0]
+                live_count, gone_count = cursor.fetchone()
+            size = None if live_count >= COMPLETE_LIST_SIZE_CAP else live_count + gone_count
     return headers, size
 
 

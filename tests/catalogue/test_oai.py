@@ -253,6 +253,20 @@ def test_paging_returns_every_record_once_with_cursor_and_size(client, library, 
     assert not (tokens[-1].text or "").strip()  # the last page's token is empty (spec 3.5)
 
 
+def test_a_list_too_long_to_count_cheaply_goes_without_its_size(client, library, settings, monkeypatch):
+    settings.OAI_PAGE_SIZE = 2
+    monkeypatch.setattr(oai, "COMPLETE_LIST_SIZE_CAP", 4)
+    records = [make_record(libraries=[library]) for _ in range(5)]
+    pages = harvest(client, metadataPrefix="oai_dc")
+    assert identifiers(pages) == [ident(r.pk) for r in records]
+    tokens = [p.xpath("//o:resumptionToken", namespaces=NS)[0] for p in pages]
+    assert [(t.get("cursor"), t.get("completeListSize")) for t in tokens] == [
+        ("0", None),
+        ("2", None),
+        ("4", None),
+    ]
+
+
 def test_one_page_list_has_no_token(client, library):
     make_record(libraries=[library])
     root = get(client, verb="ListRecords", metadataPrefix="marc21")

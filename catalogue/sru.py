@@ -190,8 +190,10 @@ def _resolve_index(index: str, prefixes: Mapping[str, str]) -> str:
         return "any"
     set_name, dot, name = index.lower().rpartition(".")
     if not dot:
-        # No context set: the server's choice, as dc, then bath, then cql would name it.
-        for candidate in ("dc", "bath", "cql"):
+        # No context set: the query's default one (">uri"), else the server's choice, as
+        # dc, then bath, then cql would name it.
+        default = _SET_BY_URI.get(prefixes.get("", ""))
+        for candidate in ([default] if default else []) + ["dc", "bath", "cql"]:
             if (candidate, name) in INDEXES:
                 return INDEXES[(candidate, name)]
         raise Diagnostic(16, index, f"There is no index {index!r}; explain lists the indexes.")
@@ -513,6 +515,11 @@ def _number(params: Mapping[str, list[str]], name: str, default: int, minimum: i
     return int(raw)
 
 
+def _response_version(params: Mapping[str, list[str]]) -> str:
+    """A 1.1 client is answered as 1.1 (the same response schema); anyone else as 1.2."""
+    return "1.1" if params.get("version") == ["1.1"] else VERSION
+
+
 def _check_version(params: Mapping[str, list[str]]) -> None:
     version = _single(params, "version")
     if version not in (None, "", "1.1", "1.2"):
@@ -581,7 +588,7 @@ def max_records() -> int:
 
 def _explain(params: Mapping[str, list[str]]) -> etree._Element:
     root = etree.Element(_S + "explainResponse", nsmap={"srw": SRW_NS})
-    _sub(root, "version", VERSION)
+    _sub(root, "version", _response_version(params))
     diagnostics: list[Diagnostic] = []
     packing = "xml"
     try:
@@ -593,7 +600,7 @@ def _explain(params: Mapping[str, list[str]]) -> etree._Element:
         diagnostics.append(diagnostic)
     _record(root, explain_record(), "http://explain.z3950.org/dtd/2.0/", packing, None)
     echoed = _sub(root, "echoedExplainRequest")
-    _sub(echoed, "version", VERSION)
+    _sub(echoed, "version", _response_version(params))
     _sub(echoed, "recordPacking", packing)
     _sub(echoed, "baseUrl", base_url())
     _diagnostics(root, diagnostics)
@@ -645,7 +652,7 @@ def _check_search(params: Mapping[str, list[str]], request: _Request) -> None:
 
 def _search_retrieve(params: Mapping[str, list[str]]) -> etree._Element:
     root = etree.Element(_S + "searchRetrieveResponse", nsmap={"srw": SRW_NS})
-    _sub(root, "version", VERSION)
+    _sub(root, "version", _response_version(params))
     request = _Request()
     total, records, diagnostics = 0, [], []
     try:
@@ -673,7 +680,7 @@ def _search_retrieve(params: Mapping[str, list[str]]) -> etree._Element:
         if following <= total:
             _sub(root, "nextRecordPosition", following)
     echoed = _sub(root, "echoedSearchRetrieveRequest")
-    _sub(echoed, "version", VERSION)
+    _sub(echoed, "version", _response_version(params))
     _sub(echoed, "query", request.query or (_first(params, "query")))
     _sub(echoed, "startRecord", request.start)
     _sub(echoed, "maximumRecords", request.maximum)

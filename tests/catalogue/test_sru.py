@@ -130,6 +130,7 @@ def test_explain_is_the_default_and_names_indexes_and_schemas(client, db):
 
 def test_explain_packed_as_a_string(client, db):
     root = sru(client, operation="explain", version="1.1", recordPacking="string")
+    assert texts(root, "srw:version") == ["1.1"]
     data = root.xpath("//srw:recordData", namespaces=NS)[0]
     assert len(data) == 0 and etree.fromstring(data.text).tag == "{http://explain.z3950.org/dtd/2.0/}explain"
 
@@ -176,6 +177,9 @@ def test_booleans_parentheses_relations_and_truncation(client, shelf):
     assert sorted(found(client, "dc.title=pak*")) == ["A history of Pakistan", "Pakistan development review"]
     assert found(client, "DC.TITLE=FAIZ AND dc.creator=faiz") == ["Poems of Faiz"]  # case-insensitive
     assert found(client, '>d="info:srw/cql-context-set/1/dc-v1.1" d.title=faiz') == ["Poems of Faiz"]
+    assert found(client, '>"http://zing.z3950.org/cql/bath/2.0/" issn=0030-9729') == [
+        "Pakistan development review"
+    ]
 
 
 def test_ranking_follows_the_portal_search(client, shelf):

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from catalogue import oai
+from catalogue.oai.verbs import handle
 from members.permissions import PUBLIC, access
 
 
@@ -18,5 +18,5 @@ from members.permissions import PUBLIC, access
 def oai_pmh(request: HttpRequest) -> HttpResponse:
     """OAI-PMH 2.0: Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords, GetRecord."""
     params = request.POST if request.method == "POST" else request.GET
-    body = oai.handle({name: params.getlist(name) for name in params})
+    body = handle({name: params.getlist(name) for name in params})
     return HttpResponse(body, content_type="text/xml; charset=utf-8")

@@ -169,7 +169,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 15
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://localhost:8000")
 CONSORTIUM_NAME = env("CONSORTIUM_NAME", default="Ishtiraak Library Consortium of Pakistan")
-# Harvesting and search interfaces of the union catalogue (catalogue/oai.py, catalogue/sru.py).
+# Harvesting and search interfaces of the union catalogue (catalogue/oai/, catalogue/sru/).
 # OAI identifiers are oai:<OAI_REPOSITORY_IDENTIFIER>:bib/<id>; the default is the portal's host.
 OAI_REPOSITORY_IDENTIFIER = env("OAI_REPOSITORY_IDENTIFIER", default="")
 OAI_ADMIN_EMAIL = env("OAI_ADMIN_EMAIL", default="catalogue@ishtiraak.pk")

@@ -23,8 +23,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from lxml import etree
 
-from catalogue import oai, services
+from catalogue import services
 from catalogue.models import BibRecord, DeletedBibRecord, SourceRecord
+from catalogue.oai import arguments, selectors
 from catalogue.xml_formats import MARC_NS
 from tests.catalogue.conftest import TRAJECT
 from tests.catalogue.factories_search import make_record
@@ -255,7 +256,7 @@ def test_paging_returns_every_record_once_with_cursor_and_size(client, library, 
 
 def test_a_list_too_long_to_count_cheaply_goes_without_its_size(client, library, settings, monkeypatch):
     settings.OAI_PAGE_SIZE = 2
-    monkeypatch.setattr(oai, "COMPLETE_LIST_SIZE_CAP", 4)
+    monkeypatch.setattr(selectors, "COMPLETE_LIST_SIZE_CAP", 4)
     records = [make_record(libraries=[library]) for _ in range(5)]
     pages = harvest(client, metadataPrefix="oai_dc")
     assert identifiers(pages) == [ident(r.pk) for r in records]
@@ -425,7 +426,7 @@ def test_a_record_merged_away_is_reported_deleted(client, library, other_library
     root = get(client, verb="GetRecord", identifier=ident(other.pk), metadataPrefix="oai_dc")
     (header,) = root.xpath("//o:record/o:header", namespaces=NS)
     assert header.get("status") == "deleted"
-    assert texts(header, "o:datestamp") == [oai.datestamp(tomb.deleted_at)]
+    assert texts(header, "o:datestamp") == [arguments.datestamp(tomb.deleted_at)]
     assert not root.xpath("//o:metadata", namespaces=NS)
 
     root = get(client, verb="ListRecords", metadataPrefix="marc21", set="library:PK-AWAY")
@@ -434,7 +435,10 @@ def test_a_record_merged_away_is_reported_deleted(client, library, other_library
     root = get(client, verb="ListMetadataFormats", identifier=ident(other.pk))
     assert texts(root, "//o:metadataPrefix") == ["oai_dc", "marc21"]
     root = get(
-        client, verb="ListIdentifiers", metadataPrefix="oai_dc", **{"from": oai.datestamp(tomb.deleted_at)}
+        client,
+        verb="ListIdentifiers",
+        metadataPrefix="oai_dc",
+        **{"from": arguments.datestamp(tomb.deleted_at)},
     )
     assert ident(other.pk) in texts(root, "//o:identifier")
 
@@ -636,10 +640,10 @@ def test_identifier_domain_follows_the_setting(client, library, settings):
 
 def test_datestamps_are_utc_seconds(db):
     moment = datetime(2024, 6, 1, 5, 0, 0, 999999, tzinfo=UTC) + timedelta(hours=0)
-    assert oai.datestamp(moment) == "2024-06-01T05:00:00Z"
+    assert arguments.datestamp(moment) == "2024-06-01T05:00:00Z"
     karachi = moment.astimezone(ZoneInfo("Asia/Karachi"))
-    assert oai.datestamp(karachi) == "2024-06-01T05:00:00Z"
+    assert arguments.datestamp(karachi) == "2024-06-01T05:00:00Z"
 
 
 def test_library_factory_codes_are_valid_set_specs(db):
-    assert oai._SPEC_RE.match("library:" + LibraryFactory().code)
+    assert arguments.SPEC_RE.match("library:" + LibraryFactory().code)

@@ -443,6 +443,36 @@ def test_a_record_merged_away_is_reported_deleted(client, library, other_library
     assert ident(other.pk) in texts(root, "//o:identifier")
 
 
+def test_a_record_whose_library_withdrew_it_stays_but_leaves_the_library_set(
+    client, library, other_library, tmp_path
+):
+    # given a record held only by PK-HOME, and one held by PK-AWAY
+    withdrawn = make_record(libraries=[library], title="Withdrawn here")
+    kept = make_record(libraries=[other_library], title="Kept there")
+    replacement = pymarc.Record(force_utf8=True)
+    replacement.add_field(pymarc.Field(tag="001", data="only-this"))
+    replacement.add_field(
+        pymarc.Field(
+            tag="245", indicators=["0", "0"], subfields=[pymarc.Subfield("a", "The only record now")]
+        )
+    )
+    path = tmp_path / "replace.mrc"
+    path.write_bytes(replacement.as_marc())
+    # when PK-HOME replaces its catalogue with a file that lacks the record
+    job = services.import_path(actor=None, library=library, path=path, replace=True)
+    assert job.withdrawn == 1
+    # then the merged record stays (services keep records whose sources are all withdrawn),
+    # is no longer in PK-HOME's set, and is not reported deleted
+    assert not DeletedBibRecord.objects.exists()
+    root = get(client, verb="GetRecord", identifier=ident(withdrawn.pk), metadataPrefix="oai_dc")
+    (header,) = root.xpath("//o:header", namespaces=NS)
+    assert header.get("status") is None
+    assert not [spec for spec in texts(header, "o:setSpec") if spec.startswith("library:")]
+    root = get(client, verb="ListIdentifiers", metadataPrefix="oai_dc", set="library:PK-HOME")
+    assert ident(withdrawn.pk) not in texts(root, "//o:identifier")
+    assert ident(kept.pk) not in texts(root, "//o:identifier")
+
+
 def test_a_deletion_between_pages_is_harvested_as_deleted(client, library, settings):
     settings.OAI_PAGE_SIZE = 2
     records = [make_record(libraries=[library], title=f"Title {n}") for n in range(4)]

@@ -83,3 +83,24 @@ def sent(submitted, librarian, act):
 @pytest.fixture
 def system():
     return SYSTEM
+
+
+@pytest.fixture
+def passed_on(
+    patron, librarian, lender, second_lender, agreement, lender_librarian, second_lender_librarian, act
+):
+    """A request held by two lenders, sent to the first; returns (request, first staff, next staff).
+
+    The test makes the first answer and routes on, so it can say what it answered."""
+    from ill.routing import route
+
+    req = act(
+        ill_request_create(actor=patron, bib_record_id=held_by(lender, second_lender).pk),
+        "validate",
+        librarian,
+    )
+    route(request_id=req.pk)
+    req.refresh_from_db()
+    if req.supplier == lender:
+        return req, lender_librarian, second_lender_librarian
+    return req, second_lender_librarian, lender_librarian

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import BibRecord, Holding
 from ill import exceptions as err
@@ -72,7 +73,25 @@ def _actor_library_id(actor: Any) -> int | None:
 
 
 def _labels(actions: list[states.Action]) -> str:
-    return ", ".join(a.code for a in actions) or "none"
+    """Actions as people read them, in the request's language (API clients get the codes)."""
+    return ", ".join(f"“{a.label}”" for a in actions) or str(_("none"))
+
+
+def _roles(roles: frozenset[Role] | set[Role]) -> str:
+    return str(_(" or ")).join(str(states.ROLE_LABELS[r]) for r in sorted(roles))
+
+
+# Field names inside messages, as people read them.
+FIELD_LABELS = {
+    "reason": _("reason"),
+    "reason_unfilled": _("reason for not supplying"),
+    "reason_retry": _("reason to retry later"),
+    "condition": _("loan condition"),
+    "service_type": _("service type"),
+    "service_level": _("service level"),
+    "file": _("a PDF file"),
+    "note": _("a note"),
+}
 
 
 def _now():
@@ -140,14 +159,16 @@ def ill_request_create(
     if service_type not in ServiceType.values:
         raise err.IllError(
             err.UNKNOWN_REASON.format(
-                value=service_type, field="service type", choices=", ".join(ServiceType.values)
+                value=service_type, field=FIELD_LABELS["service_type"], choices=", ".join(ServiceType.values)
             ),
             field="service_type",
         )
     if service_level not in ServiceLevel.values:
         raise err.IllError(
             err.UNKNOWN_REASON.format(
-                value=service_level, field="service level", choices=", ".join(ServiceLevel.values)
+                value=service_level,
+                field=FIELD_LABELS["service_level"],
+                choices=", ".join(ServiceLevel.values),
             ),
             field="service_level",
         )
@@ -212,7 +233,10 @@ def ill_request_create(
 def _check_choice(value: Any, choices: dict, field: str) -> str:
     if value not in choices:
         raise err.IllError(
-            err.UNKNOWN_REASON.format(value=value, field=field, choices=", ".join(choices)), field=field
+            err.UNKNOWN_REASON.format(
+                value=value, field=FIELD_LABELS.get(field, field), choices=", ".join(choices)
+            ),
+            field=field,
         )
     return value
 
@@ -351,7 +375,10 @@ def _apply_payload(
         if action == "deliver_copy":
             upload = payload.get("file")
             if upload is None:
-                raise err.IllError(err.NEEDS_VALUE.format(action=action, field="a PDF file"), field="file")
+                raise err.IllError(
+                    err.NEEDS_VALUE.format(action=ACTIONS[action].label, field=FIELD_LABELS["file"]),
+                    field="file",
+                )
             content, name = _validate_pdf(upload)
             copy = DeliveredCopy(
                 request=req,
@@ -402,7 +429,9 @@ def _apply_payload(
         data["reasons"] = payload.get("reasons", [])
     for key in ACTIONS[action].needs:
         if key == "note" and not note:
-            raise err.IllError(err.NEEDS_VALUE.format(action=action, field="a note"), field="note")
+            raise err.IllError(
+                err.NEEDS_VALUE.format(action=ACTIONS[action].label, field=FIELD_LABELS["note"]), field="note"
+            )
     return note
 
 
@@ -474,14 +503,14 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
         if possible_now:
             # The state allows it, but not for this actor (e.g. a patron pressing "validate").
             raise err.IllPermissionDenied(
-                err.NOT_YOUR_TURN.format(roles=", ".join(sorted(spec.roles)), action=action),
+                err.NOT_YOUR_TURN.format(roles=_roles(spec.roles), action=spec.label),
                 available=[a.code for a in available],
             )
         raise err.InvalidTransition(
             err.NOT_AVAILABLE.format(
-                action=action,
-                status=req.status,
-                supplier_status=req.supplier_status or "none",
+                action=spec.label,
+                status=req.status_info.label,
+                supplier_status=req.supplier_status_info.label,
                 available=_labels(available),
             ),
             status=req.status,
@@ -538,7 +567,9 @@ def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> li
     if req is None:
         raise err.IllNotFound(err.REQUEST_NOT_FOUND)
     if Role.BORROWER not in actor_roles(actor, req):
-        raise err.IllPermissionDenied(err.NOT_YOUR_TURN.format(roles="borrower", action="reorder"))
+        raise err.IllPermissionDenied(
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("reorder the rota"))
+        )
     pending = list(
         RotaEntry.objects.select_for_update().filter(
             request=req, round=req.rota_round, status=RotaEntry.Status.PENDING

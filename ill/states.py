@@ -178,6 +178,13 @@ STATUSES: dict[tuple[Side, str], Status] = {
 INITIAL = {R: SUBMITTED, S: NONE}
 
 PATRON, BORROWER, LENDER, SYSTEM = Role.PATRON, Role.BORROWER, Role.LENDER, Role.SYSTEM
+# How messages name who may act ("Only the lender's staff may ...").
+ROLE_LABELS = {
+    PATRON: _("the patron"),
+    BORROWER: _("the requesting library's staff"),
+    LENDER: _("the lender's staff"),
+    SYSTEM: _("the portal itself"),
+}
 STAFF_B = frozenset({BORROWER})
 PATRON_OR_B = frozenset({PATRON, BORROWER})
 STAFF_L = frozenset({LENDER})

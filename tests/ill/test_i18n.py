@@ -81,3 +81,25 @@ def test_patron_sees_the_patron_label_in_urdu(sent, patron, urdu):
     html = _page(urdu(patron), f"/ill/my-requests/{sent.pk}/")
     assert 'data-testid="status">ایک لائبریری سے درخواست کی گئی</span>' in html
     assert "Asked a lending library" not in html
+
+
+def test_pull_slips_print_right_to_left_in_urdu(sent, lender_librarian, urdu):
+    html = _page(urdu(lender_librarian), f"/ill/lending/pull-slips/?ids={sent.pk}")
+    assert "bootstrap.rtl.min.css" in html and sent.reference in html
+
+
+def test_refused_action_is_explained_in_urdu_without_internal_codes(sent, librarian, urdu):
+    # when the borrowing library presses "mark received" before anything was shipped
+    client = urdu(librarian)
+    response = client.post(f"/ill/requests/{sent.pk}/actions/receive/", follow=True)
+    html = response.content.decode()
+    # then the message names the action and the state in Urdu, never their codes
+    message = re.search(r'<div class="alert alert-danger[^>]*>(.*?)</div>', html, flags=re.S).group(1)
+    assert "receive" not in message and "sent_to_supplier" not in message
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(states.ACTIONS["receive"].label) not in message
+    with translation.override("ur"):
+        assert str(states.ACTIONS["receive"].label) in message
+        assert str(states.status(states.Side.REQUESTER, states.SENT_TO_SUPPLIER).label) in message

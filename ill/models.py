@@ -122,6 +122,17 @@ class IllRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # ISO 18626: the requesting library's own id for a request its system sent (header
+    # requestingAgencyRequestId); later messages find the request by it. Blank for
+    # requests made in the portal, whose id towards lenders is the reference (ILL-42).
+    requesting_agency_request_id = models.CharField(max_length=200, blank=True)
+    # The patron as the requesting library's system named them (ISO 18626 patronInfo):
+    # private to the requesting library, like ``patron``; never in a lender's view or message.
+    patron_reference = models.CharField(max_length=200, blank=True)
+    # The lender the requesting library asked for first (ISO 18626 supplyingAgencyId).
+    preferred_supplier = models.ForeignKey(
+        Library, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = IllRequestQuerySet.as_manager()
 
@@ -160,6 +171,11 @@ class IllRequest(models.Model):
                 | Q(due_date__isnull=False),
                 name="ill_loan_has_due_date",
             ),
+            models.UniqueConstraint(
+                fields=["borrower", "requesting_agency_request_id"],
+                condition=~Q(requesting_agency_request_id=""),
+                name="ill_iso_request_id_unique_per_borrower",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +184,11 @@ class IllRequest(models.Model):
     @property
     def reference(self) -> str:
         return f"ILL-{self.pk}"
+
+    @property
+    def iso_request_id(self) -> str:
+        """ISO 18626 requestingAgencyRequestId: the borrower system's id, else the reference."""
+        return self.requesting_agency_request_id or self.reference
 
     @property
     def status_info(self) -> states.Status:
@@ -220,6 +241,8 @@ class RotaEntry(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     reason_unfilled = models.CharField(max_length=30, blank=True)
     note = models.TextField(blank=True)
+    # ISO 18626 supplyingAgencyRequestId: the lender system's own id for this request.
+    supplier_request_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["request", "position"]

@@ -360,3 +360,40 @@ class DeliveredCopy(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="ill_copy_not_empty")]
+
+
+class Iso18626Delivery(models.Model):
+    """One ISO 18626 message the portal sends to a library's own ILL system, and its answer.
+
+    Written in the transaction of the event it reports (so none is lost) and POSTed by a
+    Celery task after commit; the peer's Confirmation is kept as it came.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CONFIRMED = "confirmed", _("Confirmed (OK)")
+        REFUSED = "refused", _("Refused by the peer (ERROR)")
+        FAILED = "failed", _("Failed for good")
+
+    request = models.ForeignKey(IllRequest, on_delete=models.CASCADE, related_name="iso18626_deliveries")
+    event = models.ForeignKey(IllEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30)  # request, supplyingAgencyMessage, requestingAgencyMessage
+    summary = models.CharField(max_length=100)  # e.g. "StatusChange Loaned", "Received"
+    url = models.URLField(max_length=500)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    confirmation = models.TextField(blank=True)
+    error_type = models.CharField(max_length=40, blank=True)
+    error_value = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary} -> {self.library_id}"

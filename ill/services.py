@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalogue.models import BibRecord, Holding
 from ill import exceptions as err
 from ill import notices, states
+from ill.iso18626 import outbound as iso18626_outbound
 from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
 from ill.states import ACTIONS, Role, Side
 from members.models import Library, PatronStatus, User
@@ -536,6 +537,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
     )
     # Outbox rows are written in this transaction (never lost) and sent after commit.
     notices.queue_for_event(request=req, event=event)
+    iso18626_outbound.queue_for_event(request=req, event=event)
     if req.status in (states.VALIDATED, states.SOURCING) and action != "start_sourcing":
         from ill.tasks import route_request_task
 

@@ -21,7 +21,7 @@ from catalogue.models import BibRecord, Holding
 from catalogue.normalize import normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
 from ill import exceptions as err
 from ill import states
-from ill.iso18626 import build, codes
+from ill.iso18626 import build, codes, outbound
 from ill.iso18626.xml import (
     BADLY_FORMED,
     UNRECOGNISED_VALUE,
@@ -493,9 +493,10 @@ def _receive_requesting_agency_message(*, actor: Any, message: Message) -> int:
             raise _refused(exc, "action") from exc
         return req.pk
     if action == codes.STATUS_REQUEST:
-        # Answered by a supplyingAgencyMessage to the borrower's own endpoint, which the
-        # portal cannot send yet.
-        raise err.Iso18626Error(UNSUPPORTED_ACTION, err.ISO_NO_ENDPOINT.format(library=borrower.code))
+        if not outbound.endpoint_of(borrower):
+            raise err.Iso18626Error(UNSUPPORTED_ACTION, err.ISO_NO_ENDPOINT.format(library=borrower.code))
+        outbound.queue_status_answer(request=req)
+        return req.pk
     chains = codes.REQUESTER_RULES.get(action)
     if chains is None:
         raise err.Iso18626Error(

@@ -90,6 +90,7 @@ ISO_NO_ENDPOINT = _(
 )
 ISO_NOTE_NEEDED = _("note: a Notification needs the text of the note.")
 ISO_REFUSED = _("{path}: {detail}")
+ISO_CONFLICT = _("Another message changed the same request at the same moment; send this one again.")
 ISO_BAD_ENDPOINT = _("The ISO 18626 endpoint “{url}” is not an http or https URL.")
 ISO_PRIVATE_ENDPOINT = _(
     "The ISO 18626 endpoint “{url}” resolves to {address}, which is not a public address."

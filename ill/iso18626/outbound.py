@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalogue.models import SourceRecord
 from ill import exceptions as err
 from ill import states
 from ill.iso18626 import build, codes
@@ -75,8 +76,20 @@ def _citation(req: IllRequest) -> build.Citation:
         service_type=codes.SERVICE_TYPE_ISO[req.service_type],
         service_level="Rush" if req.service_level == ServiceLevel.RUSH else "Normal",
         need_before=req.needed_by,
-        record_id=str(req.bib_record_id or ""),
+        record_id=_lenders_record_id(req),
     )
+
+
+def _lenders_record_id(req: IllRequest) -> str:
+    """supplierUniqueRecordId: the lender's own id of the record (its source record's local id)."""
+    if req.bib_record_id is None or req.supplier_id is None:
+        return ""
+    local_id = (
+        SourceRecord.objects.filter(bib_record_id=req.bib_record_id, library_id=req.supplier_id)
+        .values_list("local_id", flat=True)
+        .first()
+    )
+    return local_id or ""
 
 
 def _supplier_status(req: IllRequest, reason: str, status: str, answer: str, event: IllEvent | None):
@@ -105,7 +118,9 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
         )
     if action in codes.TO_LENDER:
         iso_action = codes.TO_LENDER[action]
-        body = build.requesting_agency_message(header=_header(req), action=iso_action, note=event.note[:2000])
+        # A patron's own words stay with the borrowing library, as on the lender's pages.
+        note = "" if event.actor_role == states.Role.PATRON else event.note[:2000]
+        body = build.requesting_agency_message(header=_header(req), action=iso_action, note=note)
         return req.supplier, "requestingAgencyMessage", iso_action, body
     if action in codes.TO_BORROWER:
         reason, status, answer = codes.TO_BORROWER[action]

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalogue.matching import _title_of, block_keys
 from catalogue.models import BibRecord, Holding
 from catalogue.normalize import normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
+from consortium.exceptions import DomainError
 from ill import exceptions as err
 from ill import states
 from ill.iso18626 import build, codes, outbound
@@ -67,8 +68,15 @@ def iso18626_message_receive(*, actor: Any, body: bytes) -> Answer:
             )
         message = parse(body)
         kind = message.kind
-        with transaction.atomic():
-            request_id = HANDLERS[kind](actor=actor, message=message)
+        try:
+            with transaction.atomic():
+                request_id = HANDLERS[kind](actor=actor, message=message)
+        except IntegrityError as exc:  # the same message twice at the same moment
+            raise err.Iso18626Error(UNRECOGNISED_VALUE, err.ISO_CONFLICT) from exc
+        except err.Iso18626Error:
+            raise
+        except DomainError as exc:  # any other rule of the ILL services: rolled back, said
+            raise err.Iso18626Error(UNRECOGNISED_VALUE, exc.message) from exc
     except err.Iso18626Error as exc:
         return Answer(
             build.confirmation(

@@ -110,6 +110,8 @@ def test_lender_system_gets_the_request_without_the_patron(
     assert sent.text("header/supplyingAgencyId/agencyIdValue") == "PK-AWAY"
     assert sent.text("header/requestingAgencyRequestId") == req.reference
     assert sent.text("bibliographicInfo/title") == record.title
+    local_id = record.sources.get(library=lender).local_id
+    assert sent.text("bibliographicInfo/supplierUniqueRecordId") == local_id  # its own catalogue's id
     assert sent.find("patronInfo") is None
     text = peer.bodies[0].decode()
     for secret in _secrets(patron):
@@ -117,6 +119,11 @@ def test_lender_system_gets_the_request_without_the_patron(
     delivery = Iso18626Delivery.objects.get(request=req)
     assert (delivery.status, delivery.kind, delivery.attempts) == ("confirmed", "request", 1)
     assert "<messageStatus>OK</messageStatus>" in delivery.confirmation
+    # the patron asks to cancel, in their own words: the lender's system hears Cancel, not the words
+    with django_capture_on_commit_callbacks(execute=True):
+        act(req, "request_cancel", patron, note="Confidential: I am moving to Quetta")
+    assert peer.received[1].text("action") == "Cancel" and peer.received[1].find("note") is None
+    assert b"Quetta" not in peer.bodies[1]
 
 
 def test_iso_patron_info_never_reaches_the_lender(

@@ -18,8 +18,8 @@ format:
 bench:
 	$(PYTHON) dev.py setup && .venv/bin/python benchmarks/run_all.py
 
-# Refresh the Urdu catalogue in locale/ (the ill app keeps its own in ill/locale), then compile every .mo.
+# Refresh the one Urdu catalogue in locale/ (every app's code and templates), then compile it.
 # Needs gettext (msgfmt) and the database/redis settings that manage.py needs (DATABASE_URL, REDIS_URL).
 messages:
-	$(PYTHON) dev.py setup && .venv/bin/python manage.py makemessages -l ur --ignore=.venv --ignore=var --ignore=node_modules --ignore="ill/*" --ignore="tests/*" --ignore="benchmarks/*"
+	$(PYTHON) dev.py setup && .venv/bin/python manage.py makemessages -l ur --ignore=.venv --ignore=var --ignore=node_modules --ignore="tests/*" --ignore="benchmarks/*" --ignore="test-artifacts/*"
 	.venv/bin/python manage.py compilemessages -l ur --ignore=.venv

@@ -14,7 +14,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,10 +26,12 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from catalogue.models import BibRecord, Holding, SourceRecord  # noqa: E402
 from ill import states  # noqa: E402
-from ill.models import IllRequest, RotaEntry  # noqa: E402
+from ill.models import IllEvent, IllRequest, RotaEntry  # noqa: E402
+from ill.reports import ill_report  # noqa: E402
 from ill.routing import build_rota  # noqa: E402
 from ill.services import ill_request_create, ill_request_transition  # noqa: E402
 from members.models import Library, OutboundEmail, PatronStatus, Province, Role, User  # noqa: E402
@@ -105,12 +107,25 @@ def setup(n_libraries: int, n_open: int) -> tuple[list[Library], User, User, lis
             rows.append(IllRequest(borrower=b, supplier=s, status=st, supplier_status=supplier_status,
                                    title="Synthetic", due_date=date(2030, 1, 1)))  # fmt: skip
         IllRequest.objects.bulk_create(rows, batch_size=2000)
-        # Answer history for fill-rate and speed statistics: one answered entry each.
+        # Answer history for fill-rate and speed statistics: one answered entry each, and
+        # the events a shipped loan leaves (asked, will supply, shipped, received).
+        now = timezone.now()
+        synthetic = list(
+            IllRequest.objects.filter(title="Synthetic", rota__isnull=True).only("pk", "supplier_id")
+        )
         answered = [
-            RotaEntry(request=r, position=1, lender_id=r.supplier_id, reason="bench", status="supplying")
-            for r in IllRequest.objects.filter(title="Synthetic", rota__isnull=True).only("pk", "supplier_id")
-        ]
+            RotaEntry(request=r, position=1, lender_id=r.supplier_id, reason="bench", status="supplying",
+                      asked_at=now - timedelta(hours=30), answered_at=now - timedelta(hours=rng.randint(1, 29)))
+            for r in synthetic
+        ]  # fmt: skip
         RotaEntry.objects.bulk_create(answered, batch_size=2000)
+        events = [
+            IllEvent(request=r, action=action, side="requester", actor_role="system", from_status="",
+                     to_status="", supplier_id=r.supplier_id)
+            for r in synthetic
+            for action in ("send_to_supplier", "will_supply", "ship", "receive")
+        ]  # fmt: skip
+        IllEvent.objects.bulk_create(events, batch_size=5000)
     return libraries, patron, librarian, records
 
 
@@ -158,6 +173,19 @@ def bench_first_lender(patron: User, librarian: User, record: BibRecord, runs: i
           f"p50 {statistics.median(latencies):.0f} ms, p95 {pct(latencies, 95):.0f} ms")  # fmt: skip
 
 
+def bench_report(runs: int) -> None:
+    """The consortium ILL report for the last year over every request in the database."""
+    today = timezone.localdate()
+    times = []
+    for _ in range(max(5, runs // 3)):
+        start = time.perf_counter()
+        report = ill_report(start=today - timedelta(days=364), end=today)
+        times.append((time.perf_counter() - start) * 1000)
+    events = IllEvent.objects.count()
+    print(f"consortium ILL report, {report.total.requested} requests, {events} events, {len(report.rows)} libraries: "
+          f"p50 {statistics.median(times):.1f} ms, max {max(times):.1f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--libraries", type=int, default=200)
@@ -174,6 +202,7 @@ def main() -> None:
           f"(set-up {time.perf_counter() - start:.1f} s, database {connection.settings_dict['NAME']})")  # fmt: skip
     bench_rota(patron, records, args.runs)
     bench_first_lender(patron, librarian, records[0], args.runs)
+    bench_report(args.runs)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from consortium import views
+from ill.iso18626.api import Iso18626Api
 from members.api import LibraryViewSet
 from members.forms import ChangePasswordForm, LoginForm, NewPasswordForm, ResetForm
 from members.permissions import PUBLIC
@@ -92,6 +93,7 @@ urlpatterns = [
     path("", include("ill.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
+    path("iso18626", Iso18626Api.as_view(), name="iso18626"),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
     path("api/docs/", public(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ill.models import IllEvent, IllMessage, IllRequest, RotaEntry
+from ill.models import IllEvent, IllMessage, IllRequest, Iso18626Delivery, RotaEntry
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -45,4 +45,19 @@ class IllMessageAdmin(admin.ModelAdmin):
     list_display = ["request", "sender", "recipient", "created_at"]
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Iso18626Delivery)
+class Iso18626DeliveryAdmin(admin.ModelAdmin):
+    """ISO 18626 messages sent to libraries' systems and their Confirmations (read-only)."""
+
+    list_display = ["pk", "request", "library", "kind", "summary", "status", "attempts", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["request__pk", "library__code"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -49,7 +49,7 @@ class BorrowerRequestOutputSerializer(RequestOutputSerializer):
     patron_note = serializers.CharField()
 
     class Meta(RequestOutputSerializer.Meta):
-        fields = [*RequestOutputSerializer.Meta.fields, "patron", "patron_note"]
+        fields = [*RequestOutputSerializer.Meta.fields, "patron", "patron_note", "patron_reference"]
 
     def get_patron(self, req: IllRequest) -> dict | None:
         if req.patron is None:

@@ -24,6 +24,7 @@ NOT_A_PATRON = _("The chosen person is not a patron.")
 RECORD_OR_TITLE = _("Give a catalogue record or at least a title for the citation.")
 ONLY_STAFF_CITATION = _("Only library staff can request an item that is not in the catalogue.")
 COPY_NEEDS_ARTICLE = _("A copy request needs the article or chapter title.")
+NOT_DUE_YET = _("The loan is due on {due}; it can be marked overdue only after that day.")
 NO_RENEWALS_LEFT = _("The agreement allows {allowed} renewal(s) and {used} were used.")
 NOT_PDF = _("“{name}” is not a PDF file (it does not start with %PDF-).")
 TOO_LARGE = _("“{name}” is {size} MB; the limit is {limit} MB.")
@@ -34,6 +35,69 @@ REORDER_MISMATCH = _("The new order must list exactly the lenders not yet asked 
 MESSAGE_EMPTY = _("Write a message first.")
 NOT_PARTY = _("Only the borrowing library and the lender asked can see or write messages on this request.")
 LENDER_NOT_MEMBER = _("This library cannot be added: it is not lending or no agreement allows it.")
+
+# ISO 18626 (errorValue of an ERROR confirmation): what failed, and where in the message.
+ISO_EMPTY = _("The message is empty; send one ISO 18626 message as XML.")
+ISO_TOO_LARGE = _("The message is {size} bytes; the limit is {limit} bytes.")
+ISO_NOT_WELL_FORMED = _("Line {line}, column {column}: not well-formed XML ({detail}).")
+ISO_DTD_FORBIDDEN = _("DOCTYPE {name}: ISO 18626 messages may not carry a DTD or entity declarations.")
+ISO_ENTITY_FORBIDDEN = _("Entity {name}: ISO 18626 messages may not declare entities.")
+ISO_EXTERNAL_FORBIDDEN = _("External reference {name}: ISO 18626 messages may not load external resources.")
+ISO_WRONG_NAMESPACE = _(
+    "Root element {element} is in namespace {namespace}; ISO 18626 messages are in namespace {ns}."
+)
+ISO_SCHEMA = _("{path}: {detail}")
+ISO_MISSING = _("required element {expected} is missing.")
+ISO_MISSING_BEFORE = _("required element {expected} is missing (found {found} in its place).")
+ISO_NOT_INBOUND = _(
+    "{path}: the portal accepts request, supplyingAgencyMessage and requestingAgencyMessage here."
+)
+ISO_NO_TOKEN = _("Authorization: send your library's API token as 'Authorization: Token <key>'.")
+ISO_NOT_A_SYSTEM = _("Authorization: only a member library's API token may exchange ISO 18626 messages.")
+ISO_AGENCY_TYPE = _("{path}/agencyIdType: “{value}” is not supported; agencies are identified by ISIL.")
+ISO_UNKNOWN_AGENCY = _("{path}/agencyIdValue: “{value}” is not a member library of the consortium.")
+ISO_NOT_YOUR_AGENCY = _(
+    "{path}/agencyIdValue: “{value}” is not the library of this API token ({own}); "
+    "a library sends messages only as itself."
+)
+ISO_UNKNOWN_REQUEST = _(
+    "header/requestingAgencyRequestId: “{value}” names no interlibrary loan request of {borrower}."
+)
+ISO_DUPLICATE_REQUEST = _(
+    "header/requestingAgencyRequestId: “{value}” already names request {reference} of {borrower}; "
+    "send a new id for a new request."
+)
+ISO_TOO_LONG = _("{path}: “{value}…” is longer than {limit} characters.")
+ISO_NEEDS_TITLE = _(
+    "bibliographicInfo: no record of the union catalogue matches its identifiers, and it has no title "
+    "to make a citation from."
+)
+ISO_BAD_DATE = _("{path}: “{value}” is not a date and time.")
+ISO_NOT_SUPPLIER = _(
+    "header/supplyingAgencyId/agencyIdValue: {value} is not the lender currently asked to supply "
+    "request {id}."
+)
+ISO_OUT_OF_TURN = _("{path}: “{value}” is not possible now: {detail}")
+ISO_UNSUPPORTED_STATUS = _(
+    "statusInfo/status: “{status}” with messageInfo/reasonForMessage “{reason}” is not something the "
+    "portal can act on; supported: {supported}."
+)
+ISO_NEEDS_ANSWER = _("messageInfo/answerYesNo: required (Y or N) with reasonForMessage {reason}.")
+ISO_UNKNOWN_CODE = _("{path}: “{value}” is not a known {field}; use one of: {choices}.")
+ISO_UNSUPPORTED_ACTION = _("action: “{value}” is not supported by the portal; supported: {supported}.")
+ISO_NO_ENDPOINT = _(
+    "action: StatusRequest is answered by a supplyingAgencyMessage sent to your ISO 18626 endpoint, "
+    "and {library} has none recorded."
+)
+ISO_NOTE_NEEDED = _("note: a Notification needs the text of the note.")
+ISO_REFUSED = _("{path}: {detail}")
+ISO_CONFLICT = _("Another message changed the same request at the same moment; send this one again.")
+ISO_BAD_ENDPOINT = _("The ISO 18626 endpoint “{url}” is not an http or https URL.")
+ISO_PRIVATE_ENDPOINT = _(
+    "The ISO 18626 endpoint “{url}” resolves to {address}, which is not a public address."
+)
+ISO_PEER_HTTP = _("The peer answered HTTP {status} without a Confirmation.")
+ISO_PEER_ANSWER = _("The peer's answer is not an ISO 18626 Confirmation: {detail}")
 
 
 class IllError(DomainError):
@@ -52,3 +116,20 @@ class InvalidTransition(Conflict):
 
 class IllPermissionDenied(PermissionDenied):
     pass
+
+
+class Iso18626Error(IllError):
+    """An ISO 18626 message is refused: answered by an ERROR confirmation, nothing written.
+
+    ``error_type`` is one of the standard's errorType values; ``http_status`` stays 200
+    for message-level errors (what ISO 18626 peers expect) and is 401/403/413 only for
+    authentication and size.
+    """
+
+    code = "iso18626_error"
+
+    def __init__(self, error_type: str, error_value: object, *, http_status: int = 200) -> None:
+        super().__init__(str(error_value), error_type=error_type)
+        self.error_type = error_type
+        self.error_value = str(error_value)
+        self.http_status = http_status

@@ -122,6 +122,17 @@ class IllRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # ISO 18626: the requesting library's own id for a request its system sent (header
+    # requestingAgencyRequestId); later messages find the request by it. Blank for
+    # requests made in the portal, whose id towards lenders is the reference (ILL-42).
+    requesting_agency_request_id = models.CharField(max_length=200, blank=True)
+    # The patron as the requesting library's system named them (ISO 18626 patronInfo):
+    # private to the requesting library, like ``patron``; never in a lender's view or message.
+    patron_reference = models.CharField(max_length=200, blank=True)
+    # The lender the requesting library asked for first (ISO 18626 supplyingAgencyId).
+    preferred_supplier = models.ForeignKey(
+        Library, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = IllRequestQuerySet.as_manager()
 
@@ -160,6 +171,11 @@ class IllRequest(models.Model):
                 | Q(due_date__isnull=False),
                 name="ill_loan_has_due_date",
             ),
+            models.UniqueConstraint(
+                fields=["borrower", "requesting_agency_request_id"],
+                condition=~Q(requesting_agency_request_id=""),
+                name="ill_iso_request_id_unique_per_borrower",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +184,11 @@ class IllRequest(models.Model):
     @property
     def reference(self) -> str:
         return f"ILL-{self.pk}"
+
+    @property
+    def iso_request_id(self) -> str:
+        """ISO 18626 requestingAgencyRequestId: the borrower system's id, else the reference."""
+        return self.requesting_agency_request_id or self.reference
 
     @property
     def status_info(self) -> states.Status:
@@ -220,6 +241,8 @@ class RotaEntry(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     reason_unfilled = models.CharField(max_length=30, blank=True)
     note = models.TextField(blank=True)
+    # ISO 18626 supplyingAgencyRequestId: the lender system's own id for this request.
+    supplier_request_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["request", "position"]
@@ -337,3 +360,40 @@ class DeliveredCopy(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="ill_copy_not_empty")]
+
+
+class Iso18626Delivery(models.Model):
+    """One ISO 18626 message the portal sends to a library's own ILL system, and its answer.
+
+    Written in the transaction of the event it reports (so none is lost) and POSTed by a
+    Celery task after commit; the peer's Confirmation is kept as it came.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CONFIRMED = "confirmed", _("Confirmed (OK)")
+        REFUSED = "refused", _("Refused by the peer (ERROR)")
+        FAILED = "failed", _("Failed for good")
+
+    request = models.ForeignKey(IllRequest, on_delete=models.CASCADE, related_name="iso18626_deliveries")
+    event = models.ForeignKey(IllEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30)  # request, supplyingAgencyMessage, requestingAgencyMessage
+    summary = models.CharField(max_length=100)  # e.g. "StatusChange Loaned", "Received"
+    url = models.URLField(max_length=500)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    confirmation = models.TextField(blank=True)
+    error_type = models.CharField(max_length=40, blank=True)
+    error_value = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary} -> {self.library_id}"

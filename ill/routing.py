@@ -16,6 +16,11 @@ Ranking, most important first (ties fall to the next key):
 5. past fill rate (higher first), then speed of answer (faster first); new lenders
    count as average.
 
+A lender the requesting library named (ISO 18626 supplyingAgencyId) goes before all
+of these, when an agreement allows it, even without a holding in the union catalogue:
+the borrower's system may know what the catalogue does not. The rest of the rota
+follows it as usual.
+
 Every step is idempotent: the rota of a round is built once (under the request's row
 lock), a lender is asked only from a "pending" entry, inside the same transaction that
 moves the request to "sent to supplier". A task run twice or killed half-way neither
@@ -152,6 +157,9 @@ def _holder_rows(req: IllRequest) -> dict[int, bool]:
 def build_rota(req: IllRequest) -> list[RotaEntry]:
     """Rank every candidate lender for this request; returns unsaved entries (with reasons)."""
     shelf = _holder_rows(req)
+    named = req.preferred_supplier_id
+    if named and named != req.borrower_id:
+        shelf.setdefault(named, False)
     if not shelf:
         return []
     libraries = list(Library.objects.filter(pk__in=shelf))
@@ -197,16 +205,21 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     default_rate = sum(rates) / len(rates) if rates else 0.9
     speeds = [c.answer_hours for c in ok.values() if c.answer_hours is not None]
     default_hours = sum(speeds) / len(speeds) if speeds else 24.0
-    ranked = sorted(ok.values(), key=lambda c: c.key(req.borrower, default_rate, default_hours))
+    ranked = sorted(
+        ok.values(), key=lambda c: (c.lender.pk != named, c.key(req.borrower, default_rate, default_hours))
+    )
     entries = []
     for c in ranked:
         t = c.terms
+        reason = c.reason(req.borrower, default_rate)
+        if c.lender.pk == named:
+            reason = f"Named first by the requesting library (ISO 18626 supplyingAgencyId); {reason}"
         entries.append(
             RotaEntry(
                 request=req,
                 round=req.rota_round,
                 lender=c.lender,
-                reason=c.reason(req.borrower, default_rate),
+                reason=reason,
                 agreement_id=t.agreement_id,
                 agreement_name=t.agreement_name[:200],
                 loan_period_days=t.loan_period_days,

@@ -11,6 +11,7 @@ from ill import states
 from ill.models import IllRequest
 from ill.services import actor_roles
 from ill.states import Role
+from policies.calendar import pakistan_date
 
 QUEUE_RELATED = ("borrower", "supplier", "bib_record")
 
@@ -103,12 +104,15 @@ def rota(*, req: IllRequest) -> QuerySet:
 
 
 def available_actions(*, req: IllRequest, roles: set[Role]) -> list[states.Action]:
-    return states.available_actions(
+    """The buttons to show: the table's actions, less "mark overdue" before the due date."""
+    actions = states.available_actions(
         status_code=req.status,
         supplier_status=req.supplier_status,
         service_type=req.service_type,
         roles=roles,
     )
+    not_due = req.due_date is None or req.due_date >= pakistan_date()
+    return [a for a in actions if not (a.code == "mark_overdue" and not_due)]
 
 
 def lending_answers(*, library_id: int, limit: int = 50):

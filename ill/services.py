@@ -14,10 +14,12 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import BibRecord, Holding
 from ill import exceptions as err
 from ill import notices, states
+from ill.iso18626 import outbound as iso18626_outbound
 from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
 from ill.states import ACTIONS, Role, Side
 from members.models import Library, PatronStatus, User
@@ -72,7 +74,25 @@ def _actor_library_id(actor: Any) -> int | None:
 
 
 def _labels(actions: list[states.Action]) -> str:
-    return ", ".join(a.code for a in actions) or "none"
+    """Actions as people read them, in the request's language (API clients get the codes)."""
+    return ", ".join(f"“{a.label}”" for a in actions) or str(_("none"))
+
+
+def _roles(roles: frozenset[Role] | set[Role]) -> str:
+    return str(_(" or ")).join(str(states.ROLE_LABELS[r]) for r in sorted(roles))
+
+
+# Field names inside messages, as people read them.
+FIELD_LABELS = {
+    "reason": _("reason"),
+    "reason_unfilled": _("reason for not supplying"),
+    "reason_retry": _("reason to retry later"),
+    "condition": _("loan condition"),
+    "service_type": _("service type"),
+    "service_level": _("service level"),
+    "file": _("a PDF file"),
+    "note": _("a note"),
+}
 
 
 def _now():
@@ -118,8 +138,15 @@ def ill_request_create(
     service_level: str = ServiceLevel.NORMAL,
     note: str = "",
     patron_id: int | None = None,
+    requesting_agency_request_id: str = "",
+    patron_reference: str = "",
+    preferred_supplier_id: int | None = None,
 ) -> IllRequest:
-    """A patron asks their home library for an item (or staff ask for a patron or a citation)."""
+    """A patron asks their home library for an item (or staff ask for a patron or a citation).
+
+    A library system's ISO 18626 request also gives its own id for the request, its
+    patron (as text private to the borrowing library) and the lender it would ask first.
+    """
     if isinstance(actor, User) and actor.is_patron:
         if not is_approved_patron(actor) or actor.library_id is None:
             raise err.IllPermissionDenied(err.PATRON_NOT_APPROVED)
@@ -140,14 +167,16 @@ def ill_request_create(
     if service_type not in ServiceType.values:
         raise err.IllError(
             err.UNKNOWN_REASON.format(
-                value=service_type, field="service type", choices=", ".join(ServiceType.values)
+                value=service_type, field=FIELD_LABELS["service_type"], choices=", ".join(ServiceType.values)
             ),
             field="service_type",
         )
     if service_level not in ServiceLevel.values:
         raise err.IllError(
             err.UNKNOWN_REASON.format(
-                value=service_level, field="service level", choices=", ".join(ServiceLevel.values)
+                value=service_level,
+                field=FIELD_LABELS["service_level"],
+                choices=", ".join(ServiceLevel.values),
             ),
             field="service_level",
         )
@@ -188,6 +217,9 @@ def ill_request_create(
         patron_note=note.strip()[:2000],
         status=states.SUBMITTED,
         status_changed_at=now,
+        requesting_agency_request_id=requesting_agency_request_id,
+        patron_reference=patron_reference.strip()[:200],
+        preferred_supplier_id=preferred_supplier_id if preferred_supplier_id != borrower_id else None,
     )
     req.save()
     event = IllEvent.objects.create(
@@ -212,7 +244,10 @@ def ill_request_create(
 def _check_choice(value: Any, choices: dict, field: str) -> str:
     if value not in choices:
         raise err.IllError(
-            err.UNKNOWN_REASON.format(value=value, field=field, choices=", ".join(choices)), field=field
+            err.UNKNOWN_REASON.format(
+                value=value, field=FIELD_LABELS.get(field, field), choices=", ".join(choices)
+            ),
+            field=field,
         )
     return value
 
@@ -348,10 +383,17 @@ def _apply_payload(
             req.loan_condition = _check_choice(payload.get("condition"), states.LOAN_CONDITIONS, "condition")
             fields.add("loan_condition")
             data["condition"] = req.loan_condition
-        if action == "deliver_copy":
-            upload = payload.get("file")
+        upload = payload.get("file")
+        if action == "deliver_copy" and upload is None and payload.get("delivered_via"):
+            # Delivered by the lender's own system straight to the borrower (ISO 18626
+            # CopyCompleted with deliveryInfo/sentVia): nothing to store here.
+            data["delivered_via"] = str(payload["delivered_via"])[:200]
+        elif action == "deliver_copy":
             if upload is None:
-                raise err.IllError(err.NEEDS_VALUE.format(action=action, field="a PDF file"), field="file")
+                raise err.IllError(
+                    err.NEEDS_VALUE.format(action=ACTIONS[action].label, field=FIELD_LABELS["file"]),
+                    field="file",
+                )
             content, name = _validate_pdf(upload)
             copy = DeliveredCopy(
                 request=req,
@@ -386,13 +428,23 @@ def _apply_payload(
     elif action == "approve_renewal":
         entry = _current_entry(req)
         period = (entry.loan_period_days if entry else 0) or 28
-        req.due_date = max(req.due_date or _today(), _today()) + timedelta(days=period)
+        due = payload.get("due_date")
+        req.due_date = (
+            due
+            if isinstance(due, date) and due > _today()
+            else max(req.due_date or _today(), _today()) + timedelta(days=period)
+        )
         req.renewals_used += 1
         fields |= {"due_date", "renewals_used"}
         data["due_date"] = req.due_date.isoformat()
-    elif action == "mark_overdue" and req.supplier_status == states.RENEW_REQUESTED:
-        data["renewal_lapsed"] = True
-        note = note or RENEWAL_LAPSED
+    elif action == "mark_overdue":
+        # Staff may say so only once the due date has passed; a lender's own system (ISO
+        # 18626 Overdue) keeps the loan record and is taken at its word.
+        if data.get("via") != "iso18626" and (req.due_date is None or req.due_date >= _today()):
+            raise err.IllError(err.NOT_DUE_YET.format(due=req.due_date or "—"), code="not_due_yet")
+        if req.supplier_status == states.RENEW_REQUESTED:
+            data["renewal_lapsed"] = True
+            note = note or RENEWAL_LAPSED
     elif action in ("reject_conditions", "answer_cancel_yes"):
         entry = _current_entry(req)
         if entry is not None:
@@ -402,7 +454,9 @@ def _apply_payload(
         data["reasons"] = payload.get("reasons", [])
     for key in ACTIONS[action].needs:
         if key == "note" and not note:
-            raise err.IllError(err.NEEDS_VALUE.format(action=action, field="a note"), field="note")
+            raise err.IllError(
+                err.NEEDS_VALUE.format(action=ACTIONS[action].label, field=FIELD_LABELS["note"]), field="note"
+            )
     return note
 
 
@@ -459,6 +513,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
         roles=roles,
     )
     expected = payload.pop("expected_status", None)
+    via = payload.pop("via", "")
     if expected is not None and expected not in (req.status, req.supplier_status):
         raise err.InvalidTransition(
             err.CHANGED_MEANWHILE, status=req.status, supplier_status=req.supplier_status,
@@ -474,14 +529,14 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
         if possible_now:
             # The state allows it, but not for this actor (e.g. a patron pressing "validate").
             raise err.IllPermissionDenied(
-                err.NOT_YOUR_TURN.format(roles=", ".join(sorted(spec.roles)), action=action),
+                err.NOT_YOUR_TURN.format(roles=_roles(spec.roles), action=spec.label),
                 available=[a.code for a in available],
             )
         raise err.InvalidTransition(
             err.NOT_AVAILABLE.format(
-                action=action,
-                status=req.status,
-                supplier_status=req.supplier_status or "none",
+                action=spec.label,
+                status=req.status_info.label,
+                supplier_status=req.supplier_status_info.label,
                 available=_labels(available),
             ),
             status=req.status,
@@ -490,6 +545,8 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
         )
     fields: set[str] = set()
     data: dict[str, Any] = {}
+    if via:
+        data["via"] = via  # e.g. "iso18626": the library's own system sent it
     note = _apply_payload(req, action, actor, payload, fields, data)
     before = (req.status, req.supplier_status)
     if spec.side == Side.REQUESTER:
@@ -520,6 +577,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
     )
     # Outbox rows are written in this transaction (never lost) and sent after commit.
     notices.queue_for_event(request=req, event=event)
+    iso18626_outbound.queue_for_event(request=req, event=event)
     if req.status in (states.VALIDATED, states.SOURCING) and action != "start_sourcing":
         from ill.tasks import route_request_task
 
@@ -538,7 +596,9 @@ def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> li
     if req is None:
         raise err.IllNotFound(err.REQUEST_NOT_FOUND)
     if Role.BORROWER not in actor_roles(actor, req):
-        raise err.IllPermissionDenied(err.NOT_YOUR_TURN.format(roles="borrower", action="reorder"))
+        raise err.IllPermissionDenied(
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("reorder the rota"))
+        )
     pending = list(
         RotaEntry.objects.select_for_update().filter(
             request=req, round=req.rota_round, status=RotaEntry.Status.PENDING

@@ -178,6 +178,13 @@ STATUSES: dict[tuple[Side, str], Status] = {
 INITIAL = {R: SUBMITTED, S: NONE}
 
 PATRON, BORROWER, LENDER, SYSTEM = Role.PATRON, Role.BORROWER, Role.LENDER, Role.SYSTEM
+# How messages name who may act ("Only the lender's staff may ...").
+ROLE_LABELS = {
+    PATRON: _("the patron"),
+    BORROWER: _("the requesting library's staff"),
+    LENDER: _("the lender's staff"),
+    SYSTEM: _("the portal itself"),
+}
 STAFF_B = frozenset({BORROWER})
 PATRON_OR_B = frozenset({PATRON, BORROWER})
 STAFF_L = frozenset({LENDER})
@@ -221,14 +228,14 @@ ACTIONS: dict[str, Action] = {
                iso="Notification", effect=Effect(LOAN_OUT_S, LOST_REPORTED), services=LOAN_ONLY,
                needs=("note",), style="danger"),
         Action("cancel", _("Cancel"), R, _s(SUBMITTED, VALIDATED, SOURCING, END_OF_ROTA), CANCELLED,
-               PATRON_OR_B, style="outline-danger"),
+               PATRON_OR_B, iso="Cancel", style="outline-danger"),
         Action("request_cancel", _("Ask to cancel"), R,
                _s(SENT_TO_SUPPLIER, EXPECT_TO_SUPPLY, WILL_SUPPLY, CONDITIONAL_ANSWER), CANCEL_PENDING,
                PATRON_OR_B, iso="Cancel",
                effect=Effect(_s(REQUEST_RECEIVED, EXPECT_TO_SUPPLY_S, WILL_SUPPLY_S, PENDING_CONDITIONS),
                              CANCEL_REQUESTED), style="outline-danger"),
         Action("complete_copy", _("Mark copy received"), R, _s(COPY_DELIVERED), COMPLETED,
-               frozenset({PATRON, BORROWER, SYSTEM}), services=COPY_ONLY),
+               frozenset({PATRON, BORROWER, SYSTEM}), iso="Received", services=COPY_ONLY),
         # ---- supplier side (ISO 18626 supplyingAgencyMessage statuses) ------------------
         Action("expect_to_supply", _("Expect to supply"), S, _s(REQUEST_RECEIVED), EXPECT_TO_SUPPLY_S, STAFF_L,
                iso="ExpectToSupply", effect=Effect(_s(SENT_TO_SUPPLIER), EXPECT_TO_SUPPLY), style="secondary"),
@@ -252,11 +259,13 @@ ACTIONS: dict[str, Action] = {
                _s(REQUEST_RECEIVED, EXPECT_TO_SUPPLY_S, WILL_SUPPLY_S), COPY_COMPLETED, STAFF_L,
                iso="CopyCompleted", effect=Effect(_s(*ANSWERABLE_R, WILL_SUPPLY), COPY_DELIVERED),
                services=COPY_ONLY, needs=("file",), style="success"),
-        # A renewal asked before the due date but not answered by then lapses: the loan is
-        # overdue (the patron may ask again; a renewal asked after the due date waits).
-        Action("mark_overdue", _("Mark overdue"), S, _s(LOANED, RENEW_REQUESTED), OVERDUE_S, SYS,
-               iso="Overdue", effect=Effect(_s(RECEIVED, CHECKED_OUT, RENEW_PENDING), OVERDUE),
-               services=LOAN_ONLY),
+        # The overdue timer, or the lender (its own system's loan record says so first), once
+        # the due date has passed (ill.services checks it). A renewal asked before the due
+        # date but not answered by then lapses: the loan is overdue (the patron may ask
+        # again; a renewal asked after the due date waits for the lender's answer).
+        Action("mark_overdue", _("Mark overdue"), S, _s(LOANED, RENEW_REQUESTED), OVERDUE_S,
+               frozenset({LENDER, SYSTEM}), iso="Overdue",
+               effect=Effect(_s(RECEIVED, CHECKED_OUT, RENEW_PENDING), OVERDUE), services=LOAN_ONLY),
         Action("recall", _("Recall"), S, _s(LOANED, OVERDUE_S, RENEW_REQUESTED), RECALLED_S, STAFF_L,
                iso="Recalled", effect=Effect(_s(RECEIVED, CHECKED_OUT, OVERDUE, RENEW_PENDING), RECALLED),
                services=LOAN_ONLY, style="warning"),

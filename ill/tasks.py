@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from ill import timers
+from ill.iso18626 import outbound
 from ill.routing import route
 
 # Timers handle at most this many rows a run: each row is one short transaction
@@ -50,3 +51,18 @@ def mark_overdue_task() -> int:
 @shared_task(name="ill.due_soon_reminders", time_limit=600, soft_time_limit=560)
 def due_soon_reminders_task() -> int:
     return timers.due_soon_reminders(limit=5000)
+
+
+@shared_task(name="ill.iso18626_deliver", bind=True, time_limit=90, soft_time_limit=75, max_retries=8)
+def iso18626_deliver_task(self, *, delivery_id: int) -> str:
+    """POST one ISO 18626 message to a library's system and keep its Confirmation.
+
+    An unreachable peer (or one answering 5xx) is tried again after 30 s, 1, 2, 4 ...
+    minutes, at most an hour apart, eight times (about four hours in all), then the
+    delivery is marked failed; the delivery row makes a duplicate run a no-op.
+    """
+    final = self.request.retries >= self.max_retries
+    try:
+        return outbound.deliver(delivery_id=delivery_id, final=final)
+    except outbound.TransientDeliveryError as exc:
+        raise self.retry(exc=exc, countdown=outbound.delivery_retry_delay(self.request.retries)) from exc

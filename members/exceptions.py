@@ -9,6 +9,9 @@ PATRON_ALREADY_DECIDED = _("This registration was already decided.")
 INVITATION_INVALID = _("This invitation link is invalid, expired or already used.")
 TOKEN_ALREADY_REVOKED = _("This API token was already revoked.")
 PAUSE_NEEDS_REASON = _("Give a reason for pausing lending.")
+ISO18626_URL_INVALID = _(
+    "The ISO 18626 endpoint must be an https:// (or http://) address of your ILL system."
+)
 PAUSE_UNTIL_IN_PAST = _("The pause must end today or later.")
 EMAIL_TAKEN = _("An account with this email address already exists.")
 CARD_TAKEN = _("This card number is already registered at this library.")

@@ -46,6 +46,16 @@ class PauseForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class Iso18626EndpointForm(BootstrapFormMixin, forms.Form):
+    iso18626_url = forms.URLField(
+        label=_("ISO 18626 endpoint of your ILL system"),
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text=_("Blank: your staff work in the portal's queues only."),
+    )
+
+
 class InviteForm(BootstrapFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(

@@ -69,6 +69,15 @@ class Library(models.Model):
     lending_paused = models.BooleanField(_("lending paused"), default=False)
     lending_paused_reason = models.CharField(_("reason for pause"), max_length=300, blank=True)
     lending_paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    # The library's own ILL system (Koha ILL, ReShare, a broker): the portal POSTs ISO 18626
+    # messages about this library's requests and loans there. Blank: web queues only.
+    iso18626_url = models.URLField(
+        _("ISO 18626 endpoint of the library's ILL system"),
+        blank=True,
+        help_text=_(
+            "Where the portal sends ISO 18626 messages for this library; blank to use the web queues only."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

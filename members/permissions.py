@@ -102,6 +102,9 @@ RULES: dict[str, Rule] = {
     # ILL queues and request pages: staff (or API token) of a member library; which
     # requests they may see and act on is decided per request by ill.services.actor_roles.
     "ill.staff": lambda user, obj: works_at(user, obj),
+    # ISO 18626 messages (/iso18626): a member library's own ILL system, by its API token;
+    # which agency it may speak for is checked per message (the token's library only).
+    "ill.iso18626": lambda user, obj: works_at(user, None) and _role(user) == "system",
     # Policies and agreements: a library admin acknowledges policies and signs agreements
     # for their own library (obj = that library); consortium admins manage them.
     "policies.acknowledge": lambda user, obj: (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -84,6 +85,26 @@ def library_pause_lending(*, actor: User, library: Library, reason: str, until: 
         actor=actor,
         note=f"{reason} (until {until or 'further notice'})",
     )
+    return library
+
+
+@transaction.atomic
+def library_iso18626_endpoint_set(*, actor: User, library: Library, url: str) -> Library:
+    """Where the portal sends ISO 18626 messages for this library's requests (blank: none).
+
+    Only the address's form is checked here; delivery refuses addresses that are not
+    public (ill.iso18626.outbound), so a wrong one fails loudly in the delivery log."""
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+    url = (url or "").strip()
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        raise err.MembersError(err.ISO18626_URL_INVALID, field="iso18626_url")
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    if library.iso18626_url == url:
+        return library
+    library.iso18626_url = url
+    library.save(update_fields=["iso18626_url", "updated_at"])
+    membership_event(library=library, kind="iso18626_endpoint", actor=actor, note=url or "removed")
     return library
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("manage/members/<str:code>/membership/", views.library_membership, name="library-membership"),
     path("libraries/<str:code>/lending/pause/", views.lending_pause, name="lending-pause"),
     path("libraries/<str:code>/lending/resume/", views.lending_resume, name="lending-resume"),
+    path("libraries/<str:code>/iso18626/", views.library_iso18626, name="library-iso18626"),
 ]

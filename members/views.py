@@ -7,13 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members import selectors, services
+from members.exceptions import MembersError, MembersPermissionDenied
 from members.forms import (
     AccountForm,
     InviteForm,
+    Iso18626EndpointForm,
     LibraryForm,
     PatronDecisionForm,
     PatronRegistrationForm,
@@ -143,6 +146,7 @@ def my_library(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "invite_form": InviteForm(),
         "token_form": TokenForm(),
         "pause_form": PauseForm(),
+        "iso_form": Iso18626EndpointForm(initial={"iso18626_url": library.iso18626_url}),
         "events": library.events.select_related("actor")[:20] if can_admin else [],
         "new_key": request.session.pop("new_api_key", None),
     }
@@ -178,7 +182,7 @@ def staff_invite(request: HttpRequest, code: str | None = None) -> HttpResponse:
         messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
     else:
         messages.error(request, _("Give a valid email address and role."))
-    return redirect(request.POST.get("next") or "my-library")
+    return _back(request)
 
 
 @require_POST
@@ -213,6 +217,16 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     return redirect("my-library")
 
 
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the page the form was on (this site only), else the library's own page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("my-library")
+
+
 @require_POST
 @access("staff")
 def lending_pause(request: HttpRequest, code: str) -> HttpResponse:
@@ -228,7 +242,35 @@ def lending_pause(request: HttpRequest, code: str) -> HttpResponse:
             until=form.cleaned_data["until"],
         )
         messages.success(request, _("Lending paused."))
-    return redirect(request.POST.get("next") or "my-library")
+    return _back(request)
+
+
+@require_POST
+@access("staff")
+def library_iso18626(request: HttpRequest, code: str) -> HttpResponse:
+    """A library admin records (or clears) the ISO 18626 endpoint of the library's ILL system."""
+    library = _managed_library(request, code)
+    form = Iso18626EndpointForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("iso18626_url", [])))
+        return _back(request)
+    try:
+        library = services.library_iso18626_endpoint_set(
+            actor=request.user, library=library, url=form.cleaned_data["iso18626_url"]
+        )
+    except MembersPermissionDenied:
+        raise
+    except MembersError as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    if library.iso18626_url:
+        messages.success(
+            request,
+            _("ISO 18626 messages for your library now go to %(url)s.") % {"url": library.iso18626_url},
+        )
+    else:
+        messages.success(request, _("No ISO 18626 endpoint: your library works in the portal's queues."))
+    return _back(request)
 
 
 @require_POST
@@ -237,7 +279,7 @@ def lending_resume(request: HttpRequest, code: str) -> HttpResponse:
     library = _managed_library(request, code)
     services.library_resume_lending(actor=request.user, library=library)
     messages.success(request, _("Lending resumed."))
-    return redirect(request.POST.get("next") or "my-library")
+    return _back(request)
 
 
 @access("consortium.manage")

@@ -259,3 +259,10 @@ ILL_COPY_MAX_BYTES = env.int("ILL_COPY_MAX_BYTES", default=25 * 1024 * 1024)
 ILL_COPY_LINK_DAYS = env.int("ILL_COPY_LINK_DAYS", default=14)
 # Reminder this many days before the due date.
 ILL_DUE_SOON_DAYS = env.int("ILL_DUE_SOON_DAYS", default=3)
+# ISO 18626: the portal's own agency id (ISIL) when it speaks for no single lender (the
+# end of a rota), how long a peer's endpoint may take to confirm, and whether endpoints
+# on loopback or private addresses may be called (off outside tests: a member's URL must
+# not reach the portal's own network).
+ISO18626_AGENCY_ID = env("ISO18626_AGENCY_ID", default="PK-ISHTIRAAK")
+ISO18626_TIMEOUT = env.int("ISO18626_TIMEOUT", default=20)
+ISO18626_ALLOW_PRIVATE_ENDPOINTS = env.bool("ISO18626_ALLOW_PRIVATE_ENDPOINTS", default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polib
@@ -42,10 +43,44 @@ def test_every_string_of_the_catalogue_is_translated_and_compiled():
     assert len(polib.mofile(str(mo))) == len(po.translated_entries())
 
 
-def test_placeholders_survive_translation():
-    import re
+# What a translation must carry over unchanged: printf-style fields (%(name)s, %(count)d;
+# blocktranslate's {{ var }} is %(var)s in the catalogue and a literal % is %%), str.format
+# fields ({action}, {field}: the ill app's errors) and HTML tags.
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|\{\w+\}|</?\w+[^>]*>")
 
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(PLACEHOLDER.findall(text))
+
+
+@pytest.mark.parametrize(
+    ("msgid", "msgstr", "same"),
+    [
+        ("“{action}” needs {field}.", "“{action}” کے لیے {field} درکار ہے۔", True),
+        ("“{action}” needs {field}.", "“{action}” کے لیے {فیلڈ} درکار ہے۔", False),
+        ("“{action}” needs {field}.", "“{action}” کے لیے درکار ہے۔", False),
+        ("Link works until %(d)s.", "یہ لنک %(d)s تک کام کرے گا۔", True),
+        ("Link works until %(d)s.", "یہ لنک {{ d }} تک کام کرے گا۔", False),
+        ("%(d)s days", "%(days)s دن", False),
+        ("At most %(days)d days.", "زیادہ سے زیادہ %(days)s دن۔", False),
+        ("Use 'Token <key>'.", "'Token <key>' استعمال کریں۔", True),
+        ('JSON, e.g. {"title": "Book Name"}', 'JSON، مثلاً {"title": "Book Name"}', True),
+    ],
+)
+def test_placeholder_check_tells_a_broken_translation(msgid, msgstr, same):
+    assert (_placeholders(msgstr) == _placeholders(msgid)) is same
+
+
+def test_placeholders_survive_translation():
+    seen = {"format": 0, "blocktranslate": 0}
     for entry in polib.pofile(str(PO)).translated_entries():
-        wanted = sorted(re.findall(r"%\(\w+\)s", entry.msgid))
-        got = sorted(re.findall(r"%\(\w+\)s", entry.msgstr or entry.msgstr_plural.get(1, "")))
-        assert got == wanted, entry.msgid
+        wanted = _placeholders(entry.msgid_plural or entry.msgid)
+        forms = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        for msgstr in forms:
+            assert _placeholders(msgstr) == wanted, entry.msgid
+            assert "{{" not in msgstr and "{%" not in msgstr, entry.msgid
+        seen["format"] += any(p.startswith("{") for p in wanted)
+        from_templates = any(path.startswith("templates/") for path, _line in entry.occurrences)
+        seen["blocktranslate"] += from_templates and any(p.startswith("%(") for p in wanted)
+    # the check did meet both kinds (the ill app's errors, the report's blocktranslate text)
+    assert seen["format"] >= 10 and seen["blocktranslate"] >= 50, seen

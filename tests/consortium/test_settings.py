@@ -84,3 +84,11 @@ def test_production_has_debug_off_and_secure_cookies(tmp_path):
         "True",
         "Argon2PasswordHasher",
     ]
+
+
+def test_suite_tasks_use_their_own_redis_database(settings):
+    """A portal running on the same Redis (README command 1) must not take the suite's tasks."""
+    from consortium.settings.test import TEST_REDIS_DB
+
+    own = (f"virtual_host={TEST_REDIS_DB}", f"db={TEST_REDIS_DB}", f"/{TEST_REDIS_DB}")
+    assert settings.CELERY_BROKER_URL.endswith(own) and settings.REDIS_URL.endswith(own)

@@ -83,3 +83,63 @@ def sent(submitted, librarian, act):
 @pytest.fixture
 def system():
     return SYSTEM
+
+
+@pytest.fixture
+def passed_on(
+    patron, librarian, lender, second_lender, agreement, lender_librarian, second_lender_librarian, act
+):
+    """A request held by two lenders, sent to the first; returns (request, first staff, next staff).
+
+    The test makes the first answer and routes on, so it can say what it answered."""
+    from ill.routing import route
+
+    req = act(
+        ill_request_create(actor=patron, bib_record_id=held_by(lender, second_lender).pk),
+        "validate",
+        librarian,
+    )
+    route(request_id=req.pk)
+    req.refresh_from_db()
+    if req.supplier == lender:
+        return req, lender_librarian, second_lender_librarian
+    return req, second_lender_librarian, lender_librarian
+
+
+@pytest.fixture
+def library_token(db):
+    """The key of a new API token of a library, made by its library admin as on the tokens page."""
+    from members.services import api_token_create
+    from tests.factories import LibraryAdminFactory
+
+    def _token(library) -> str:
+        _token, key = api_token_create(
+            actor=LibraryAdminFactory(library=library), library=library, name="ILL"
+        )
+        return key
+
+    return _token
+
+
+@pytest.fixture
+def iso_post(client, django_capture_on_commit_callbacks):
+    """POST an ISO 18626 message to /iso18626 with a library's token; after-commit work runs."""
+
+    def _post(body: bytes, key: str | None = None):
+        headers = {"HTTP_AUTHORIZATION": f"Token {key}"} if key else {}
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/iso18626", data=body, content_type="application/xml", **headers)
+
+    return _post
+
+
+@pytest.fixture
+def iso_record(lender, second_lender, agreement):
+    """A book with a valid ISBN held by both lenders (the union catalogue as imports leave it)."""
+    from catalogue.matching import block_keys
+    from tests.ill.factories import BibRecordFactory
+
+    record = BibRecordFactory(isbns=["9780198526636"])
+    record.match_keys = block_keys({"title": record.title, "isbns": record.isbns})
+    record.save(update_fields=["match_keys"])
+    return held_by(lender, second_lender, record=record)

@@ -41,7 +41,7 @@ def test_two_clicks_one_wins_the_other_gets_conflict(patron, record, library):
     # then one refused it, the other got a clear conflict naming the state
     assert results.count("ok") == 1
     loser = next(r for r in results if r != "ok")
-    assert "refused" in str(loser) and loser.http_status == 409
+    assert "Refused by the home library" in str(loser) and loser.http_status == 409
     assert IllRequest.objects.get(pk=req.pk).status == states.REFUSED
     assert IllEvent.objects.filter(request=req, action="refuse").count() == 1
 

@@ -73,6 +73,7 @@ def test_every_offered_button_works(data, patron, record, librarian, lender_libr
     """Walk by choosing only among the actions the screens offer: each one succeeds."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from ill import selectors
     from ill.services import actor_roles
 
     service = data.draw(st.sampled_from(["loan", "copy", "copy_or_loan"]))
@@ -85,12 +86,7 @@ def test_every_offered_button_works(data, patron, record, librarian, lender_libr
         offers = [
             (a, person)
             for person in people
-            for a in states.available_actions(
-                status_code=req.status,
-                supplier_status=req.supplier_status,
-                service_type=req.service_type,
-                roles=actor_roles(person, req),
-            )
+            for a in selectors.available_actions(req=req, roles=actor_roles(person, req))
         ]
         if not offers:
             break

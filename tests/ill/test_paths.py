@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ill import states
 from ill.models import IllEvent
 from ill.routing import route
 from ill.services import SYSTEM, ill_request_create, ill_request_transition
+from policies.calendar import PAKISTAN
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 V = ("B", "validate", {"override": True})
@@ -52,6 +56,14 @@ def test_walk(walk, patron, record, librarian, lender_librarian):
             continue
         if payload.get("file") == "pdf":
             payload = {**payload, "file": SimpleUploadedFile("intro.pdf", PDF)}
+        if action == "mark_overdue":
+            # the timer's moment: the day after the due date
+            req.refresh_from_db()
+            with time_machine.travel(
+                datetime.combine(req.due_date + timedelta(days=1), time(9), PAKISTAN), tick=False
+            ):
+                ill_request_transition(request_id=req.pk, action=action, actor=actors[who], **payload)
+            continue
         ill_request_transition(request_id=req.pk, action=action, actor=actors[who], **payload)
     req.refresh_from_db()
     assert req.status == final

@@ -353,3 +353,16 @@ def test_renewal_asked_when_already_overdue_waits_for_the_lender(
         assert mark_overdue_task() == 1
     req.refresh_from_db()
     assert req.status == states.OVERDUE
+
+
+def test_lender_staff_may_mark_overdue_only_after_the_due_date(sent, librarian, lender_librarian, login, act):
+    req = _on_loan(sent, librarian, lender_librarian, act)
+    page = login(lender_librarian).get(f"/ill/requests/{req.pk}/").content.decode()
+    assert 'data-testid="action-mark_overdue"' not in page
+    with pytest.raises(Exception, match="only after that day"):
+        ill_request_transition(request_id=req.pk, action="mark_overdue", actor=lender_librarian)
+    with _at(req.due_date + timedelta(days=1)):
+        page = login(lender_librarian).get(f"/ill/requests/{req.pk}/").content.decode()
+        assert 'data-testid="action-mark_overdue"' in page
+        req = act(req, "mark_overdue", lender_librarian)
+    assert (req.status, req.supplier_status) == (states.OVERDUE, states.OVERDUE_S)

@@ -184,22 +184,12 @@ def test_lender_sees_its_past_answers_after_the_request_moved_on(sent, lender_li
     assert patron.last_name not in text
 
 
-def test_passed_over_lender_opens_its_part_read_only(
-    patron, librarian, lender, second_lender, agreement, lender_librarian, second_lender_librarian, login, act
-):
+def test_passed_over_lender_opens_its_part_read_only(passed_on, patron, login, act):
     from ill.routing import route
-    from ill.services import ill_message_send, ill_request_create
+    from ill.services import ill_message_send
 
     # given a request the first lender could not supply, now with the second lender
-    record = held_by(lender, second_lender)
-    req = act(ill_request_create(actor=patron, bib_record_id=record.pk), "validate", librarian)
-    route(request_id=req.pk)
-    req.refresh_from_db()
-    first, then = (
-        (lender_librarian, second_lender_librarian)
-        if req.supplier == lender
-        else (second_lender_librarian, lender_librarian)
-    )
+    req, first, then = passed_on
     ill_message_send(request_id=req.pk, actor=first, body="Checked the Sukkur storeroom too")
     act(req, "unfilled", first, reason_unfilled="NotOnShelf", note="Missing since the flood")
     route(request_id=req.pk)

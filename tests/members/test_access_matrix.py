@@ -222,6 +222,27 @@ def _posts(world: dict) -> list[tuple[str, str, dict, dict[str, int]]]:
             ),
         ),
         (
+            "set own library's ISO 18626 endpoint",
+            reverse("library-iso18626", args=["PK-HOME"]),
+            {"iso18626_url": "https://ill.home.edu.pk/iso18626"},
+            expect(
+                FORBIDDEN, anonymous=LOGIN, token_own=LOGIN, token_other=LOGIN, libadmin=DONE, cadmin=DONE
+            ),
+        ),
+        (
+            "set other library's ISO 18626 endpoint",
+            reverse("library-iso18626", args=["PK-AWAY"]),
+            {"iso18626_url": "https://ill.away.edu.pk/iso18626"},
+            expect(
+                FORBIDDEN,
+                anonymous=LOGIN,
+                token_own=LOGIN,
+                token_other=LOGIN,
+                other_libadmin=DONE,
+                cadmin=DONE,
+            ),
+        ),
+        (
             "pause other library",
             reverse("lending-pause", args=["PK-AWAY"]),
             {"reason": "Stocktaking"},
@@ -316,7 +337,11 @@ def _snapshot() -> tuple:
     return (
         sorted(User.objects.values_list("username", "role", "patron_status", "is_active")),
         sorted(ApiToken.objects.values_list("name", "revoked_at"), key=str),
-        sorted(Library.objects.values_list("code", "is_active", "lending_paused", "lending_paused_reason")),
+        sorted(
+            Library.objects.values_list(
+                "code", "is_active", "lending_paused", "lending_paused_reason", "iso18626_url"
+            )
+        ),
         Invitation.objects.count(),
     )
 
@@ -348,10 +373,10 @@ def _reset(world: dict) -> None:
     ApiToken.objects.filter(name="Kiosk").delete()
     ApiToken.objects.update(revoked_at=None, revoked_by=None)
     Library.objects.filter(code="PK-HOME").update(
-        is_active=True, lending_paused=False, lending_paused_reason=""
+        is_active=True, lending_paused=False, lending_paused_reason="", iso18626_url=""
     )
     Library.objects.filter(code="PK-AWAY").update(
-        is_active=True, lending_paused=True, lending_paused_reason="Eid"
+        iso18626_url="", is_active=True, lending_paused=True, lending_paused_reason="Eid"
     )
     Invitation.objects.all().delete()
 
@@ -376,6 +401,7 @@ POST_ONLY = {
     "library-membership",
     "lending-pause",
     "lending-resume",
+    "library-iso18626",
 }
 
 
@@ -388,6 +414,7 @@ def _url(name: str, world: dict) -> str:
         "library-membership": ["PK-HOME"],
         "lending-pause": ["PK-HOME"],
         "lending-resume": ["PK-HOME"],
+        "library-iso18626": ["PK-HOME"],
         "library-detail": ["PK-HOME"],
         "manage-library": ["PK-HOME"],
         "invitation-accept": ["no-such-token"],

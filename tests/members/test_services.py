@@ -99,3 +99,39 @@ def test_token_is_stored_hashed(library, library_admin):
     stored = ApiToken.objects.get(pk=token.pk)
     assert key not in (stored.key_hash, stored.prefix) and stored.key_hash != key
     assert key.startswith(stored.prefix)
+
+
+def test_library_admin_records_the_iso18626_endpoint_through_the_page(library, library_admin, login):
+    client = login(library_admin)
+    page = client.get("/my-library/").content.decode()
+    assert 'data-testid="iso-form"' in page
+    r = client.post(
+        "/libraries/PK-HOME/iso18626/",
+        {"iso18626_url": "https://ill.home.edu.pk/iso18626", "next": "/my-library/"},
+    )
+    assert r.status_code == 302 and r["Location"] == "/my-library/"
+    library.refresh_from_db()
+    assert library.iso18626_url == "https://ill.home.edu.pk/iso18626"
+    assert MembershipEvent.objects.filter(library=library, kind="iso18626_endpoint").count() == 1
+    # clearing it goes back to the web queues, and is logged too
+    client.post("/libraries/PK-HOME/iso18626/", {"iso18626_url": ""})
+    library.refresh_from_db()
+    assert library.iso18626_url == ""
+    assert MembershipEvent.objects.filter(library=library, kind="iso18626_endpoint").count() == 2
+
+
+@pytest.mark.parametrize("url", ["ftp://ill.home.edu.pk/x", "javascript:alert(1)", "https://"])
+def test_bad_iso18626_endpoint_is_refused_and_the_old_one_kept(library, library_admin, login, url):
+    library.iso18626_url = "https://ill.home.edu.pk/iso18626"
+    library.save()
+    page = login(library_admin).post("/libraries/PK-HOME/iso18626/", {"iso18626_url": url}, follow=True)
+    assert page.status_code == 200 and "alert-danger" in page.content.decode()
+    library.refresh_from_db()
+    assert library.iso18626_url == "https://ill.home.edu.pk/iso18626"
+
+
+def test_forms_never_send_a_librarian_to_another_site(library, library_admin, login):
+    r = login(library_admin).post(
+        "/libraries/PK-HOME/lending/pause/", {"reason": "Stocktaking", "next": "https://evil.example/"}
+    )
+    assert r.status_code == 302 and r["Location"] == "/my-library/"

@@ -1,0 +1,272 @@
+"""Sending ISO 18626 messages to libraries that recorded their own system's endpoint.
+
+When an event of a request concerns a library with ``Library.iso18626_url`` (the lender
+asked, or the borrowing library told of its lender's answer), ``queue_for_event`` writes
+an ``Iso18626Delivery`` in the event's transaction, with the message as it stands then,
+and the task ``ill.iso18626_deliver`` POSTs it after commit. Which portal action sends
+what is in ``ill.iso18626.codes`` (TO_BORROWER, TO_LENDER). A library never receives a
+message about what its own system just did. Messages to lenders carry the citation and
+the requesting library only, never the patron (ILL practice, DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalogue.models import SourceRecord
+from ill import exceptions as err
+from ill import states
+from ill.iso18626 import build, codes
+from ill.iso18626.xml import CONFIRMATION_OF, parse
+from ill.models import IllEvent, IllRequest, Iso18626Delivery, RotaEntry, ServiceLevel
+from members.models import Library
+
+CONFIRMATIONS = tuple(CONFIRMATION_OF.values())
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+class TransientDeliveryError(Exception):
+    """The peer could not be reached or answered 5xx/429: worth trying again later."""
+
+
+def endpoint_of(library: Library | None) -> str:
+    return (library.iso18626_url or "").strip() if library is not None else ""
+
+
+def _supplier_request_id(req: IllRequest) -> str:
+    if req.supplier_id is None:
+        return ""
+    entry = (
+        RotaEntry.objects.filter(request=req, lender_id=req.supplier_id, round=req.rota_round)
+        .exclude(supplier_request_id="")
+        .order_by("-position")
+        .first()
+    )
+    return entry.supplier_request_id if entry else ""
+
+
+def _header(req: IllRequest) -> build.Header:
+    supplier = req.supplier.code if req.supplier_id else settings.ISO18626_AGENCY_ID
+    return build.Header(
+        supplier_code=supplier,
+        borrower_code=req.borrower.code,
+        requesting_agency_request_id=req.iso_request_id,
+        supplying_agency_request_id=_supplier_request_id(req),
+    )
+
+
+def _citation(req: IllRequest) -> build.Citation:
+    """What a lender is told of the item (the patron is not part of it)."""
+    return build.Citation(
+        title=req.title,
+        author=req.author,
+        publisher=req.publisher,
+        year=req.year,
+        isbn=req.isbn,
+        article_title=req.article_title,
+        pages=req.pages,
+        service_type=codes.SERVICE_TYPE_ISO[req.service_type],
+        service_level="Rush" if req.service_level == ServiceLevel.RUSH else "Normal",
+        need_before=req.needed_by,
+        record_id=_lenders_record_id(req),
+    )
+
+
+def _lenders_record_id(req: IllRequest) -> str:
+    """supplierUniqueRecordId: the lender's own id of the record (its source record's local id)."""
+    if req.bib_record_id is None or req.supplier_id is None:
+        return ""
+    local_id = (
+        SourceRecord.objects.filter(bib_record_id=req.bib_record_id, library_id=req.supplier_id)
+        .values_list("local_id", flat=True)
+        .first()
+    )
+    return local_id or ""
+
+
+def _supplier_status(req: IllRequest, reason: str, status: str, answer: str, event: IllEvent | None):
+    return build.SupplierStatus(
+        reason=reason,
+        status=status,
+        answer=answer,
+        note=(event.note if event is not None and event.side == states.Side.SUPPLIER else "")[:2000],
+        reason_unfilled="",
+        due_date=req.due_date if status in ("Loaned", "Overdue", "Recalled") else None,
+        loan_condition=req.loan_condition
+        if event is not None and event.action == "will_supply_with_conditions"
+        else "",
+    )
+
+
+def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str, str, bytes] | None:
+    """(recipient, kind, summary, body) of the message this event sends, or None."""
+    action = event.action
+    if action == codes.SEND_REQUEST:
+        return (
+            req.supplier,
+            "request",
+            "request",
+            build.request_message(header=_header(req), citation=_citation(req)),
+        )
+    if action in codes.TO_LENDER:
+        iso_action = codes.TO_LENDER[action]
+        # A patron's own words stay with the borrowing library, as on the lender's pages.
+        note = "" if event.actor_role == states.Role.PATRON else event.note[:2000]
+        body = build.requesting_agency_message(header=_header(req), action=iso_action, note=note)
+        return req.supplier, "requestingAgencyMessage", iso_action, body
+    if action in codes.TO_BORROWER:
+        reason, status, answer = codes.TO_BORROWER[action]
+        header = _header(req)
+        if action == "end_of_rota":
+            header.supplier_code = settings.ISO18626_AGENCY_ID  # no lender: the portal answers
+        body = build.supplying_agency_message(
+            header=header, info=_supplier_status(req, reason, status, answer, event)
+        )
+        return req.borrower, "supplyingAgencyMessage", f"{reason} {status}".strip(), body
+    return None
+
+
+def _queue(
+    *, req: IllRequest, event: IllEvent | None, library: Library, kind: str, summary: str, body: bytes
+):
+    from ill.tasks import iso18626_deliver_task
+
+    delivery = Iso18626Delivery.objects.create(
+        request=req,
+        event=event,
+        library=library,
+        kind=kind,
+        summary=summary[:100],
+        url=endpoint_of(library)[:500],
+        body=body.decode("utf-8"),
+    )
+    iso18626_deliver_task.delay_on_commit(delivery_id=delivery.pk)
+    return delivery
+
+
+def queue_for_event(*, request: IllRequest, event: IllEvent) -> Iso18626Delivery | None:
+    """Queue the ISO 18626 message this event owes the other library's system, if any."""
+    action = event.action
+    if action == codes.SEND_REQUEST or action in codes.TO_LENDER:
+        recipient_id = request.supplier_id
+    elif action in codes.TO_BORROWER:
+        recipient_id = request.borrower_id
+    else:
+        return None
+    if recipient_id is None or recipient_id == event.actor_library_id:
+        return None  # never tell a library's system what it just said itself
+    if not Library.objects.filter(pk=recipient_id).exclude(iso18626_url="").exists():
+        return None  # the common case: that library works in the web queues
+    req = IllRequest.objects.select_related("borrower", "supplier").get(pk=request.pk)
+    found = _message_for(req, event)
+    if found is None or found[0] is None:
+        return None
+    library, kind, summary, body = found
+    return _queue(req=req, event=event, library=library, kind=kind, summary=summary, body=body)
+
+
+def queue_status_answer(*, request: IllRequest) -> Iso18626Delivery:
+    """Answer a borrower's StatusRequest: a supplyingAgencyMessage StatusRequestResponse."""
+    req = IllRequest.objects.select_related("borrower", "supplier").get(pk=request.pk)
+    status = codes.iso_status_for_borrower(status=req.status, supplier_status=req.supplier_status)
+    body = build.supplying_agency_message(
+        header=_header(req), info=_supplier_status(req, "StatusRequestResponse", status, "", None)
+    )
+    return _queue(
+        req=req, event=None, library=req.borrower, kind="supplyingAgencyMessage",
+        summary=f"StatusRequestResponse {status}", body=body,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# delivery
+
+
+def _check_endpoint(url: str) -> None:
+    """http(s) only; no loopback, private or link-local address unless settings allow it."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise err.IllError(err.ISO_BAD_ENDPOINT.format(url=url))
+    if settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise TransientDeliveryError(str(exc)) from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise err.IllError(err.ISO_PRIVATE_ENDPOINT.format(url=url, address=address))
+
+
+def _post(url: str, body: bytes) -> bytes:
+    request = urllib.request.Request(  # noqa: S310 - scheme checked in _check_endpoint
+        url, data=body, method="POST", headers={"Content-Type": "application/xml; charset=utf-8"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.ISO18626_TIMEOUT) as response:  # noqa: S310
+            return response.read(MAX_ANSWER_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise TransientDeliveryError(f"HTTP {exc.code}") from exc
+        answer = exc.read(MAX_ANSWER_BYTES + 1)
+        if answer.strip():
+            return answer  # 4xx with a Confirmation (ERROR) in it: read it
+        raise err.IllError(err.ISO_PEER_HTTP.format(status=exc.code)) from exc
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise TransientDeliveryError(str(getattr(exc, "reason", exc))) from exc
+
+
+def deliver(*, delivery_id: int, final: bool = False) -> str:
+    """POST one queued message and record the peer's Confirmation; safe to repeat.
+
+    Raises TransientDeliveryError for a retry; ``final`` (the last try) records the
+    failure for good instead.
+    """
+    with transaction.atomic():
+        delivery = Iso18626Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if delivery is None or delivery.status != Iso18626Delivery.Status.QUEUED:
+            return "nothing to do"
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts"])
+    status, fields = delivery.status, {}
+    try:
+        _check_endpoint(delivery.url)
+        answer = _post(delivery.url, delivery.body.encode("utf-8"))
+        if len(answer) > MAX_ANSWER_BYTES:
+            raise err.IllError(err.ISO_PEER_ANSWER.format(detail="answer too large"))
+        try:
+            confirmation = parse(answer, accept=CONFIRMATIONS)
+        except err.Iso18626Error as exc:
+            raise err.IllError(err.ISO_PEER_ANSWER.format(detail=exc.error_value)) from exc
+        fields["confirmation"] = answer.decode("utf-8", "replace")
+        if confirmation.text("confirmationHeader/messageStatus") == "OK":
+            status = Iso18626Delivery.Status.CONFIRMED
+        else:
+            status = Iso18626Delivery.Status.REFUSED
+            fields["error_type"] = confirmation.text("errorData/errorType")[:40]
+            fields["error_value"] = confirmation.text("errorData/errorValue")
+    except TransientDeliveryError as exc:
+        if not final:
+            Iso18626Delivery.objects.filter(pk=delivery_id).update(last_error=str(exc)[:2000])
+            raise
+        status, fields["last_error"] = Iso18626Delivery.Status.FAILED, str(exc)[:2000]
+    except err.IllError as exc:
+        status, fields["last_error"] = Iso18626Delivery.Status.FAILED, exc.message[:2000]
+    Iso18626Delivery.objects.filter(pk=delivery_id, status=Iso18626Delivery.Status.QUEUED).update(
+        status=status, sent_at=timezone.now(), **fields
+    )
+    return status
+
+
+def delivery_retry_delay(attempt: int) -> int:
+    """Seconds before try ``attempt + 1``: 30 s doubling, at most an hour."""
+    return min(30 * 2**attempt, 3600)

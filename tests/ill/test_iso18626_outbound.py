@@ -1,0 +1,295 @@
+"""Outbound ISO 18626: libraries that recorded their system's endpoint are sent the messages
+their requests owe them, after commit, by the Celery task; the peer is a real HTTP server
+on 127.0.0.1 (the only network there is), and its Confirmation is kept."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from ill import states
+from ill.iso18626 import build, outbound, xml
+from ill.models import IllRequest, Iso18626Delivery
+from ill.routing import route
+from ill.services import ill_request_create
+from ill.tasks import iso18626_deliver_task
+from members.models import Library
+from tests.ill import iso18626_messages as msgs
+
+pytestmark = pytest.mark.skipif(
+    not msgs.SAMPLES.exists(), reason=f"ISO 18626 samples not found at {msgs.SAMPLES}"
+)
+
+
+class Peer:
+    """Another library's ILL system: records each message and confirms it (OK by default)."""
+
+    def __init__(self) -> None:
+        self.received: list[xml.Message] = []
+        self.bodies: list[bytes] = []
+        self.answer = "ok"  # ok, error, 500, garbage
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                peer.bodies.append(body)
+                message = xml.parse(body)  # what the portal sends is valid against the XSD
+                peer.received.append(message)
+                if peer.answer == "500":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if peer.answer == "garbage":
+                    out = b"<html>hello</html>"
+                else:
+                    out = build.confirmation(
+                        kind=message.kind, message=message, received_at=timezone.now(),
+                        **({"error_type": "UnrecognisedDataValue", "error_value": "nope"}
+                           if peer.answer == "error" else {}),
+                    )  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/iso18626"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture
+def peer():
+    p = Peer()
+    yield p
+    p.stop()
+
+
+def _endpoint(library, url):
+    Library.objects.filter(pk=library.pk).update(iso18626_url=url)
+
+
+def _secrets(patron):
+    return [
+        patron.last_name,
+        patron.card_number,
+        patron.email,
+        "P-SECRET-42",
+        "Siddiqui-Secret",
+        "Confidential",
+    ]
+
+
+def test_lender_system_gets_the_request_without_the_patron(
+    patron, record, librarian, lender, peer, act, django_capture_on_commit_callbacks
+):
+    # given a lender whose own system takes ISO 18626 at the peer's URL
+    _endpoint(lender, peer.url)
+    req = ill_request_create(actor=patron, bib_record_id=record.pk, note="Confidential: for my thesis")
+    # when the request is validated and routed to it
+    with django_capture_on_commit_callbacks(execute=True):
+        act(req, "validate", librarian)
+        route(request_id=req.pk)
+    # then its system got an ISO 18626 request, and confirmed it
+    assert [m.kind for m in peer.received] == ["request"]
+    sent = peer.received[0]
+    assert sent.text("header/requestingAgencyId/agencyIdValue") == "PK-HOME"
+    assert sent.text("header/supplyingAgencyId/agencyIdValue") == "PK-AWAY"
+    assert sent.text("header/requestingAgencyRequestId") == req.reference
+    assert sent.text("bibliographicInfo/title") == record.title
+    local_id = record.sources.get(library=lender).local_id
+    assert sent.text("bibliographicInfo/supplierUniqueRecordId") == local_id  # its own catalogue's id
+    assert sent.find("patronInfo") is None
+    text = peer.bodies[0].decode()
+    for secret in _secrets(patron):
+        assert secret not in text
+    delivery = Iso18626Delivery.objects.get(request=req)
+    assert (delivery.status, delivery.kind, delivery.attempts) == ("confirmed", "request", 1)
+    assert "<messageStatus>OK</messageStatus>" in delivery.confirmation
+    # the patron asks to cancel, in their own words: the lender's system hears Cancel, not the words
+    with django_capture_on_commit_callbacks(execute=True):
+        act(req, "request_cancel", patron, note="Confidential: I am moving to Quetta")
+    assert peer.received[1].text("action") == "Cancel" and peer.received[1].find("note") is None
+    assert b"Quetta" not in peer.bodies[1]
+
+
+def test_iso_patron_info_never_reaches_the_lender(
+    iso_record, library, lender, second_lender, library_token, iso_post, peer
+):
+    for lib in (lender, second_lender):
+        _endpoint(lib, peer.url)
+    body = msgs.request(borrower="PK-HOME", request_id="KOHA-P", isbn="9780198526636")
+    body.set("patronInfo/patronId", "P-SECRET-42").set("patronInfo/surname", "Siddiqui-Secret")
+    body.set("serviceInfo/note", "Confidential note")
+    iso_post(body.bytes(), library_token(library))
+    req = IllRequest.objects.get(requesting_agency_request_id="KOHA-P")
+    assert req.patron_reference.startswith("P-SECRET-42")
+    # the lender asked unfills, the next one is asked: neither hears of the patron
+    iso_post(
+        msgs.supplying(
+            lender=req.supplier.code, borrower="PK-HOME", request_id="KOHA-P", status="Unfilled",
+            reason_unfilled="NotHeld",
+        ).bytes(),
+        library_token(req.supplier),
+    )  # fmt: skip
+    assert [m.kind for m in peer.received] == ["request", "request"]
+    for body in peer.bodies:
+        assert b"P-SECRET-42" not in body and b"Siddiqui" not in body and b"Confidential" not in body
+    assert peer.received[1].text("header/requestingAgencyRequestId") == "KOHA-P"
+    # nor does the lender's view in the API; the borrowing library's does
+    from rest_framework.test import APIClient
+
+    req.refresh_from_db()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {library_token(req.supplier)}")
+    assert "P-SECRET-42" not in client.get(f"/api/v1/ill/requests/{req.pk}/").content.decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {library_token(library)}")
+    assert client.get(f"/api/v1/ill/requests/{req.pk}/").json()["patron_reference"].startswith("P-SECRET-42")
+
+
+def test_borrower_system_hears_the_lenders_answers_but_not_its_own_messages(
+    iso_record,
+    library,
+    lender_librarian,
+    library_token,
+    iso_post,
+    peer,
+    act,
+    django_capture_on_commit_callbacks,
+):
+    _endpoint(library, peer.url)
+    key = library_token(library)
+    iso_post(msgs.request(borrower="PK-HOME", request_id="KOHA-B", isbn="9780198526636").bytes(), key)
+    req = IllRequest.objects.get(requesting_agency_request_id="KOHA-B")
+    assert peer.received == []  # its own request is not echoed back
+    # the lender works in the web queue
+    with django_capture_on_commit_callbacks(execute=True):
+        act(req, "will_supply", lender_librarian)
+        act(req, "ship", lender_librarian)
+    said = [
+        (m.text("messageInfo/reasonForMessage"), m.text("statusInfo/status"), m.text("statusInfo/dueDate"))
+        for m in peer.received
+    ]
+    assert said == [
+        ("RequestResponse", "WillSupply", ""),
+        ("StatusChange", "Loaned", f"{req.due_date.isoformat()}T23:59:59+05:00"),
+    ]
+    assert all(m.text("header/requestingAgencyRequestId") == "KOHA-B" for m in peer.received)
+    # the borrower's system says Received: nothing comes back to it
+    iso_post(
+        msgs.requesting(
+            borrower="PK-HOME", supplier="PK-AWAY", request_id="KOHA-B", action="Received"
+        ).bytes(),
+        key,
+    )
+    assert len(peer.received) == 2
+
+
+def test_status_request_is_answered_by_a_status_request_response(
+    iso_record, library, library_token, iso_post, peer
+):
+    _endpoint(library, peer.url)
+    key = library_token(library)
+    iso_post(msgs.request(borrower="PK-HOME", request_id="KOHA-S", isbn="9780198526636").bytes(), key)
+    body = msgs.requesting(
+        borrower="PK-HOME", supplier="PK-AWAY", request_id="KOHA-S", action="StatusRequest"
+    )
+    conf = msgs.confirmation(iso_post(body.bytes(), key).content)
+    assert conf["messageStatus"] == "OK"
+    (answer,) = peer.received
+    assert answer.kind == "supplyingAgencyMessage"
+    assert answer.text("messageInfo/reasonForMessage") == "StatusRequestResponse"
+    assert answer.text("statusInfo/status") == "RequestReceived"
+
+
+def test_end_of_rota_is_the_borrowers_unfilled(agreement, library, lender, library_token, iso_post, peer):
+    from tests.ill.factories import BibRecordFactory, held_by
+
+    held_by(lender, record=BibRecordFactory(isbns=["9780198526636"]))  # one lender only
+    _endpoint(library, peer.url)
+    key = library_token(library)
+    iso_post(msgs.request(borrower="PK-HOME", request_id="KOHA-E", isbn="9780198526636").bytes(), key)
+    req = IllRequest.objects.get(requesting_agency_request_id="KOHA-E")
+    assert req.supplier == lender
+    lender_says = msgs.supplying(
+        lender="PK-AWAY",
+        borrower="PK-HOME",
+        request_id="KOHA-E",
+        status="Unfilled",
+        reason_unfilled="NotOnShelf",
+    )
+    iso_post(lender_says.bytes(), library_token(lender))
+    req.refresh_from_db()
+    assert req.status == states.END_OF_ROTA
+    (unfilled,) = peer.received  # the lender's own Unfilled is not passed on, the end of the rota is
+    assert unfilled.text("statusInfo/status") == "Unfilled"
+    assert unfilled.text("header/supplyingAgencyId/agencyIdValue") == "PK-ISHTIRAAK"
+
+
+@pytest.fixture
+def queued(sent, lender, peer, act, lender_librarian, library):
+    """A delivery to the borrower's system, queued (not yet sent)."""
+    _endpoint(library, peer.url)
+    act(sent, "will_supply", lender_librarian)  # outside on-commit capture: the task is not run
+    return Iso18626Delivery.objects.get(request=sent)
+
+
+def test_an_error_confirmation_is_recorded_as_refused(queued, peer):
+    peer.answer = "error"
+    assert outbound.deliver(delivery_id=queued.pk) == "refused"
+    queued.refresh_from_db()
+    assert (queued.status, queued.error_type, queued.error_value) == (
+        "refused",
+        "UnrecognisedDataValue",
+        "nope",
+    )
+    assert outbound.deliver(delivery_id=queued.pk) == "nothing to do"  # a duplicate run sends nothing
+    assert len(peer.received) == 1
+
+
+def test_a_peer_in_trouble_is_retried_then_given_up(queued, peer):
+    peer.answer = "500"
+    with pytest.raises(outbound.TransientDeliveryError):
+        outbound.deliver(delivery_id=queued.pk)
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts, queued.last_error) == ("queued", 1, "HTTP 500")
+    # the task's last retry records the failure for good
+    result = iso18626_deliver_task.apply(kwargs={"delivery_id": queued.pk}, retries=8)
+    assert result.get() == "failed"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts) == ("failed", 2)
+    assert outbound.delivery_retry_delay(0) == 30 and outbound.delivery_retry_delay(10) == 3600
+
+
+def test_an_answer_that_is_no_confirmation_fails(queued, peer):
+    peer.answer = "garbage"
+    assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert "not an ISO 18626 Confirmation" in queued.last_error
+
+
+def test_an_unreachable_peer_is_transient(queued, peer):
+    peer.stop()
+    with pytest.raises(outbound.TransientDeliveryError):
+        outbound.deliver(delivery_id=queued.pk)
+
+
+def test_private_addresses_are_refused_outside_tests(queued, peer, settings):
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert "127.0.0.1" in queued.last_error and "not a public address" in queued.last_error
+    assert peer.received == []

@@ -228,3 +228,23 @@ class MatchDecision(models.Model):
                 condition=Q(source__lt=models.F("other")), name="match_decision_ordered_pair"
             ),
         ]
+
+
+class FacetCount(models.Model):
+    """How many records carry each facet value: what browsing without a query counts from.
+
+    Written only by database triggers on catalogue_bibrecord, in the transaction that
+    changes the records, and by catalogue.facet_counts.facet_counts_recompute (see there).
+    Facet "" holds the number of records ("records") and the catalogue version ("version").
+    """
+
+    pk = models.CompositePrimaryKey("facet", "value")
+    facet = models.CharField(max_length=16)
+    value = models.TextField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["facet", "-n", "value"], name="facetcount_facet_n")]
+
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value}: {self.n}"

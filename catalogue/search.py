@@ -221,10 +221,12 @@ class _Sql:
 def _filter_exprs(sql: _Sql, filters: SearchFilters) -> dict[str, str]:
     exprs = dict.fromkeys(FACETS, "TRUE")
     if filters.library:
-        # Codes resolve inside the statement (one && over an array, so the GIN index
-        # serves it); unknown codes are reported by the statement too (known_library rows).
+        # Codes resolve inside the statement (one && over an array, so the GIN index can
+        # serve it); when none of the chosen codes exists the filter is ignored, as the
+        # note says (known_library rows), within the same statement.
         exprs["library"] = (
-            f"b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)}))"  # noqa: S608
+            f"(b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)}))"  # noqa: S608
+            f" OR NOT EXISTS (SELECT FROM members_library WHERE code = ANY({sql.p(filters.library)})))"
         )
     if filters.province:
         numbers = [PROVINCE_NUMBERS[c] for c in filters.province]
@@ -402,11 +404,7 @@ def _run(
             note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
             if note not in notes:
                 notes.append(note)
-    if filters.library and not known_libraries:
-        # Only unknown libraries were chosen: the filter is ignored, as the note says. A
-        # second statement, but only for a stale bookmark or a hand-made URL.
-        filters.library = []
-        return _run(query, filters, sort=sort, page=page, page_size=page_size, notes=notes)
+    # Unknown codes were ignored by the statement itself (and all of them: the whole filter).
     filters.library = [code for code in filters.library if code in known_libraries]
     approximate = query.is_empty and total > BROWSE_WINDOW
     return hits, total, _facets(counts, filters, library_info), approximate

@@ -84,3 +84,12 @@ def test_production_has_debug_off_and_secure_cookies(tmp_path):
         "True",
         "Argon2PasswordHasher",
     ]
+
+
+@pytest.mark.django_db
+def test_portal_sessions_run_without_jit():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

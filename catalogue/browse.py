@@ -1,9 +1,9 @@
 """Browsing the union catalogue without a query: the newest additions (or any sort) with
 facet counts exact for the whole catalogue, in one SQL statement per request.
 
-Counting facets by scanning records costs 2.5-10 µs a record on this machine (0.6 s for
-the 253,000 records of the largest library at 1,000,000 records, 2-3 s for the 80% that
-are books), so browsing reads counts that are kept or remembered:
+Counting facets by scanning records costs 2-3 µs a record here even with a narrow
+scan (0.4 s for the 250,000 records of the largest library at 1,000,000 records, 1.6 s
+for the 80% that are books), so browsing reads counts that are kept or remembered:
 
 * No filter: every count, the total and the subject top 15 are read from the counts kept
   by triggers (catalogue.facet_counts), a few hundred rows by primary key.
@@ -11,22 +11,25 @@ are books), so browsing reads counts that are kept or remembered:
   is counted under every *other* facet's filter. With one filtered facet its own counts
   are the kept, unfiltered ones. The rest are counted over the records that pass the
   filters (all but at most one, when several facets are filtered) and remembered in the
-  cache together with the catalogue version they were counted at and the ids the chosen
-  library codes resolved to. The statement is given that version: its counting part
-  runs only when the catalogue version or the libraries differ (a one-time filter on an
-  InitPlan, so a current entry costs nothing and a stale one is recounted by the same
-  statement). Hits are always read fresh: the newest additions through the created_at
-  index, stopping after one page.
+  cache with the catalogue version they were counted at and the ids the chosen library
+  codes resolved to. Every record so counted carries one of the chosen values, and the
+  kept counts stamp each value with the version of the last write to a record carrying
+  it; so the statement is given the remembered version and counts again only if one of
+  the chosen values has a newer stamp (or the codes resolve otherwise). That test is a
+  one-time filter on an InitPlan: current counts cost nothing, stale ones are counted
+  by the same statement. Hits are always read fresh, newest first through the
+  created_at index.
 
-Why not cross counts (facet value pairs) kept by the triggers as well: they are exact for
-one facet with one value only (two chosen libraries double-count the records both hold),
-give nothing for two facets, and the pairs with subjects are ~600,000 rows at 1M records
-that every import batch would update (~33 increments a record).
+Why not cross counts (pairs of facet values) kept by the triggers too: exact for one
+facet with one value only (two chosen libraries double-count the records both hold),
+nothing for two facets, and the pairs with subjects are ~600,000 rows at 1M records that
+every import batch would update (~33 increments a record).
 
-Worst case: the first browse with given filters after the catalogue changed counts
-every record passing the filters, linear in their number (figures in the README's
-benchmark section). During an import each batch changes the version, so filtered
-browses are recounted once per batch and filter combination.
+Worst case: the first browse with given filters after a write to records carrying the
+chosen values counts every record passing them (all but one) filter, linear in their
+number: up to ~2 s at 1M records for the largest sets (README, benchmarks). During an
+import most popular values are written by every batch, so such browses count once per
+batch; browses of values the batch does not touch stay remembered.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from django.db import connection
 
 from catalogue.facet_counts import RECORDS_SQL, VERSION_SQL
 from catalogue.search import FACETS, SUBJECT_FACET_SIZE, SearchFilters, filter_exprs
+from members.models import PROVINCE_NUMBERS
 
 logger = logging.getLogger(__name__)
 
@@ -150,17 +154,36 @@ def _kept_counts(sql: _NamedSql, facets: list[str], subject_size: int) -> list[s
 
 
 def _gate(sql: _NamedSql, filters: SearchFilters, cached: Counted | None) -> str:
-    """TRUE when the counts must be counted: nothing remembered, or remembered at another
-    catalogue version or with the chosen library codes resolving otherwise."""
+    """TRUE when the counts must be counted: nothing remembered; or a record carrying one
+    of the chosen values was written since they were counted (every record they count
+    carries one: it passes all filters but at most one, and there are at least two, or
+    exactly one that it passes); or the counts were emptied since; or the chosen library
+    codes resolve otherwise (none resolving: always, the ignored filter passes anything)."""
     if cached is None:
         return "TRUE"
-    gate = f"{VERSION_SQL} IS DISTINCT FROM {sql.p(cached.version)}::bigint"
+    chosen = [
+        (name, str(PROVINCE_NUMBERS[value]) if name == "province" else value)
+        for name in FACETS
+        if name != "library"
+        for value in getattr(filters, name)
+    ]
+    facets, values = sql.p([f for f, _ in chosen]), sql.p([v for _, v in chosen])
+    pairs = f"SELECT * FROM unnest({facets}::text[], {values}::text[])"  # noqa: S608 - parameters
     if filters.library:
-        gate += (
-            f" OR ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)})"  # noqa: S608
-            f" ORDER BY id) IS DISTINCT FROM {sql.p(cached.library_ids)}::int[]"
-        )
-    return f"({gate})"
+        codes = sql.p(filters.library)
+        pairs += f" UNION ALL SELECT 'library', id::text FROM members_library WHERE code = ANY({codes})"  # noqa: S608
+    written = (
+        "(SELECT max(c.changed) FROM catalogue_facetcount c"  # noqa: S608
+        f" WHERE (c.facet, c.value) IN ({pairs} UNION ALL SELECT '', 'reset'))"
+        f" > {sql.p(cached.version)}::bigint"
+    )
+    if not filters.library:
+        return f"({written})"
+    return (
+        f"({written} OR NOT EXISTS (SELECT FROM members_library WHERE code = ANY({codes}))"  # noqa: S608
+        f" OR ARRAY(SELECT id::int FROM members_library WHERE code = ANY({codes}) ORDER BY id)"
+        f" IS DISTINCT FROM {sql.p(cached.library_ids)}::int[])"
+    )
 
 
 def _filtered_records(

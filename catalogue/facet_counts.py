@@ -18,8 +18,13 @@ Concurrency: deltas are applied in (facet, value) order and the version row
 ('', 'version') sorts first, so every writer that changes counts takes that row's lock
 first and holds it to commit. Writers of counts are thereby serialised (imports already
 are, by services.IMPORT_LOCK) and cannot deadlock on the count rows. The version comes
-from a sequence: it never repeats, even after a rollback, so anything counted at one
-version is still right exactly while the version is unchanged.
+from a sequence: it never repeats, even after a rollback.
+
+Each row also keeps, in ``changed``, the version of the last statement that wrote a
+record carrying its value (before or after the write, counted or not). Anything counted
+over records selected by some facet values is therefore still right while none of those
+values has a newer stamp, and the counts were not emptied (TRUNCATE) or corrected since
+(the stamp of ('', 'reset')).
 
 The same SQL functions define what a record counts under for the triggers, the
 recompute and the search statements (`catalogue_facet_keys`, `catalogue_decade`), so
@@ -49,26 +54,29 @@ FROM catalogue_bibrecord b,
      catalogue_facet_keys(b.format, b.language, b.year, b.library_ids, b.province_ids, b.subjects) k
 GROUP BY k.facet, k.value
 """
-_KEPT = "NOT (c.facet = '' AND c.value = 'version')"
-_DRIFT_SQL = f"""
-SELECT count(*) FROM ish_fresh_facetcount f
+_KEPT = "NOT (c.facet = '' AND c.value IN ('reset', 'version'))"
+_WRONG = f"""
+SELECT COALESCE(f.facet, c.facet) AS facet, COALESCE(f.value, c.value) AS value, COALESCE(f.n, 0) AS n
+FROM ish_fresh_facetcount f
 FULL JOIN (SELECT * FROM catalogue_facetcount c WHERE {_KEPT}) c ON c.facet = f.facet AND c.value = f.value
 WHERE COALESCE(f.n, 0) <> COALESCE(c.n, 0)
 """  # noqa: S608 - constant text
-_CORRECT_SQL = """
-INSERT INTO catalogue_facetcount AS c (facet, value, n)
-SELECT facet, value, n FROM ish_fresh_facetcount ORDER BY facet, value
-ON CONFLICT (facet, value) DO UPDATE SET n = excluded.n WHERE c.n <> excluded.n
-"""
-# Values no record carries any more (their counts went down to 0) are dropped here.
-_PRUNE_SQL = f"""
-DELETE FROM catalogue_facetcount c WHERE {_KEPT}
-AND NOT EXISTS (SELECT FROM ish_fresh_facetcount f WHERE f.facet = c.facet AND f.value = c.value)
+_DRIFT_SQL = f"SELECT count(*) FROM ({_WRONG}) w"  # noqa: S608 - constant text
+# Wrong counts are set right, stamped with a new version like any change; a value no
+# record carries any more keeps its row at 0. A writer that bypassed the triggers may
+# have changed records carrying any value, so ('', 'reset') is stamped too: nothing
+# counted before vouches for itself any more.
+_CORRECT_SQL = f"""
+WITH version AS (SELECT nextval('catalogue_facet_version') AS v)
+INSERT INTO catalogue_facetcount AS c (facet, value, n, changed)
+SELECT facet, value, n, v FROM (
+  SELECT '' AS facet, 'reset' AS value, 0 AS n, version.v FROM version
+  UNION ALL SELECT '', 'version', version.v, version.v FROM version
+  UNION ALL SELECT w.facet, w.value, w.n, version.v FROM ({_WRONG}) w, version
+) x
+ORDER BY facet, value
+ON CONFLICT (facet, value) DO UPDATE SET n = excluded.n, changed = excluded.changed
 """  # noqa: S608 - constant text
-_BUMP_SQL = """
-INSERT INTO catalogue_facetcount (facet, value, n) VALUES ('', 'version', nextval('catalogue_facet_version'))
-ON CONFLICT (facet, value) DO UPDATE SET n = excluded.n
-"""
 
 
 def facet_counts_recompute() -> int:
@@ -88,9 +96,7 @@ def facet_counts_recompute() -> int:
         cursor.execute(_DRIFT_SQL)
         drift = cursor.fetchone()[0]
         if drift:
-            cursor.execute(_BUMP_SQL)
             cursor.execute(_CORRECT_SQL)
-        cursor.execute(_PRUNE_SQL)
     if drift:
         logger.warning("Facet counts: %d counts were wrong and have been corrected", drift)
     return drift

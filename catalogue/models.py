@@ -235,13 +235,17 @@ class FacetCount(models.Model):
 
     Written only by database triggers on catalogue_bibrecord, in the transaction that
     changes the records, and by catalogue.facet_counts.facet_counts_recompute (see there).
-    Facet "" holds the number of records ("records") and the catalogue version ("version").
+    Facet "" holds the number of records ("records"), the catalogue version ("version")
+    and the version at which the counts were last emptied or corrected ("reset", in
+    ``changed``).
     """
 
     pk = models.CompositePrimaryKey("facet", "value")
     facet = models.CharField(max_length=16)
     value = models.TextField()
     n = models.BigIntegerField()
+    # Catalogue version of the last write to a record carrying this value (before or after).
+    changed = models.BigIntegerField(db_default=0)
 
     class Meta:
         indexes = [models.Index(fields=["facet", "-n", "value"], name="facetcount_facet_n")]

@@ -230,6 +230,30 @@ def test_remembered_counts_follow_every_change(library, other_library, django_as
     assert result.total == 1 and not result.notes
 
 
+def test_remembered_counts_survive_writes_to_records_they_do_not_count(library, other_library, monkeypatch):
+    from catalogue import browse as browse_module
+
+    counted = []
+    remember = browse_module.remember
+    monkeypatch.setattr(browse_module, "remember", lambda *args: counted.append(1) or remember(*args))
+    mine = make_record(title="Mine", format="book", libraries=[library])
+    theirs = make_record(title="Theirs", format="thesis", libraries=[other_library])
+
+    def formats():
+        return {f.value: f.count for f in browse(library=[library.code]).facets["format"]}
+
+    assert formats() == {"book": 1} and len(counted) == 1
+    # a record of another library only: still remembered
+    BibRecord.objects.filter(pk=theirs.pk).update(format="map")
+    assert formats() == {"book": 1} and len(counted) == 1
+    # a record of the chosen library, whose count does not change: counted again
+    BibRecord.objects.filter(pk=mine.pk).update(format="thesis")
+    assert formats() == {"thesis": 1} and len(counted) == 2
+    make_record(title="Shared", format="map", libraries=[library, other_library])
+    assert formats() == {"thesis": 1, "map": 1} and len(counted) == 3
+    assert formats() == {"thesis": 1, "map": 1} and len(counted) == 3
+
+
 def test_remembered_counts_stay_until_the_recount_corrects_a_write_that_bypassed_the_triggers(library):
     record = make_record(title="Sufi poetry", format="book", libraries=[library])
     assert browse(library=[library.code]).facets["format"][0].value == "book"

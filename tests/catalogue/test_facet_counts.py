@@ -58,6 +58,28 @@ def test_every_change_moves_the_catalogue_version_and_nothing_else_does(library)
     assert version() > before
     assert FacetCount.objects.get(facet="language", value="urd").n == 1
     assert FacetCount.objects.get(facet="language", value="eng").n == 0
+    # every value the record carries, before or after, is stamped with that version
+    assert set(FacetCount.objects.filter(changed=version()).values_list("facet", "value")) == {
+        ("", "version"),
+        ("", "records"),
+        ("format", "book"),
+        ("language", "eng"),
+        ("language", "urd"),
+        ("decade", "2000"),
+        ("library", str(library.pk)),
+        ("province", str(PROVINCE_NUMBERS["PB"])),
+    }
+    # every value the record carries, before or after, is stamped with that version
+    assert set(FacetCount.objects.filter(changed=version()).values_list("facet", "value")) == {
+        ("", "version"),
+        ("", "records"),
+        ("format", "book"),
+        ("language", "eng"),
+        ("language", "urd"),
+        ("decade", "2000"),
+        ("library", str(library.pk)),
+        ("province", str(PROVINCE_NUMBERS["PB"])),
+    }
 
 
 def test_a_write_bypassing_the_triggers_is_found_and_corrected_by_the_recount(library):
@@ -70,9 +92,11 @@ def test_a_write_bypassing_the_triggers_is_found_and_corrected_by_the_recount(li
         cursor.execute("SET session_replication_role = DEFAULT")
     assert FacetCount.objects.get(facet="format", value="book").n == 1
     assert facet_counts_recompute() == 2  # book 1 -> 0, thesis 0 -> 1
-    assert not FacetCount.objects.filter(facet="format", value="book").exists()
+    assert FacetCount.objects.get(facet="format", value="book").n == 0
     assert FacetCount.objects.get(facet="format", value="thesis").n == 1
-    assert FacetCount.objects.get(facet="", value="version").n > version
+    new_version = FacetCount.objects.get(facet="", value="version").n
+    assert new_version > version
+    assert FacetCount.objects.get(facet="", value="reset").changed == new_version
 
 
 @pytest.mark.django_db(transaction=True)
@@ -80,7 +104,9 @@ def test_emptied_catalogue_counts_nothing(library):
     make_record(title="Sufi poetry", libraries=[library])
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE catalogue_bibrecord CASCADE")
-    assert list(FacetCount.objects.values_list("facet", "value")) == [("", "version")]
+    assert sorted(FacetCount.objects.values_list("facet", "value")) == [("", "reset"), ("", "version")]
+    reset = FacetCount.objects.get(facet="", value="reset")
+    assert reset.changed == FacetCount.objects.get(facet="", value="version").n
     assert facet_counts_recompute() == 0
 
 

@@ -28,9 +28,9 @@ over records selected by some facet values is therefore still right while none o
 values has a newer stamp, and the counts were not emptied (TRUNCATE) or corrected since
 (the stamp of ('', 'reset')).
 
-The same SQL functions define what a record counts under for the triggers, the
-recompute and the search statements (`catalogue_facet_keys`, `catalogue_decade`), so
-browse counts and query counts cannot disagree.
+What a record counts under is one SQL function (`catalogue_facet_keys`) for the
+triggers and the recount, and its decade one function (`catalogue_decade`) for them and
+the search statements; tests check that browse and query counts agree.
 
 facet_counts_recompute counts everything again (nightly, and after a rematch) and
 corrects any difference, which would mean a writer bypassed the triggers
@@ -85,7 +85,7 @@ def facet_counts_recompute() -> int:
     """Count every record's facet values again and correct the kept counts; returns how
     many counts were wrong (0 unless a writer bypassed the triggers).
 
-    Catalogue writes wait meanwhile (about 10 s at 1,000,000 records): the table lock
+    Catalogue writes wait meanwhile (about 6 s at 1,000,000 records): the table lock
     makes the recount and the corrections one consistent step.
     """
     with transaction.atomic(), connection.cursor() as cursor:

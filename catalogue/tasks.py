@@ -14,7 +14,7 @@ def import_file_task(*, job_id: int) -> str:
     return job.status
 
 
-# About 10 s at 1,000,000 records (catalogue writes wait meanwhile); killed and retried
+# About 6 s at 1,000,000 records (catalogue writes wait meanwhile); killed and retried
 # next night at worst, since the triggers keep the counts in between.
 @shared_task(name="catalogue.recount_facets", time_limit=600, soft_time_limit=540)
 def recount_facets_task() -> int:

@@ -25,7 +25,7 @@ BEAT_SCHEDULE = {
     },
     # Facet counts for browsing are kept by triggers; this recount is the check that no
     # writer bypassed them (and the repair if one did). It holds catalogue writes for about
-    # 10 s at 1M records, so at 02:45 Pakistan time, after the vocabulary and before the
+    # 6 s at 1M records, so at 02:45 Pakistan time, after the vocabulary and before the
     # libraries' morning uploads.
     "catalogue.recount_facets": {
         "task": "catalogue.recount_facets",

@@ -10,4 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         wrong = facet_counts_recompute()
-        self.stdout.write(f"Facet counts recounted: {wrong} facet counts were wrong and have been corrected.")
+        self.stdout.write(
+            f"Facet counts recounted: {wrong} facet counts were wrong"
+            + (" and have been corrected." if wrong else ".")
+        )

@@ -17,4 +17,7 @@ class Command(BaseCommand):
         # Triggers kept the counts through the rematch; a recount after moving many records
         # is the cheap check that they did.
         wrong = facet_counts_recompute()
-        self.stdout.write(f"Facet counts recounted: {wrong} facet counts were wrong and have been corrected.")
+        self.stdout.write(
+            f"Facet counts recounted: {wrong} facet counts were wrong"
+            + (" and have been corrected." if wrong else ".")
+        )

@@ -15,6 +15,12 @@ and without facet filters) and prints p50/p95/p99 of:
   * tantivy (Lucene-class, PyPI tantivy==0.27.0, see requirements-bench.txt) over the same
     records with the same facets (terms aggregations),
 and the results page throughput with 16 concurrent clients against gunicorn (loopback).
+
+Browsing (no query; no query + one facet; no query + two facets, the values a user would
+click in the facet lists) is timed twice per browse: "first after a change" (a record
+carrying the chosen values changed, so the filtered counts are counted afresh) and
+"remembered" (the same browse again, nothing it counts changed). Then one import-like
+batch of 1,000 records for one library shows how many remembered browses it makes stale.
 """
 
 from __future__ import annotations
@@ -430,6 +436,11 @@ def load_catalogue(n_records: int, rng: random.Random) -> dict:
             if vern:
                 samples["urdu"].append(vern)
     samples["libraries"] = [lib.code for lib in libraries]
+    with connection.cursor() as cur:  # the subjects the browse page lists first
+        cur.execute(
+            "SELECT s FROM catalogue_bibrecord, unnest(subjects) AS s GROUP BY s ORDER BY count(*) DESC, s LIMIT 50"
+        )
+        samples["subjects"] = [row[0] for row in cur.fetchall()]
     return samples
 
 
@@ -474,6 +485,34 @@ def query_mix(samples: dict, rng: random.Random) -> list[tuple[str, str, dict]]:
         else:
             filters = {"decade": ["2000", "2010"]}
         mix.append((kind + " + facets", q, filters))
+    return mix
+
+
+def browse_mix(samples: dict, rng: random.Random) -> list[tuple[str, dict, str]]:
+    """(group, filters, sort) for browsing without a query: facet values users click."""
+    libraries = samples["libraries"][:40]
+    subjects = samples["subjects"]
+    one = [{"library": [code]} for code in rng.sample(libraries, 6)]
+    one += [{"province": [p]} for p in PROVINCES[:3]]
+    one += [{"format": ["book"]}, {"format": ["thesis"]}, {"format": ["thesis", "serial"]}]
+    one += [{"language": ["urd"]}, {"language": ["eng"]}, {"decade": ["2000", "2010"]}, {"decade": ["1950"]}]
+    one += [{"subject": [s]} for s in rng.sample(subjects, 3)]
+    one += [{"library": rng.sample(libraries, 2)}]
+    two = [
+        {"province": ["PB"], "format": ["book"]},
+        {"province": ["SD"], "language": ["urd"]},
+        {"format": ["thesis"], "decade": ["2000", "2010"]},
+        {"language": ["eng"], "format": ["book"]},
+        {"subject": [rng.choice(subjects)], "format": ["book"]},
+    ]
+    two += [{"library": [code], "format": ["book"]} for code in rng.sample(libraries, 4)]
+    two += [{"library": [code], "decade": ["2010"]} for code in rng.sample(libraries, 4)]
+    two += [{"library": rng.sample(libraries, 2), "language": ["urd"]} for _ in range(3)]
+    two += [{"province": ["KP"], "subject": [rng.choice(subjects)]}]
+    mix = [("browse", {}, "relevance")]
+    mix += [("browse sorted", {}, sort) for sort in ("year", "year_asc", "title")]
+    mix += [("browse + one facet", f, "relevance") for f in one]
+    mix += [("browse + two facets", f, "relevance") for f in two]
     return mix
 
 
@@ -740,6 +779,7 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=2, help="measured passes over the mix")
     parser.add_argument("--throughput-seconds", type=float, default=20)
     parser.add_argument("--skip-tantivy", action="store_true")
+    parser.add_argument("--browse-only", action="store_true", help="only the browse cases (no query)")
     args = parser.parse_args()
 
     print(
@@ -762,8 +802,8 @@ def main() -> int:
     client = Client(HTTP_HOST="localhost")
     lib_ids = dict(Library.objects.values_list("code", "id"))
 
-    def api(q, filters):
-        response = client.get("/api/v1/records/", {"q": q, **filters})
+    def api(q, filters, sort="relevance"):
+        response = client.get("/api/v1/records/", {"q": q, "sort": sort, **filters})
         if response.status_code != 200:
             raise RuntimeError(f"API answered {response.status_code}: {response.content[:300]!r}")
         return response
@@ -775,6 +815,10 @@ def main() -> int:
         with connection.cursor() as cur:
             cur.execute(text, params)
             return cur.fetchall()
+
+    run_browse(samples, args.passes, api)
+    if args.browse_only:
+        return 0
 
     index = None
     tmp = None
@@ -824,6 +868,119 @@ def main() -> int:
         print()
         throughput(args.db_url, mix, args.throughput_seconds)
     return 0
+
+
+def run_browse(samples: dict, passes: int, api) -> None:
+    """Time browsing without a query, first after a catalogue change and remembered."""
+    from django.db import connection
+
+    from catalogue import browse
+    from catalogue.search import SearchFilters, clean_filters
+
+    mix = browse_mix(samples, random.Random(SEED + 2))
+    print(f"\nBrowse mix: {len(mix)} browses without a query ({', '.join(sorted({g for g, _, _ in mix}))})")
+
+    def catalogue_changed() -> None:
+        # as if records carrying every value had changed: all remembered counts are stale
+        with connection.cursor() as cur:
+            cur.execute(
+                "WITH v AS (SELECT nextval('catalogue_facet_version') AS v) UPDATE catalogue_facetcount"
+                " SET changed = v.v, n = CASE WHEN value = 'version' THEN v.v ELSE n END FROM v"
+                " WHERE facet = '' AND value IN ('reset', 'version')"
+            )
+
+    def bare_sql(filters: dict, sort: str, cached) -> None:
+        cleaned = clean_filters(SearchFilters(**filters), [])
+        text, params = browse.browse_statement(cleaned, sort=sort, offset=0, limit=20, cached=cached)
+        with connection.cursor() as cur:
+            cur.execute(text, params)
+            cur.fetchall()
+
+    for _group, filters, sort in mix:  # warm the buffers
+        api("", filters, sort)
+    timings: dict[str, dict[str, list[float]]] = {}
+    sizes: dict[str, list[int]] = {}
+
+    def timed(mode: str, group: str, call) -> object:
+        t = time.perf_counter()
+        out = call()
+        timings.setdefault(mode, {}).setdefault(group, []).append((time.perf_counter() - t) * 1000)
+        return out
+
+    for _ in range(passes):
+        for group, filters, sort in mix:
+            catalogue_changed()
+            response = timed("api first after a change", group, lambda f=filters, s=sort: api("", f, s))
+            sizes.setdefault(group, []).append(response.json()["count"])
+            timed("api remembered", group, lambda f=filters, s=sort: api("", f, s))
+            cached = browse.recall(clean_filters(SearchFilters(**filters), []))
+            timed("sql remembered", group, lambda f=filters, s=sort, c=cached: bare_sql(f, s, c))
+            catalogue_changed()
+            timed("sql first after a change", group, lambda f=filters, s=sort, c=cached: bare_sql(f, s, c))
+    for group in sorted(sizes):
+        print(
+            f"  {group:24s} records passing the filters: median {statistics.median(sizes[group]):,.0f},"
+            f" max {max(sizes[group]):,}"
+        )
+    for mode, label in (
+        ("api remembered", "API browse, counts remembered (nothing they count changed)"),
+        ("api first after a change", "API browse, first after a change to records it counts (counted)"),
+        ("sql remembered", "bare SQL browse statement, counts remembered"),
+        ("sql first after a change", "bare SQL browse statement, first after a change to records it counts"),
+    ):
+        every = [v for values in timings[mode].values() for v in values]
+        print(f"\n{label}\n  ALL {len(every):4d} browses    {fmt(every)}")
+        for group in sorted(timings[mode]):
+            print(f"  {group:24s} {fmt(timings[mode][group])}")
+    stale_after_batch(mix, samples, api)
+
+
+def stale_after_batch(mix: list, samples: dict, api) -> None:
+    """How many remembered browses one import-like batch (1,000 new records of one
+    library, copies of existing ones) makes stale, and what browsing costs right after."""
+    from django.db import connection
+
+    from catalogue import browse
+    from members.models import PROVINCE_NUMBERS, Library
+
+    for _group, filters, sort in mix:
+        api("", filters, sort)  # everything remembered
+    library = Library.objects.get(code=samples["libraries"][20])
+    code = library.code
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO catalogue_bibrecord (title, title_vernacular, subtitle, authors, publisher, place, year,"
+            " edition, volume, language, format, isbns, issns, lccn, oclc_numbers, subjects, summary, match_key,"
+            " match_keys, search_document, library_ids, province_ids, created_at, updated_at)"
+            " SELECT title, title_vernacular, subtitle, authors, publisher, place, year, edition, volume, language,"
+            " format, isbns, issns, lccn, oclc_numbers, subjects, summary, 'bench-batch', match_keys,"
+            " search_document, ARRAY[%s::int], ARRAY[%s::smallint], now(), now()"
+            " FROM catalogue_bibrecord b ORDER BY b.id LIMIT 1000",
+            [library.pk, PROVINCE_NUMBERS[library.province]],
+        )
+    counted = []
+    remember = browse.remember
+    browse.remember = lambda *args: counted.append(args[0]) or remember(*args)
+    try:
+        times = {}
+        for _group, filters, sort in mix:
+            before = len(counted)
+            t = time.perf_counter()
+            api("", filters, sort)
+            times.setdefault("stale" if len(counted) > before else "still current", []).append(
+                (time.perf_counter() - t) * 1000
+            )
+    finally:
+        browse.remember = remember
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM catalogue_bibrecord WHERE match_key = 'bench-batch'")
+    filtered = sum(1 for _g, f, _s in mix if f)
+    print(
+        f"\nAfter one batch of 1,000 new records held by {code}: {len(counted)} of the {filtered} filtered"
+        " browses had to count again"
+    )
+    for kind in sorted(times):
+        print(f"  {kind:24s} {fmt(times[kind])}")
 
 
 if __name__ == "__main__":

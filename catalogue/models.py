@@ -251,3 +251,27 @@ class DeletedBibRecord(models.Model):
 
     def __str__(self) -> str:
         return f"deleted record {self.record_id}"
+
+
+class FacetCount(models.Model):
+    """How many records carry each facet value: what browsing without a query counts from.
+
+    Written only by database triggers on catalogue_bibrecord, in the transaction that
+    changes the records, and by catalogue.facet_counts.facet_counts_recompute (see there).
+    Facet "" holds the number of records ("records"), the catalogue version ("version")
+    and the version at which the counts were last emptied or corrected ("reset", in
+    ``changed``).
+    """
+
+    pk = models.CompositePrimaryKey("facet", "value")
+    facet = models.CharField(max_length=16)
+    value = models.TextField()
+    n = models.BigIntegerField()
+    # Catalogue version of the last write to a record carrying this value (before or after).
+    changed = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["facet", "-n", "value"], name="facetcount_facet_n")]
+
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value}: {self.n}"

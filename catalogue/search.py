@@ -9,6 +9,11 @@ of one facet combine with OR, facets combine with AND, and a facet's counts appl
 count. Library and province facets unnest the arrays kept on the record
 (catalogue.indexing.refresh_holding_arrays); format, language and decade are counted in
 one pass with GROUPING SETS.
+
+A search with no query browses the whole catalogue (catalogue.browse): its counts come
+from counts kept by triggers (catalogue.facet_counts) and, with filters, from one count
+over the filtered records remembered per catalogue version; still one statement, still
+exact.
 """
 
 from __future__ import annotations
@@ -33,8 +38,6 @@ MAX_PAGE_SIZE = 100
 # Deep pages: past 1,000 hits nobody reads on; refining the search is the way on. The cap
 # keeps OFFSET (a top-N sort over the matches already in memory) cheap.
 MAX_RESULTS_REACHABLE = 1000
-# Browsing without a query: facets are counted over the newest additions only, and said so.
-BROWSE_WINDOW = 2_000
 FEW_RESULTS = 3  # below this, suggest a spelling and (Urdu) retry with spaces ignored
 SUBJECT_FACET_SIZE = 15
 
@@ -129,7 +132,6 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     filters: SearchFilters
     browse: bool = False
-    facets_approximate: bool = False  # browse: counted over the newest additions only
     suggestion: str | None = None
     spaces_ignored: bool = False
     notes: list[str] = field(default_factory=list)
@@ -218,13 +220,17 @@ class _Sql:
         return "%s"
 
 
-def _filter_exprs(sql: _Sql, filters: SearchFilters) -> dict[str, str]:
+def filter_exprs(sql: Any, filters: SearchFilters) -> dict[str, str]:
+    """A boolean SQL expression over alias ``b`` per facet (TRUE when not filtered); ``sql``
+    is the statement's parameter builder (``p(value)`` returns its placeholder)."""
     exprs = dict.fromkeys(FACETS, "TRUE")
     if filters.library:
-        # Codes resolve inside the statement (one && over an array, so the GIN index
-        # serves it); unknown codes are reported by the statement too (known_library rows).
+        # Codes resolve inside the statement (one && over an array, so the GIN index can
+        # serve it); when none of the chosen codes exists the filter is ignored, as the
+        # note says (known_library rows), within the same statement.
         exprs["library"] = (
-            f"b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)}))"  # noqa: S608
+            f"(b.library_ids && ARRAY(SELECT id::int FROM members_library WHERE code = ANY({sql.p(filters.library)}))"  # noqa: S608
+            f" OR NOT EXISTS (SELECT FROM members_library WHERE code = ANY({sql.p(filters.library)})))"
         )
     if filters.province:
         numbers = [PROVINCE_NUMBERS[c] for c in filters.province]
@@ -240,15 +246,13 @@ def _filter_exprs(sql: _Sql, filters: SearchFilters) -> dict[str, str]:
     return exprs
 
 
-_DECADE_SQL = (
-    "CASE WHEN b.year IS NULL THEN NULL WHEN b.year < 1900 THEN 'pre1900' ELSE (b.year / 10 * 10)::text END"
-)
+# The same function counts decades for browsing (migration 0006_facet_counts).
+_DECADE_SQL = "catalogue_decade(b.year)"
 _ORDER = {
     "relevance": "rank DESC, year DESC NULLS LAST, id DESC",
     "year": "year DESC NULLS LAST, rank DESC, id DESC",
     "year_asc": "year ASC NULLS LAST, rank DESC, id",
     "title": "title_key, id",
-    "browse": "created_at DESC, id DESC",
 }
 
 
@@ -265,9 +269,8 @@ def _statement(
     limit: int,
 ) -> tuple[str, list[Any]]:
     sql = _Sql()
-    browse = query.is_empty
     rank_parts = []
-    if not browse and (rank := query.rank_tsquery()):
+    if rank := query.rank_tsquery():
         rank_parts.append(f"ts_rank(b.search_document, to_tsquery('simple', {sql.p(rank)}))")
         if phrase := query.phrase_tsquery():
             rank_parts.append(
@@ -278,40 +281,22 @@ def _statement(
                 f"CASE WHEN b.search_document @@ to_tsquery('simple', {sql.p(all_words)}) THEN 0.5 ELSE 0 END"
             )
     rank_sql = " + ".join(rank_parts) or "0::real"
-    exprs = _filter_exprs(sql, filters)
+    exprs = filter_exprs(sql, filters)
     flag_cols = ", ".join(f"{expr} AS f_{name}" for name, expr in exprs.items())
     condition = query.condition()
     sql.params.extend(condition.params)
-    if browse:
-        # Newest additions; every filter applies inside the window, counts are over it.
-        where_sql = _Sql()
-        where_exprs = _filter_exprs(where_sql, filters)
-        where = " AND ".join(e for e in where_exprs.values() if e != "TRUE") or "TRUE"
-        matches = (
-            f"SELECT b.id, b.year, b.format, b.language, b.library_ids, b.province_ids, b.subjects, "  # noqa: S608
-            f"b.created_at, lower(b.title) AS title_key, {rank_sql} AS rank, {_DECADE_SQL} AS decade, "
-            f"{flag_cols} FROM catalogue_bibrecord b WHERE {condition.sql} AND {where} "
-            f"ORDER BY b.created_at DESC, b.id DESC LIMIT {BROWSE_WINDOW}"
-        )
-        sql.params.extend(where_sql.params)
-        total_sql = f"SELECT count(*) FROM catalogue_bibrecord b WHERE {where}"  # noqa: S608
-        total_params = list(where_sql.params)
-    else:
-        matches = (
-            f"SELECT b.id, b.year, b.format, b.language, b.library_ids, b.province_ids, b.subjects, "  # noqa: S608
-            f"b.created_at, lower(b.title) AS title_key, {rank_sql} AS rank, {_DECADE_SQL} AS decade, "
-            f"{flag_cols} FROM catalogue_bibrecord b WHERE {condition.sql}"
-        )
-        total_sql = f"SELECT count(*) FROM m WHERE {_except(exprs, '')}"  # noqa: S608
-        total_params = []
-    order = _ORDER["browse" if browse and sort == "relevance" else sort]
+    matches = (
+        f"SELECT b.id, b.year, b.format, b.language, b.library_ids, b.province_ids, b.subjects, "  # noqa: S608
+        f"b.created_at, lower(b.title) AS title_key, {rank_sql} AS rank, {_DECADE_SQL} AS decade, "
+        f"{flag_cols} FROM catalogue_bibrecord b WHERE {condition.sql}"
+    )
+    total_sql = f"SELECT count(*) FROM m WHERE {_except(exprs, '')}"  # noqa: S608
+    order = _ORDER[sort]
     # Which of the chosen library codes exist: unknown ones are reported, not an error.
     known_libraries = ""
     known_params: list[Any] = []
     if filters.library:
-        known_libraries = (
-            "UNION ALL\nSELECT 'known_library', code, NULL, NULL FROM members_library WHERE code = ANY(%s)\n"
-        )
+        known_libraries = "UNION ALL\nSELECT 'known_library', code, id::bigint, NULL FROM members_library WHERE code = ANY(%s)\n"
         known_params = [filters.library]
     all_flags = _except(exprs, "")
     text = f"""
@@ -353,7 +338,7 @@ UNION ALL
 (SELECT 'subject', s, count(*), NULL FROM m, unnest(m.subjects) AS s
   WHERE {_except(exprs, "subject")} GROUP BY s ORDER BY count(*) DESC, s LIMIT {SUBJECT_FACET_SIZE})
 {known_libraries}"""  # noqa: S608 - SQL text from constants and whitelisted names; user values are parameters
-    return text, sql.params + total_params + known_params
+    return text, sql.params + known_params
 
 
 # --- running it --------------------------------------------------------------------
@@ -367,49 +352,71 @@ def _run(
     page: int,
     page_size: int,
     notes: list[str],
-) -> tuple[list[Hit], int, dict[str, list[FacetValue]], bool]:
-    text, params = _statement(query, filters, sort=sort, offset=(page - 1) * page_size, limit=page_size)
+) -> tuple[list[Hit], int, dict[str, list[FacetValue]]]:
+    offset = (page - 1) * page_size
+    if query.is_empty:
+        from catalogue import browse  # builds on this module's filter SQL
+
+        cached = browse.recall(filters)
+        text, params = browse.browse_statement(
+            filters, sort=sort, offset=offset, limit=page_size, cached=cached
+        )
+    else:
+        text, params = _statement(query, filters, sort=sort, offset=offset, limit=page_size)
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchall()
     hits_by_pos: dict[int, dict] = {}
-    total = 0
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    total: int | None = None
+    version: int | None = None
+    # Counts keyed as the statement emits them (library and province by number).
+    raw: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     library_info: dict[int, dict] = {}
-    known_libraries: set[str] = set()
+    known_libraries: dict[str, int] = {}
     for kind, key, n, raw_payload in rows:
         # Django leaves jsonb undecoded (text) on psycopg2 connections.
         payload = json.loads(raw_payload) if isinstance(raw_payload, str) else raw_payload
         if kind == "hit":
             hits_by_pos[int(key)] = payload
         elif kind == "known_library":
-            known_libraries.add(key)
+            known_libraries[key] = int(n)
         elif kind == "total":
             total = int(n or 0)
+        elif kind == "version":
+            version = None if n is None else int(n)
+        elif kind == "library_info":
+            library_info[int(key)] = payload
         elif key is not None:
-            if kind == "library":
+            if kind == "library" and payload:
                 library_info[int(key)] = payload
-                counts["library"][payload["code"]] = int(n)
-            elif kind == "province":
-                code = _PROVINCE_BY_NUMBER.get(int(key))
-                if code:
-                    counts["province"][code] = int(n)
-            else:
-                counts[kind][key] = int(n)
+            raw[kind][key] = int(n)
+    if query.is_empty:
+        total = browse.settle_counts(
+            filters, cached, raw, total=total, version=version, library_ids=sorted(known_libraries.values())
+        )
     hits = [_hit(hits_by_pos[pos], library_info) for pos in sorted(hits_by_pos)]
     for code in filters.library:
         if code not in known_libraries:
             note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
             if note not in notes:
                 notes.append(note)
-    if filters.library and not known_libraries:
-        # Only unknown libraries were chosen: the filter is ignored, as the note says. A
-        # second statement, but only for a stale bookmark or a hand-made URL.
-        filters.library = []
-        return _run(query, filters, sort=sort, page=page, page_size=page_size, notes=notes)
+    # Unknown codes were ignored by the statement itself (and all of them: the whole filter).
     filters.library = [code for code in filters.library if code in known_libraries]
-    approximate = query.is_empty and total > BROWSE_WINDOW
-    return hits, total, _facets(counts, filters, library_info), approximate
+    return hits, total or 0, _facets(_by_code(raw, library_info), filters, library_info)
+
+
+def _by_code(raw: dict[str, dict[str, int]], library_info: dict[int, dict]) -> dict[str, dict[str, int]]:
+    """Library and province counts keyed by their codes instead of their numbers."""
+    counts = dict(raw)
+    counts["library"] = {
+        library_info[int(key)]["code"]: n for key, n in raw["library"].items() if int(key) in library_info
+    }
+    counts["province"] = {
+        _PROVINCE_BY_NUMBER[int(key)]: n
+        for key, n in raw["province"].items()
+        if int(key) in _PROVINCE_BY_NUMBER
+    }
+    return counts
 
 
 def _hit(data: dict, library_info: dict[int, dict]) -> Hit:
@@ -487,9 +494,7 @@ def search_catalogue(
     parsed = parse_query(q)
     notes = list(parsed.notes)
     filters = clean_filters(filters or SearchFilters(), notes)
-    hits, total, facets, approximate = _run(
-        parsed, filters, sort=sort, page=page, page_size=page_size, notes=notes
-    )
+    hits, total, facets = _run(parsed, filters, sort=sort, page=page, page_size=page_size, notes=notes)
     result = SearchResult(
         query=parsed.raw,
         hits=hits,
@@ -500,13 +505,12 @@ def search_catalogue(
         facets=facets,
         filters=filters,
         browse=parsed.is_empty,
-        facets_approximate=approximate,
         notes=notes,
     )
     if parsed.is_empty or total >= FEW_RESULTS:
         return result
     if (variant := spaceless_variants(parsed)) is not None:
-        v_hits, v_total, v_facets, _ = _run(
+        v_hits, v_total, v_facets = _run(
             variant, filters, sort=sort, page=page, page_size=page_size, notes=notes
         )
         if v_total > total:

@@ -98,10 +98,15 @@ class SearchOutput(serializers.Serializer):
     browse = serializers.BooleanField()
     suggestion = serializers.CharField(allow_null=True)
     spaces_ignored = serializers.BooleanField()
-    facets_approximate = serializers.BooleanField()
+    facets_approximate = serializers.SerializerMethodField(
+        help_text="Always false: facet counts are exact, also when browsing. Kept for existing clients."
+    )
     notes = serializers.ListField(child=serializers.CharField())
     facets = serializers.DictField(child=FacetValueOutput(many=True))
     results = HitOutput(many=True, source="hits")
+
+    def get_facets_approximate(self, result) -> bool:
+        return False
 
 
 class HoldingOutput(serializers.Serializer):

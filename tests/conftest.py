@@ -85,3 +85,13 @@ def _outbox_delivers_eagerly(request, settings):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _language_reset_after_each_test():
+    """A test that switched to Urdu (a request with the language cookie) leaves English behind."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -146,6 +146,19 @@ def test_one_statement_per_search(library):
     assert any("PK-GONE" in note for note in result.notes)
 
 
+def test_only_unknown_libraries_chosen_is_still_one_statement(library, django_assert_num_queries):
+    for n in range(3):  # enough results that no spelling suggestion is looked up
+        make_record(title=f"Sufi poetry {n}", libraries=[library])
+    with django_assert_num_queries(1):
+        result = search_catalogue(q="sufi", filters=SearchFilters(library=["PK-GONE", "PK-LOST"]))
+    assert result.total == 3
+    assert result.filters.library == []
+    assert sum("PK-GONE" in note or "PK-LOST" in note for note in result.notes) == 2
+    with django_assert_num_queries(1):
+        browsed = search_catalogue(q="", filters=SearchFilters(library=["PK-GONE"]))
+    assert browsed.total == 3 and browsed.filters.library == []
+
+
 def test_no_query_browses_newest_additions(library):
     first = make_record(title="Older addition")
     second = make_record(title="Newer addition")

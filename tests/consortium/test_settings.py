@@ -92,3 +92,12 @@ def test_suite_tasks_use_their_own_redis_database(settings):
 
     own = (f"virtual_host={TEST_REDIS_DB}", f"db={TEST_REDIS_DB}", f"/{TEST_REDIS_DB}")
     assert settings.CELERY_BROKER_URL.endswith(own) and settings.REDIS_URL.endswith(own)
+
+
+@pytest.mark.django_db
+def test_portal_sessions_run_without_jit():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

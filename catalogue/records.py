@@ -11,7 +11,7 @@ from django.http import Http404
 
 from catalogue.models import BibRecord, Format, Holding, SourceRecord
 from catalogue.normalize import has_arabic_script
-from catalogue.search import LANGUAGE_NAMES
+from catalogue.search import language_label
 from members.models import Province
 
 # --- reading ---------------------------------------------------------------------
@@ -49,8 +49,7 @@ class RecordDetail:
     @property
     def language_label(self) -> str:
 
-        code = self.record.language
-        return str(LANGUAGE_NAMES.get(code, code)) if code else ""
+        return language_label(self.record.language) if self.record.language else ""
 
     @property
     def available_count(self) -> int:

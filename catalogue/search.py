@@ -18,6 +18,7 @@ exact.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -59,7 +60,35 @@ LANGUAGE_NAMES = {
     "hin": _("Hindi"),
     "fre": _("French"),
     "ger": _("German"),
+    "chi": _("Chinese"),
+    "spa": _("Spanish"),
+    "rus": _("Russian"),
+    "tur": _("Turkish"),
+    "san": _("Sanskrit"),
+    "mul": _("Multiple languages"),
+    "und": _("Undetermined"),
+    "zxx": _("No linguistic content"),
 }
+
+
+def language_label(code: str) -> str:
+    """A MARC language code (008/35-37) as people read it; the code itself if unknown."""
+    if not code:
+        return _g("Unknown")
+    if code in LANGUAGE_NAMES:
+        return str(LANGUAGE_NAMES[code])
+    return _iso639_name(code) or code
+
+
+@functools.cache
+def _iso639_name(code: str) -> str:
+    """MARC language codes are ISO 639-2/B codes (bar a few obsolete ones): pycountry names them."""
+    import pycountry
+
+    language = pycountry.languages.get(bibliographic=code) or pycountry.languages.get(alpha_3=code)
+    return language.name if language is not None else ""
+
+
 FACETS = ("library", "province", "format", "language", "decade", "subject")
 _PROVINCE_BY_NUMBER = {n: code for code, n in PROVINCE_NUMBERS.items()}
 _DECADE_RE = re.compile(r"^(pre1900|1[9]\d0|20\d0)$")
@@ -460,7 +489,7 @@ def _facets(
         "library": lambda v: names.get(v, v),
         "province": lambda v: str(Province(v).label) if v in Province.values else v,
         "format": lambda v: str(Format(v).label) if v in Format.values else v,
-        "language": lambda v: str(LANGUAGE_NAMES.get(v, v)) if v else _g("Unknown"),
+        "language": language_label,
         "decade": _decade_label,
         "subject": lambda v: v,
     }

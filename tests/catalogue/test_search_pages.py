@@ -184,3 +184,21 @@ def test_record_page_names_the_language(client, db):
     record = BibRecord.objects.create(title="Naqdi bara-yi tamam-i fusul", language="per")
     response = client.get(f"/records/{record.pk}/")
     assert "Persian" in response.content.decode()
+
+
+def test_language_facet_names_every_marc_language_not_its_code(client: Client, library):
+    # given records in a language the portal names itself, one only ISO 639 names, and an unknown code
+    for title, code in (("Guan yin shan", "chi"), ("Chos kyi rnam grangs", "tib"), ("Odd tape", "qqq")):
+        make_record(title=f"{title} library", libraries=[library], language=code)
+    # when a patron searches
+    html = client.get("/search/?q=library").content.decode()
+    # then the facet reads Chinese, Tibetan, and the unknown code as it is
+    assert "Chinese" in html and "Tibetan" in html and "qqq" in html
+    assert ">chi<" not in html and ">tib<" not in html
+
+
+def test_no_apply_filters_button_when_nothing_was_found(client: Client, library):
+    make_record(title="Tarikh", libraries=[library])
+    html = client.get("/search/?q=zzyzx").content.decode()
+    assert "Apply filters" not in html
+    assert "Apply filters" in client.get("/search/?q=tarikh").content.decode()

@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 FIRST_BATCH_SIZE = 200
 IMPORT_LOCK = 0x15_4A7  # pg advisory lock id for catalogue writes
+_WITHDRAWN = Holding.Status.WITHDRAWN.value
 
 MSG_TOO_BIG = "{name}: the file is {size} bytes, over the limit of {limit} bytes."
 MSG_EMPTY_FILE = "{name}: the file is empty."
@@ -317,14 +318,14 @@ def _import_batch(job: ImportJob, results: list[dict]) -> None:
         goods.append(r)
     counts = defaultdict(int)
     with transaction.atomic():
-        _lock()
-        _fast_commit()
-        existing = {
-            row[0]: row[1:]
-            for row in SourceRecord.objects.filter(library=library, local_id__in=list(seen)).values_list(
-                "local_id", "id", "checksum", "bib_record_id", "withdrawn"
+        _begin_batch()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT local_id, id, checksum, bib_record_id, withdrawn FROM catalogue_sourcerecord"
+                " WHERE library_id = %s AND local_id = ANY(%s::varchar[])",
+                [library.pk, list(seen)],
             )
-        }
+            existing = {row[0]: row[1:] for row in cursor.fetchall()}
         unchanged_ids, changed, new = [], [], []
         for r in goods:
             old = existing.get(r["local_id"])
@@ -370,14 +371,15 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
-def _fast_commit() -> None:
-    """Bulk batches commit without waiting for the WAL flush: a crash can lose only the
-    last batches, and running the import again redoes exactly those (checksums).
-    Also the plan settings of _batch_plans, all in one round trip."""
+def _begin_batch() -> None:
+    """The catalogue lock and a bulk batch's settings, in one round trip. Bulk batches
+    commit without waiting for the WAL flush: a crash can lose only the last batches, and
+    running the import again redoes exactly those (checksums). Plans as in _batch_plans."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true),"
-            " set_config('jit', 'off', true)"
+            "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
+            [IMPORT_LOCK],
         )
 
 
@@ -388,8 +390,7 @@ def _batch_plans() -> None:
     for each batch (quadratic import time). No JIT either: the batch statements' cost
     estimates cross jit_above_cost and compiling took longer than running them."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
 
 
 def _store(library: Library, job: ImportJob | None, new: list[dict], changed: list[dict]) -> int:
@@ -419,9 +420,9 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
         if bib < 0:
             members[bib].append(r)
     job_id = job.pk if job else None
+    fresh = []
     with connection.cursor() as cursor:
         if placeholders:
-            rows = []
             for p in placeholders:
                 group = members[p]
                 if len(group) == 1 and "doc" in group[0]:  # usual case: computed by the parser
@@ -433,8 +434,8 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                         [(r["source_id"], r["richness"], r["fields"]) for r in group]
                     )
                     key, doc = matching.match_key(fields), _document_parts(fields)
-                held = any(h["status"] != Holding.Status.WITHDRAWN for r in group for h in r["holdings"])
-                rows.append(
+                held = any(h["status"] != _WITHDRAWN for r in group for h in r["holdings"])
+                fresh.append(
                     (
                         real[p],
                         *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
@@ -448,8 +449,6 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
                         True,
                     )
                 )
-            _stage(cursor, rows)
-            cursor.execute(_BIB_INSERT_FULL_SQL)
         if new:
             rows = [
                 (
@@ -506,7 +505,9 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
     affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
     affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
     rows = _extended_rows(affected, new, changed, candidates, now)
-    bib_records_recompute(bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=rows)
+    bib_records_recompute(
+        bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=fresh + rows
+    )
     return merges
 
 
@@ -583,8 +584,8 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
     with connection.cursor() as cursor:
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
-            # the GIN index is always the right plan here (keys are selective by design).
-            _batch_plans()
+            # the GIN index is always the right plan here (keys are selective by design):
+            # callers set _batch_plans for their transaction.
             cursor.execute(_CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
                 candidates[row[0]] = dict(zip(fields, row, strict=True))
@@ -999,7 +1000,8 @@ def bib_records_recompute(
     transaction): fields, search document and holding arrays. Records left without
     sources are deleted. ``sync_holdings=False`` when the caller already wrote the
     holdings' record ids (imports do); ``extra_rows`` are staging rows the caller derived
-    itself, written by the same statement. Sources merge in id order."""
+    itself (new records flagged ``fresh`` are inserted), written from one staging load.
+    Sources merge in id order."""
     ids = sorted({i for i in bib_ids if i})
     if not ids and not extra_rows:
         return
@@ -1007,10 +1009,15 @@ def bib_records_recompute(
         _sync_holdings(ids)
     grouped: dict[int, list] = defaultdict(list)
     withdrawn_only: dict[int, list] = defaultdict(list)
-    for sid, bib, richness, data, withdrawn in SourceRecord.objects.filter(bib_record_id__in=ids).values_list(
-        "id", "bib_record_id", "richness", "data", "withdrawn"
-    ):
-        (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, data))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, bib_record_id, richness, data::text, withdrawn FROM catalogue_sourcerecord"
+                " WHERE bib_record_id = ANY(%s::bigint[])",
+                [ids],
+            )
+            for sid, bib, richness, data, withdrawn in cursor.fetchall():
+                (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, json.loads(data)))
     now = timezone.now()
     rows = list(extra_rows)
     empty = []
@@ -1024,7 +1031,10 @@ def bib_records_recompute(
     with connection.cursor() as cursor:
         if rows:
             _stage(cursor, rows)
-            cursor.execute(_BIB_UPDATE_SQL)
+            if any(row[-1] for row in rows):
+                cursor.execute(_BIB_INSERT_FULL_SQL)
+            if not all(row[-1] for row in rows):
+                cursor.execute(_BIB_UPDATE_SQL)
         if empty:
             cursor.execute(
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]
@@ -1150,6 +1160,7 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     while True:
         with transaction.atomic():
             _lock()
+            _batch_plans()
             rows = list(
                 SourceRecord.objects.filter(pk__gt=last, withdrawn=False)
                 .order_by("pk")

@@ -217,14 +217,45 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
 
 
 def _process(item: tuple) -> dict:
-    """Parse, extract and compute the match keys of one record (in a worker process)."""
+    """Parse and extract one record, compute its match keys, and render its own columns in
+    COPY text (in a parser process: the main process only adds ids to these lines)."""
     result = process_item(item)
     if "fields" in result:
         fields = result["fields"]
-        result["keys"] = matching.block_keys(fields)
-        result["match_key"] = matching.match_key(fields)
-        result["doc"] = _document_parts(fields)
-        result["data_json"] = json.dumps(fields, ensure_ascii=False)
+        keys = matching.block_keys(fields)
+        result["keys"] = keys
+        # _SOURCE_COPY_COLUMNS up to richness; the marc bytes travel only in this form.
+        result["source_copy"] = _copy_line(
+            (
+                result["local_id"],
+                result.pop("marc"),
+                result["source_format"],
+                result["checksum"],
+                json.dumps(fields, ensure_ascii=False),
+                result["richness"],
+            )
+        )
+        # _STAGE_COLUMNS up to dd: this record as a new BibRecord of its own (the usual case).
+        result["bib_copy"] = _copy_line(
+            (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
+        )
+        keyed = _holding_rows(result.pop("holdings"))
+        result["holdings"] = keyed
+        result["holding_copy"] = [
+            _copy_line(
+                (
+                    key,
+                    h["call_number"],
+                    h["location"],
+                    h["barcode"],
+                    h["item_count"],
+                    h["lendable"],
+                    h["status"],
+                )
+            )
+            for key, h in keyed
+        ]
+        result["held"] = any(h["status"] != _WITHDRAWN for _key, h in keyed)
     return result
 
 
@@ -419,94 +450,59 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
         r["bib_id"] = real.get(bib, bib)
         if bib < 0:
             members[bib].append(r)
-    job_id = job.pk if job else None
+    job_id = "\\N" if job is None else str(job.pk)
+    stamp = _copy_value(now)
+    held_ids = f"{{{library.pk}}}\t{{{library.province_number}}}"
     fresh = []
+    for p in placeholders:
+        group = members[p]
+        held = held_ids if any(r["held"] for r in group) else "{}\t{}"
+        if len(group) == 1:  # usual case: rendered by the parser
+            only = group[0]
+            fresh.append(f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{stamp}\tt")
+        else:
+            preferred, fields, keys = merge_sources(
+                [(r["source_id"], r["richness"], r["fields"]) for r in group]
+            )
+            values = (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
+            fresh.append(f"{_copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{stamp}\tt")
     with connection.cursor() as cursor:
-        if placeholders:
-            for p in placeholders:
-                group = members[p]
-                if len(group) == 1 and "doc" in group[0]:  # usual case: computed by the parser
-                    only = group[0]
-                    preferred, fields, keys = only["source_id"], only["fields"], only["keys"]
-                    key, doc = only["match_key"], only["doc"]
-                else:
-                    preferred, fields, keys = merge_sources(
-                        [(r["source_id"], r["richness"], r["fields"]) for r in group]
-                    )
-                    key, doc = matching.match_key(fields), _document_parts(fields)
-                held = any(h["status"] != _WITHDRAWN for r in group for h in r["holdings"])
-                fresh.append(
-                    (
-                        real[p],
-                        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
-                        key,
-                        keys,
-                        [library.pk] if held else [],
-                        [library.province_number] if held else [],
-                        preferred,
-                        now,
-                        *doc,
-                        True,
-                    )
-                )
         if new:
-            rows = [
-                (
-                    r["source_id"],
-                    library.pk,
-                    r["local_id"],
-                    r["bib_id"],
-                    r["marc"],
-                    r["source_format"],
-                    r["checksum"],
-                    False,
-                    r["data_json"],
-                    r["richness"],
-                    job_id,
-                    now,
-                    now,
-                )
-                for r in new
-            ]
             _copy(
                 cursor,
                 "catalogue_sourcerecord",
-                "id, library_id, local_id, bib_record_id, marc, source_format, checksum, withdrawn, data,"
-                " richness, last_job_id, created_at, updated_at",
-                rows,
+                _SOURCE_COPY_COLUMNS
+                + ", id, library_id, bib_record_id, withdrawn, last_job_id, created_at, updated_at",
+                [
+                    f"{r['source_copy']}\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\tf\t{job_id}\t{stamp}\t{stamp}"
+                    for r in new
+                ],
             )
         if changed:
-            execute_values(
+            cursor.execute(_SOURCE_STAGE_SQL)
+            cursor.execute("DELETE FROM ish_source_stage")
+            _copy(
                 cursor,
-                "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
-                " source_format = v.fmt, checksum = v.checksum, withdrawn = false, data = v.data::jsonb,"
-                " richness = v.richness, last_job_id = v.job, updated_at = v.now"
-                " FROM (VALUES %s) AS v(id, bib, marc, fmt, checksum, data, richness, job, now)"
-                " WHERE s.id = v.id",
-                [
-                    (
-                        r["source_id"],
-                        r["bib_id"],
-                        r["marc"],
-                        r["source_format"],
-                        r["checksum"],
-                        r["data_json"],
-                        r["richness"],
-                        job_id,
-                        now,
-                    )
-                    for r in changed
-                ],
-                template="(%s, %s::bigint, %s::bytea, %s, %s, %s, %s::integer, %s::bigint, %s::timestamptz)",
-                page_size=len(changed),
+                "ish_source_stage",
+                _SOURCE_COPY_COLUMNS + ", id, bib, job, now",
+                [f"{r['source_copy']}\t{r['source_id']}\t{r['bib_id']}\t{job_id}\t{stamp}" for r in changed],
             )
-    _store_holdings(library, new, changed, now)
+            cursor.execute(
+                "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
+                " source_format = v.source_format, checksum = v.checksum, withdrawn = false, data = v.data,"
+                " richness = v.richness, last_job_id = v.job, updated_at = v.now"
+                " FROM ish_source_stage AS v WHERE s.id = v.id"
+            )
+    _store_holdings(library, new, changed, stamp, now)
     created = set(new_bib_ids)
     affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
     affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
     rows = _extended_rows(affected, new, changed, candidates, now)
     bib_records_recompute(
-        bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=fresh + rows
+        bib_ids=affected - {row[_STAGE_ID] for row in rows},
+        sync_holdings=False,
+        extra_rows=rows,
+        new_lines=fresh,
     )
     return merges
 
@@ -561,15 +557,15 @@ def _extended_rows(
 def _update_row(bib: int, fields: dict, keys: list[str], preferred: int, now) -> tuple:
     """A staging row (in _STAGE_COLUMNS order) rewriting an existing record."""
     return (
-        bib,
-        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        *_bib_values(fields),
         matching.match_key(fields),
         keys,
+        *_document_parts(fields),
+        bib,
         None,
         None,
         preferred,
         now,
-        *_document_parts(fields),
         False,
     )
 
@@ -670,11 +666,13 @@ def _holding_rows(holdings: list[dict]) -> list[tuple[str, dict]]:
     return out
 
 
-def _store_holdings(library: Library, new: list[dict], changed: list[dict], now) -> None:
+def _store_holdings(library: Library, new: list[dict], changed: list[dict], stamp: str, now) -> None:
+    """New holdings by COPY (lines rendered by the parser, ids added here); a changed
+    record's holdings are matched to the stored ones by holding key and updated in place."""
     rows = []
     for r in new:
-        for key, h in _holding_rows(r["holdings"]):
-            rows.append(_h_row(r, library, key, h, now))
+        tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
+        rows += [line + tail for line in r["holding_copy"]]
     if changed:
         existing: dict[int, dict[str, int]] = defaultdict(dict)
         for hid, sid, key in Holding.objects.filter(
@@ -685,7 +683,8 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
         for r in changed:
             mine = existing.get(r["source_id"], {})
             kept = set()
-            for key, h in _holding_rows(r["holdings"]):
+            tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
+            for (key, h), line in zip(r["holdings"], r["holding_copy"], strict=True):
                 if key in mine:
                     kept.add(key)
                     updates.append(
@@ -702,7 +701,7 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
                         )
                     )
                 else:
-                    rows.append(_h_row(r, library, key, h, now))
+                    rows.append(line + tail)
             gone += [hid for key, hid in mine.items() if key not in kept]
         with connection.cursor() as cursor:
             if updates:
@@ -728,8 +727,8 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
             _copy(
                 cursor,
                 "catalogue_holding",
-                "source_id, library_id, bib_record_id, holding_key, call_number, location, barcode, item_count,"
-                " lendable, status, created_at, updated_at",
+                "holding_key, call_number, location, barcode, item_count, lendable, status, source_id, library_id,"
+                " bib_record_id, created_at, updated_at",
                 rows,
             )
 
@@ -777,32 +776,16 @@ def _array_item(value: Any) -> str:
     return '"' + str(value).translate(_ARRAY_ESCAPES) + '"'
 
 
-def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
-    """Load rows with COPY (PERFORMANCE.md: twice as fast as execute_values)."""
-    buffer = io.StringIO()
-    write, value = buffer.write, _copy_value
-    for row in rows:
-        write("\t".join([value(v) for v in row]))
-        write("\n")
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+def _copy_line(values: Iterable[Any]) -> str:
+    """One row in COPY's text format."""
+    return "\t".join([_copy_value(v) for v in values])
 
 
-def _h_row(r: dict, library: Library, key: str, h: dict, now) -> tuple:
-    return (
-        r["source_id"],
-        library.pk,
-        r["bib_id"],
-        key,
-        h["call_number"],
-        h["location"],
-        h["barcode"],
-        h["item_count"],
-        h["lendable"],
-        h["status"],
-        now,
-        now,
-    )
+def _copy(cursor, table: str, columns: str, lines: list[str]) -> None:
+    """Load rows (lines of _copy_line text) with COPY (PERFORMANCE.md: twice as fast as
+    execute_values)."""
+    text = "\n".join(lines) + "\n"
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text), size=1 << 20)
 
 
 # --- BibRecords derived from their sources ---------------------------------------------------
@@ -842,21 +825,23 @@ _CANDIDATES_BY_ID_SQL = _CANDIDATES_SQL.replace("match_keys && %s::varchar[]", "
 # server). The UPDATE rewrites a record's fields, its search document (the same weighted
 # texts as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
 # aggregate as refresh_holding_arrays): one row version per record per batch, not three.
+# The columns a parser renders for a record of its own come first (_process).
 _STAGE_COLUMNS = (
-    "id",
     *BIB_FIELDS,
     "match_key",
     "match_keys",
-    "library_ids",
-    "province_ids",
-    "preferred",
-    "now",
     "da",
     "db",
     "dc",
     "dd",
+    "id",
+    "library_ids",
+    "province_ids",
+    "preferred",
+    "now",
     "fresh",
 )
+_STAGE_ID = _STAGE_COLUMNS.index("id")
 _STAGE_TYPES = {
     **dict.fromkeys(BIB_FIELDS, "text"),
     "authors": "text[]",
@@ -906,12 +891,21 @@ _BIB_INSERT_FULL_SQL = (
 )
 
 
-def _stage(cursor, rows: list[tuple]) -> None:
-    """Load rows (in _STAGE_COLUMNS order) into the staging table, emptied at commit and
-    before each load (a caller's transaction may recompute several times)."""
+# Changed source records (a re-import) are rewritten from their own staging table.
+_SOURCE_COPY_COLUMNS = "local_id, marc, source_format, checksum, data, richness"
+_SOURCE_STAGE_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_source_stage (local_id text, marc bytea, source_format text,"
+    " checksum text, data jsonb, richness integer, id bigint, bib bigint, job bigint, now timestamptz)"
+    " ON COMMIT DELETE ROWS"
+)
+
+
+def _stage(cursor, lines: list[str]) -> None:
+    """Load rows (_copy_line text in _STAGE_COLUMNS order) into the staging table, emptied
+    at commit and before each load (a caller's transaction may recompute several times)."""
     cursor.execute(_STAGE_SQL)
     cursor.execute("DELETE FROM ish_bib_stage")
-    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), rows)
+    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), lines)
 
 
 def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
@@ -950,9 +944,14 @@ def _document_parts(fields: dict) -> tuple[str, str, str, str]:
     )
 
 
+def _bib_values(fields: dict) -> list:
+    """A record's BIB_FIELDS as stored (empty text or list, not None; year may be None)."""
+    return [fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS]
+
+
 def _bib_row(fields: dict, now) -> tuple:
     return (
-        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        *_bib_values(fields),
         matching.match_key(fields),
         matching.block_keys(fields),
         now,
@@ -994,16 +993,21 @@ def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list
 
 
 def bib_records_recompute(
-    *, bib_ids: Iterable[int], sync_holdings: bool = True, extra_rows: list[tuple] = ()
+    *,
+    bib_ids: Iterable[int],
+    sync_holdings: bool = True,
+    extra_rows: Iterable[tuple] = (),
+    new_lines: Iterable[str] = (),
 ) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
     transaction): fields, search document and holding arrays. Records left without
     sources are deleted. ``sync_holdings=False`` when the caller already wrote the
-    holdings' record ids (imports do); ``extra_rows`` are staging rows the caller derived
-    itself (new records flagged ``fresh`` are inserted), written from one staging load.
-    Sources merge in id order."""
+    holdings' record ids (imports do); ``extra_rows`` are update rows the caller derived
+    itself and ``new_lines`` new records (staging lines flagged fresh) to insert, all
+    written from one staging load. Sources merge in id order."""
     ids = sorted({i for i in bib_ids if i})
-    if not ids and not extra_rows:
+    new_lines = list(new_lines)
+    if not ids and not extra_rows and not new_lines:
         return
     if sync_holdings and ids:
         _sync_holdings(ids)
@@ -1029,11 +1033,11 @@ def bib_records_recompute(
         preferred, fields, keys = merge_sources(sorted(sources, key=lambda s: s[0]))
         rows.append(_update_row(bib, fields, keys, preferred, now))
     with connection.cursor() as cursor:
-        if rows:
-            _stage(cursor, rows)
-            if any(row[-1] for row in rows):
+        if rows or new_lines:
+            _stage(cursor, new_lines + [_copy_line(row) for row in rows])
+            if new_lines:
                 cursor.execute(_BIB_INSERT_FULL_SQL)
-            if not all(row[-1] for row in rows):
+            if rows:
                 cursor.execute(_BIB_UPDATE_SQL)
         if empty:
             cursor.execute(

@@ -28,6 +28,7 @@ How an import stays fast and safe (PERFORMANCE.md):
 from __future__ import annotations
 
 import atexit
+import gc
 import io
 import json
 import logging
@@ -36,6 +37,7 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -185,8 +187,9 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     path = Path(job.file.path)
     file_error = ""
     try:
-        for results in _parsed_batches(path, job.format, job.options, processes):
-            _import_batch(job, results)
+        with _no_cyclic_gc():
+            for results in _parsed_batches(path, job.format, job.options, processes):
+                _import_batch(job, results)
     except FileRejected as exc:
         file_error = f"{job.original_name}: {exc}"
     except Exception as exc:
@@ -215,6 +218,23 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "total", "finished_at"])
     return job
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for the length of an import. Each batch keeps
+    some 100,000 objects alive (records, candidates), so the collector ran full passes
+    over the whole heap again and again: at 100k records 27 full and 300 middle
+    collections took 2.8 CPU-seconds of the main process and found 700 objects in all
+    (import data has no reference cycles; refcounting frees it). Restored after; no
+    collection forced then: a full pass costs 50-100 ms, a small library's whole file."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _process(item: tuple) -> dict:
@@ -326,10 +346,19 @@ def _parser_pool(processes: int) -> ProcessPoolExecutor:
     breaks this pool (the import fails, can be run again) instead of hanging it."""
     pool = _POOLS.get(processes)
     if pool is None:
-        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        pool = ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("fork"), initializer=_parser_start
+        )
         _POOLS[processes] = pool
         atexit.register(_close_pools)
     return pool
+
+
+def _parser_start() -> None:
+    """A parser process keeps the collector (forked while an import paused it) but never
+    walks the Django process it was forked from again."""
+    gc.enable()
+    gc.freeze()
 
 
 def _close_pools() -> None:

@@ -776,7 +776,10 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], stam
 
 
 def _copy_text(text: str) -> str:
-    """Text in COPY's text format (chained str.replace: twice as fast as str.translate)."""
+    """Text in COPY's text format (chained str.replace: twice as fast as str.translate).
+    Most text has no tab, newline, NUL (none is printable) or backslash: returned as is."""
+    if text.isprintable() and "\\" not in text:
+        return text
     return (
         text.replace("\x00", "")
         .replace("\\", "\\\\")
@@ -815,7 +818,10 @@ _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 def _array_item(value: Any) -> str:
     if value is None:
         return "NULL"
-    return '"' + str(value).translate(_ARRAY_ESCAPES) + '"'
+    text = value if type(value) is str else str(value)
+    if '"' in text or "\\" in text:
+        text = text.translate(_ARRAY_ESCAPES)
+    return '"' + text + '"'
 
 
 def _copy_line(values: Iterable[Any]) -> str:

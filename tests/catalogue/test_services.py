@@ -208,6 +208,16 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
     assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
 
 
+def test_import_runs_with_the_debug_cursor_of_the_local_portal(library, other_library, settings):
+    # given DEBUG on, as `dev.py run` has it (Django then wraps cursors to log every query)
+    settings.DEBUG = True
+    # when two libraries import (COPY loads, staging tables, the record UPDATE)
+    first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    # then both finish
+    assert (first.status, first.created, second.status, second.merged) == ("done", 30, "done", 30)
+
+
 def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, monkeypatch):
     # given an import that pauses the cyclic collector while it runs
     import gc

@@ -25,6 +25,47 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings.local")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process on this machine (Linux /proc), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _server_helpers(backend_pid: int) -> list[int]:
+    """The PostgreSQL server's WAL writer, checkpointer and background writer (when the
+    server runs on this machine): they do part of every write's work."""
+    try:
+        postmaster = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    except OSError:
+        return []
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1] != postmaster:
+                continue
+            cmdline = proc.joinpath("cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if any(name in cmdline for name in ("walwriter", "checkpointer", "background writer")):
+            pids.append(int(proc.name))
+    return pids
+
+
 def pymarc_rate(files: list[Path]) -> tuple[int, float]:
     import pymarc
 
@@ -100,6 +141,17 @@ def main() -> None:
     parsed, rate = pymarc_rate(files)
     print(f"pymarc parse alone: {parsed} records, {rate:,.0f} records/s")
 
+    from catalogue import services
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    helpers = _server_helpers(backend)
+    cpu_before = {
+        "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        "backend": _cpu_seconds(backend),
+        "helpers": sum(_cpu_seconds(pid) or 0.0 for pid in helpers),
+    }
     if args.trace:
         tracemalloc.start()
     start = time.perf_counter()
@@ -112,6 +164,15 @@ def main() -> None:
         if job.rejected or job.status != "done":
             print(f"  {path.name}: {job.status} {job.rejected} rejected {job.error}")
     elapsed = time.perf_counter() - start
+    parsers = [pid for pool in services._POOLS.values() for pid in pool._processes]
+    cpu = {
+        "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before["main"],
+        "parsers": sum(_cpu_seconds(pid) or 0.0 for pid in parsers),
+        "backend": (_cpu_seconds(backend) - cpu_before["backend"])
+        if cpu_before["backend"] is not None
+        else None,
+        "helpers": sum(_cpu_seconds(pid) or 0.0 for pid in helpers) - cpu_before["helpers"],
+    }
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
@@ -126,6 +187,15 @@ def main() -> None:
         "(matching cost growth)"
     )
     print(f"  merged records: {BibRecord.objects.count()}, holdings: {Holding.objects.count()}")
+    per = 100_000 / max(done, 1)
+    shown = {k: f"{v * per:.1f}" if v is not None else "n/a" for k, v in cpu.items()}
+    print(
+        f"  CPU-seconds per 100k records: main process {shown['main']}, parser processes {shown['parsers']}, "
+        f"PostgreSQL backend {shown['backend']}, PostgreSQL WAL writer/checkpointer/bgwriter {shown['helpers']} "
+        f"({os.cpu_count()} cores)"
+    )
+    parser_peak = max((_peak_rss_mb(pid) or 0.0 for pid in parsers), default=0.0)
+    peak_children = max(peak_children, parser_peak)
     print(f"peak RSS: main process {peak_self:,.0f} MB, largest parser process {peak_children:,.0f} MB")
     if args.trace:
         _current, peak = tracemalloc.get_traced_memory()

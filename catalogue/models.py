@@ -48,7 +48,8 @@ class BibRecord(models.Model):
     subjects = ArrayField(models.TextField(), default=list, blank=True)
     summary = models.TextField(blank=True)
     # Match keys and search document are maintained by catalogue services only.
-    match_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # Not indexed: nothing looks records up by it, and every import write paid for two btrees.
+    match_key = models.CharField(max_length=200, blank=True)
     # Blocking keys for candidate lookup ("isbn:…", "oclc:…", "ta:<title>", "ay:<author|year>"):
     # one `&&` query per import batch finds every candidate (catalogue/matching.py).
     match_keys = ArrayField(models.CharField(max_length=120), default=list, blank=True)
@@ -82,7 +83,10 @@ class BibRecord(models.Model):
 class SourceRecord(models.Model):
     """A library's own record exactly as it arrived; re-import of the same local id updates it."""
 
-    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="source_records")
+    # db_index off: the unique (library, local_id) index serves lookups by library.
+    library = models.ForeignKey(
+        Library, on_delete=models.PROTECT, related_name="source_records", db_index=False
+    )
     local_id = models.CharField(max_length=100)
     bib_record = models.ForeignKey(
         BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="sources"
@@ -119,8 +123,9 @@ class Holding(models.Model):
 
     source = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="holdings")
     library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="holdings")
+    # db_index off: the (bib_record, library) index below serves lookups by record.
     bib_record = models.ForeignKey(
-        BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="holdings"
+        BibRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="holdings", db_index=False
     )
     # Identity of the holding inside its source record (barcode, else call number/location/n),
     # so a re-import updates holdings in place instead of deleting and recreating them.

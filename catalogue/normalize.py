@@ -70,11 +70,17 @@ def fold(text: str) -> str:
     """Fold case, diacritics and script variants; punctuation becomes single spaces."""
     if not text:
         return ""
+    # ASCII (most catalogue text) the same, much faster: it is in every normal form
+    # already, has no combining marks, and casefold() is lower() on it.
+    text = text.lower().translate(_FOLD_TABLE) if text.isascii() else _fold_unicode(text)
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def _fold_unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     # Decompose, drop combining marks (Latin accents, Arabic harakat, hamza/madda marks).
     text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    return unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
 
 
 def tokens(text: str) -> list[str]:

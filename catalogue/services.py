@@ -28,6 +28,7 @@ How an import stays fast and safe (PERFORMANCE.md):
 from __future__ import annotations
 
 import atexit
+import gc
 import io
 import json
 import logging
@@ -35,6 +36,8 @@ import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 FIRST_BATCH_SIZE = 200
 IMPORT_LOCK = 0x15_4A7  # pg advisory lock id for catalogue writes
+_WITHDRAWN = Holding.Status.WITHDRAWN.value
 
 MSG_TOO_BIG = "{name}: the file is {size} bytes, over the limit of {limit} bytes."
 MSG_EMPTY_FILE = "{name}: the file is empty."
@@ -184,8 +188,9 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     path = Path(job.file.path)
     file_error = ""
     try:
-        for results in _parsed_batches(path, job.format, job.options, processes):
-            _import_batch(job, results)
+        with _no_cyclic_gc():
+            for results in _parsed_batches(path, job.format, job.options, processes):
+                _import_batch(job, results)
     except FileRejected as exc:
         file_error = f"{job.original_name}: {exc}"
     except Exception as exc:
@@ -216,15 +221,63 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     return job
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for the length of an import. Each batch keeps
+    some 100,000 objects alive (records, candidates), so the collector ran full passes
+    over the whole heap again and again: at 100k records 27 full and 300 middle
+    collections took 2.8 CPU-seconds of the main process and found 700 objects in all
+    (import data has no reference cycles; refcounting frees it). Restored after; no
+    collection forced then: a full pass costs 50-100 ms, a small library's whole file."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _process(item: tuple) -> dict:
-    """Parse, extract and compute the match keys of one record (in a worker process)."""
+    """Parse and extract one record, compute its match keys, and render its own columns in
+    COPY text (in a parser process: the main process only adds ids to these lines)."""
     result = process_item(item)
     if "fields" in result:
         fields = result["fields"]
-        result["keys"] = matching.block_keys(fields)
-        result["match_key"] = matching.match_key(fields)
-        result["doc"] = _document_parts(fields)
-        result["data_json"] = json.dumps(fields, ensure_ascii=False)
+        keys = matching.block_keys(fields)
+        result["keys"] = keys
+        # _SOURCE_COPY_COLUMNS up to richness; the marc bytes travel only in this form.
+        result["source_copy"] = _copy_line(
+            (
+                result["local_id"],
+                result.pop("marc"),
+                result["source_format"],
+                result["checksum"],
+                json.dumps(fields, ensure_ascii=False),
+                result["richness"],
+            )
+        )
+        # _STAGE_COLUMNS up to dd: this record as a new BibRecord of its own (the usual case).
+        result["bib_copy"] = _copy_line(
+            (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
+        )
+        keyed = _holding_rows(result.pop("holdings"))
+        result["holdings"] = keyed
+        result["holding_copy"] = [
+            _copy_line(
+                (
+                    key,
+                    h["call_number"],
+                    h["location"],
+                    h["barcode"],
+                    h["item_count"],
+                    h["lendable"],
+                    h["status"],
+                )
+            )
+            for key, h in keyed
+        ]
+        result["held"] = any(h["status"] != _WITHDRAWN for _key, h in keyed)
     return result
 
 
@@ -261,37 +314,58 @@ def _parsed_batches(path: Path, fmt: str, options: dict, processes: int | None) 
         return
     pool = _parser_pool(processes)
     pending = None
-    while True:
-        batch = take()
-        nxt = pool.map_async(_process, batch, chunksize=100) if batch else None
-        if pending is not None:
-            yield pending.get()
-        if nxt is None:
-            break
-        pending = nxt
+    try:
+        while True:
+            batch = take()
+            # Chunks of 100 records: small enough to share a batch between the processes,
+            # large enough that each round trip carries real work.
+            nxt = [pool.submit(_process_chunk, batch[i : i + 100]) for i in range(0, len(batch), 100)]
+            if pending is not None:
+                yield [result for future in pending for result in future.result()]
+            if not nxt:
+                break
+            pending = nxt
+    except BrokenExecutor:
+        _POOLS.pop(processes, None)  # a parser process died (out of memory?): a new pool next time
+        raise
     if failure is not None:
         raise failure
+
+
+def _process_chunk(items: list[tuple]) -> list[dict]:
+    return [_process(item) for item in items]
 
 
 _POOLS: dict[int, Any] = {}
 
 
-def _parser_pool(processes: int):
+def _parser_pool(processes: int) -> ProcessPoolExecutor:
     """One pool of parser processes per process, reused by every import it runs (forking a
-    Django process per file would cost more than parsing a small library's file)."""
+    Django process per file would cost more than parsing a small library's file). Not
+    multiprocessing.Pool: its worker-handler thread wakes on every pending result and
+    spent 1.5 CPU-seconds of the main process per 100k records; and a parser that dies
+    breaks this pool (the import fails, can be run again) instead of hanging it."""
     pool = _POOLS.get(processes)
     if pool is None:
-        pool = multiprocessing.get_context("fork").Pool(processes)
+        pool = ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("fork"), initializer=_parser_start
+        )
         _POOLS[processes] = pool
         atexit.register(_close_pools)
     return pool
 
 
+def _parser_start() -> None:
+    """A parser process keeps the collector (forked while an import paused it) but never
+    walks the Django process it was forked from again."""
+    gc.enable()
+    gc.freeze()
+
+
 def _close_pools() -> None:
     while _POOLS:
         _processes, pool = _POOLS.popitem()
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- one batch -------------------------------------------------------------------------
@@ -318,14 +392,14 @@ def _import_batch(job: ImportJob, results: list[dict]) -> None:
         goods.append(r)
     counts = defaultdict(int)
     with transaction.atomic():
-        _lock()
-        _fast_commit()
-        existing = {
-            row[0]: row[1:]
-            for row in SourceRecord.objects.filter(library=library, local_id__in=list(seen)).values_list(
-                "local_id", "id", "checksum", "bib_record_id", "withdrawn"
+        _begin_batch()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT local_id, id, checksum, bib_record_id, withdrawn FROM catalogue_sourcerecord"
+                " WHERE library_id = %s AND local_id = ANY(%s::varchar[])",
+                [library.pk, list(seen)],
             )
-        }
+            existing = {row[0]: row[1:] for row in cursor.fetchall()}
         unchanged_ids, changed, new = [], [], []
         for r in goods:
             old = existing.get(r["local_id"])
@@ -371,14 +445,15 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
-def _fast_commit() -> None:
-    """Bulk batches commit without waiting for the WAL flush: a crash can lose only the
-    last batches, and running the import again redoes exactly those (checksums).
-    Also the plan settings of _batch_plans, all in one round trip."""
+def _begin_batch() -> None:
+    """The catalogue lock and a bulk batch's settings, in one round trip. Bulk batches
+    commit without waiting for the WAL flush: a crash can lose only the last batches, and
+    running the import again redoes exactly those (checksums). Plans as in _batch_plans."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true),"
-            " set_config('jit', 'off', true)"
+            "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
+            [IMPORT_LOCK],
         )
 
 
@@ -389,8 +464,7 @@ def _batch_plans() -> None:
     for each batch (quadratic import time). No JIT either: the batch statements' cost
     estimates cross jit_above_cost and compiling took longer than running them."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
 
 
 def _store(library: Library, job: ImportJob | None, new: list[dict], changed: list[dict]) -> int:
@@ -419,95 +493,60 @@ def _store(library: Library, job: ImportJob | None, new: list[dict], changed: li
         r["bib_id"] = real.get(bib, bib)
         if bib < 0:
             members[bib].append(r)
-    job_id = job.pk if job else None
+    job_id = "\\N" if job is None else str(job.pk)
+    stamp = _copy_value(now)
+    held_ids = f"{{{library.pk}}}\t{{{library.province_number}}}"
+    fresh = []
+    for p in placeholders:
+        group = members[p]
+        held = held_ids if any(r["held"] for r in group) else "{}\t{}"
+        if len(group) == 1:  # usual case: rendered by the parser
+            only = group[0]
+            fresh.append(f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{stamp}\tt")
+        else:
+            preferred, fields, keys = merge_sources(
+                [(r["source_id"], r["richness"], r["fields"]) for r in group]
+            )
+            values = (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
+            fresh.append(f"{_copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{stamp}\tt")
     with connection.cursor() as cursor:
-        if placeholders:
-            rows = []
-            for p in placeholders:
-                group = members[p]
-                if len(group) == 1 and "doc" in group[0]:  # usual case: computed by the parser
-                    only = group[0]
-                    preferred, fields, keys = only["source_id"], only["fields"], only["keys"]
-                    key, doc = only["match_key"], only["doc"]
-                else:
-                    preferred, fields, keys = merge_sources(
-                        [(r["source_id"], r["richness"], r["fields"]) for r in group]
-                    )
-                    key, doc = matching.match_key(fields), _document_parts(fields)
-                held = any(h["status"] != Holding.Status.WITHDRAWN for r in group for h in r["holdings"])
-                rows.append(
-                    (
-                        real[p],
-                        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
-                        key,
-                        keys,
-                        [library.pk] if held else [],
-                        [library.province_number] if held else [],
-                        preferred,
-                        now,
-                        *doc,
-                        True,
-                    )
-                )
-            _stage(cursor, rows)
-            cursor.execute(_BIB_INSERT_FULL_SQL)
         if new:
-            rows = [
-                (
-                    r["source_id"],
-                    library.pk,
-                    r["local_id"],
-                    r["bib_id"],
-                    r["marc"],
-                    r["source_format"],
-                    r["checksum"],
-                    False,
-                    r["data_json"],
-                    r["richness"],
-                    job_id,
-                    now,
-                    now,
-                )
-                for r in new
-            ]
             _copy(
                 cursor,
                 "catalogue_sourcerecord",
-                "id, library_id, local_id, bib_record_id, marc, source_format, checksum, withdrawn, data,"
-                " richness, last_job_id, created_at, updated_at",
-                rows,
+                _SOURCE_COPY_COLUMNS
+                + ", id, library_id, bib_record_id, withdrawn, last_job_id, created_at, updated_at",
+                [
+                    f"{r['source_copy']}\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\tf\t{job_id}\t{stamp}\t{stamp}"
+                    for r in new
+                ],
             )
         if changed:
-            execute_values(
+            cursor.execute(_SOURCE_STAGE_SQL)
+            cursor.execute("DELETE FROM ish_source_stage")
+            _copy(
                 cursor,
-                "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
-                " source_format = v.fmt, checksum = v.checksum, withdrawn = false, data = v.data::jsonb,"
-                " richness = v.richness, last_job_id = v.job, updated_at = v.now"
-                " FROM (VALUES %s) AS v(id, bib, marc, fmt, checksum, data, richness, job, now)"
-                " WHERE s.id = v.id",
-                [
-                    (
-                        r["source_id"],
-                        r["bib_id"],
-                        r["marc"],
-                        r["source_format"],
-                        r["checksum"],
-                        r["data_json"],
-                        r["richness"],
-                        job_id,
-                        now,
-                    )
-                    for r in changed
-                ],
-                template="(%s, %s::bigint, %s::bytea, %s, %s, %s, %s::integer, %s::bigint, %s::timestamptz)",
-                page_size=len(changed),
+                "ish_source_stage",
+                _SOURCE_COPY_COLUMNS + ", id, bib, job, now",
+                [f"{r['source_copy']}\t{r['source_id']}\t{r['bib_id']}\t{job_id}\t{stamp}" for r in changed],
             )
-    _store_holdings(library, new, changed, now)
+            cursor.execute(
+                "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
+                " source_format = v.source_format, checksum = v.checksum, withdrawn = false, data = v.data,"
+                " richness = v.richness, last_job_id = v.job, updated_at = v.now"
+                " FROM ish_source_stage AS v WHERE s.id = v.id"
+            )
+    _store_holdings(library, new, changed, stamp, now)
     created = set(new_bib_ids)
     affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
     affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
     rows = _extended_rows(affected, new, changed, candidates, now)
-    bib_records_recompute(bib_ids=affected - {row[0] for row in rows}, sync_holdings=False, extra_rows=rows)
+    bib_records_recompute(
+        bib_ids=affected - {row[_STAGE_ID] for row in rows},
+        sync_holdings=False,
+        extra_rows=rows,
+        new_lines=fresh,
+    )
     return merges
 
 
@@ -561,15 +600,15 @@ def _extended_rows(
 def _update_row(bib: int, fields: dict, keys: list[str], preferred: int, now) -> tuple:
     """A staging row (in _STAGE_COLUMNS order) rewriting an existing record."""
     return (
-        bib,
-        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        *_bib_values(fields),
         matching.match_key(fields),
         keys,
+        *_document_parts(fields),
+        bib,
         None,
         None,
         preferred,
         now,
-        *_document_parts(fields),
         False,
     )
 
@@ -584,8 +623,8 @@ def _assign(records: list[dict], *, lowest_id: bool = False) -> tuple[dict[int, 
     with connection.cursor() as cursor:
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
-            # the GIN index is always the right plan here (keys are selective by design).
-            _batch_plans()
+            # the GIN index is always the right plan here (keys are selective by design):
+            # callers set _batch_plans for their transaction.
             cursor.execute(_CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
                 candidates[row[0]] = dict(zip(fields, row, strict=True))
@@ -670,11 +709,13 @@ def _holding_rows(holdings: list[dict]) -> list[tuple[str, dict]]:
     return out
 
 
-def _store_holdings(library: Library, new: list[dict], changed: list[dict], now) -> None:
+def _store_holdings(library: Library, new: list[dict], changed: list[dict], stamp: str, now) -> None:
+    """New holdings by COPY (lines rendered by the parser, ids added here); a changed
+    record's holdings are matched to the stored ones by holding key and updated in place."""
     rows = []
     for r in new:
-        for key, h in _holding_rows(r["holdings"]):
-            rows.append(_h_row(r, library, key, h, now))
+        tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
+        rows += [line + tail for line in r["holding_copy"]]
     if changed:
         existing: dict[int, dict[str, int]] = defaultdict(dict)
         for hid, sid, key in Holding.objects.filter(
@@ -685,7 +726,8 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
         for r in changed:
             mine = existing.get(r["source_id"], {})
             kept = set()
-            for key, h in _holding_rows(r["holdings"]):
+            tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
+            for (key, h), line in zip(r["holdings"], r["holding_copy"], strict=True):
                 if key in mine:
                     kept.add(key)
                     updates.append(
@@ -702,7 +744,7 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
                         )
                     )
                 else:
-                    rows.append(_h_row(r, library, key, h, now))
+                    rows.append(line + tail)
             gone += [hid for key, hid in mine.items() if key not in kept]
         with connection.cursor() as cursor:
             if updates:
@@ -728,14 +770,17 @@ def _store_holdings(library: Library, new: list[dict], changed: list[dict], now)
             _copy(
                 cursor,
                 "catalogue_holding",
-                "source_id, library_id, bib_record_id, holding_key, call_number, location, barcode, item_count,"
-                " lendable, status, created_at, updated_at",
+                "holding_key, call_number, location, barcode, item_count, lendable, status, source_id, library_id,"
+                " bib_record_id, created_at, updated_at",
                 rows,
             )
 
 
 def _copy_text(text: str) -> str:
-    """Text in COPY's text format (chained str.replace: twice as fast as str.translate)."""
+    """Text in COPY's text format (chained str.replace: twice as fast as str.translate).
+    Most text has no tab, newline, NUL (none is printable) or backslash: returned as is."""
+    if text.isprintable() and "\\" not in text:
+        return text
     return (
         text.replace("\x00", "")
         .replace("\\", "\\\\")
@@ -774,35 +819,23 @@ _ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"'})
 def _array_item(value: Any) -> str:
     if value is None:
         return "NULL"
-    return '"' + str(value).translate(_ARRAY_ESCAPES) + '"'
+    text = value if type(value) is str else str(value)
+    if '"' in text or "\\" in text:
+        text = text.translate(_ARRAY_ESCAPES)
+    return '"' + text + '"'
 
 
-def _copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
-    """Load rows with COPY (PERFORMANCE.md: twice as fast as execute_values)."""
-    buffer = io.StringIO()
-    write, value = buffer.write, _copy_value
-    for row in rows:
-        write("\t".join([value(v) for v in row]))
-        write("\n")
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+def _copy_line(values: Iterable[Any]) -> str:
+    """One row in COPY's text format."""
+    return "\t".join([_copy_value(v) for v in values])
 
 
-def _h_row(r: dict, library: Library, key: str, h: dict, now) -> tuple:
-    return (
-        r["source_id"],
-        library.pk,
-        r["bib_id"],
-        key,
-        h["call_number"],
-        h["location"],
-        h["barcode"],
-        h["item_count"],
-        h["lendable"],
-        h["status"],
-        now,
-        now,
-    )
+def _copy(cursor, table: str, columns: str, lines: list[str]) -> None:
+    """Load rows (lines of _copy_line text) with COPY (PERFORMANCE.md: twice as fast as
+    execute_values)."""
+    text = "\n".join(lines) + "\n"
+    # Read in 1 MB pieces, not 8 kB (positional: Django's debug cursor passes no keywords).
+    cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text), 1 << 20)
 
 
 # --- BibRecords derived from their sources ---------------------------------------------------
@@ -842,21 +875,23 @@ _CANDIDATES_BY_ID_SQL = _CANDIDATES_SQL.replace("match_keys && %s::varchar[]", "
 # server). The UPDATE rewrites a record's fields, its search document (the same weighted
 # texts as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
 # aggregate as refresh_holding_arrays): one row version per record per batch, not three.
+# The columns a parser renders for a record of its own come first (_process).
 _STAGE_COLUMNS = (
-    "id",
     *BIB_FIELDS,
     "match_key",
     "match_keys",
-    "library_ids",
-    "province_ids",
-    "preferred",
-    "now",
     "da",
     "db",
     "dc",
     "dd",
+    "id",
+    "library_ids",
+    "province_ids",
+    "preferred",
+    "now",
     "fresh",
 )
+_STAGE_ID = _STAGE_COLUMNS.index("id")
 _STAGE_TYPES = {
     **dict.fromkeys(BIB_FIELDS, "text"),
     "authors": "text[]",
@@ -906,12 +941,21 @@ _BIB_INSERT_FULL_SQL = (
 )
 
 
-def _stage(cursor, rows: list[tuple]) -> None:
-    """Load rows (in _STAGE_COLUMNS order) into the staging table, emptied at commit and
-    before each load (a caller's transaction may recompute several times)."""
+# Changed source records (a re-import) are rewritten from their own staging table.
+_SOURCE_COPY_COLUMNS = "local_id, marc, source_format, checksum, data, richness"
+_SOURCE_STAGE_SQL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_source_stage (local_id text, marc bytea, source_format text,"
+    " checksum text, data jsonb, richness integer, id bigint, bib bigint, job bigint, now timestamptz)"
+    " ON COMMIT DELETE ROWS"
+)
+
+
+def _stage(cursor, lines: list[str]) -> None:
+    """Load rows (_copy_line text in _STAGE_COLUMNS order) into the staging table, emptied
+    at commit and before each load (a caller's transaction may recompute several times)."""
     cursor.execute(_STAGE_SQL)
     cursor.execute("DELETE FROM ish_bib_stage")
-    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), rows)
+    _copy(cursor, "ish_bib_stage", ", ".join(_STAGE_COLUMNS), lines)
 
 
 def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
@@ -950,9 +994,14 @@ def _document_parts(fields: dict) -> tuple[str, str, str, str]:
     )
 
 
+def _bib_values(fields: dict) -> list:
+    """A record's BIB_FIELDS as stored (empty text or list, not None; year may be None)."""
+    return [fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS]
+
+
 def _bib_row(fields: dict, now) -> tuple:
     return (
-        *[fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS],
+        *_bib_values(fields),
         matching.match_key(fields),
         matching.block_keys(fields),
         now,
@@ -994,24 +1043,35 @@ def merge_sources(sources: list[tuple[int, int, dict]]) -> tuple[int, dict, list
 
 
 def bib_records_recompute(
-    *, bib_ids: Iterable[int], sync_holdings: bool = True, extra_rows: list[tuple] = ()
+    *,
+    bib_ids: Iterable[int],
+    sync_holdings: bool = True,
+    extra_rows: Iterable[tuple] = (),
+    new_lines: Iterable[str] = (),
 ) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
     transaction): fields, search document and holding arrays. Records left without
     sources are deleted. ``sync_holdings=False`` when the caller already wrote the
-    holdings' record ids (imports do); ``extra_rows`` are staging rows the caller derived
-    itself, written by the same statement. Sources merge in id order."""
+    holdings' record ids (imports do); ``extra_rows`` are update rows the caller derived
+    itself and ``new_lines`` new records (staging lines flagged fresh) to insert, all
+    written from one staging load. Sources merge in id order."""
     ids = sorted({i for i in bib_ids if i})
-    if not ids and not extra_rows:
+    new_lines = list(new_lines)
+    if not ids and not extra_rows and not new_lines:
         return
     if sync_holdings and ids:
         _sync_holdings(ids)
     grouped: dict[int, list] = defaultdict(list)
     withdrawn_only: dict[int, list] = defaultdict(list)
-    for sid, bib, richness, data, withdrawn in SourceRecord.objects.filter(bib_record_id__in=ids).values_list(
-        "id", "bib_record_id", "richness", "data", "withdrawn"
-    ):
-        (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, data))
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, bib_record_id, richness, data::text, withdrawn FROM catalogue_sourcerecord"
+                " WHERE bib_record_id = ANY(%s::bigint[])",
+                [ids],
+            )
+            for sid, bib, richness, data, withdrawn in cursor.fetchall():
+                (withdrawn_only if withdrawn else grouped)[bib].append((sid, richness, json.loads(data)))
     now = timezone.now()
     rows = list(extra_rows)
     empty = []
@@ -1023,9 +1083,12 @@ def bib_records_recompute(
         preferred, fields, keys = merge_sources(sorted(sources, key=lambda s: s[0]))
         rows.append(_update_row(bib, fields, keys, preferred, now))
     with connection.cursor() as cursor:
-        if rows:
-            _stage(cursor, rows)
-            cursor.execute(_BIB_UPDATE_SQL)
+        if rows or new_lines:
+            _stage(cursor, new_lines + [_copy_line(row) for row in rows])
+            if new_lines:
+                cursor.execute(_BIB_INSERT_FULL_SQL)
+            if rows:
+                cursor.execute(_BIB_UPDATE_SQL)
         if empty:
             cursor.execute(
                 "UPDATE catalogue_holding SET bib_record_id = NULL WHERE bib_record_id = ANY(%s)", [empty]
@@ -1152,6 +1215,7 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     while True:
         with transaction.atomic():
             _lock()
+            _batch_plans()
             rows = list(
                 SourceRecord.objects.filter(pk__gt=last, withdrawn=False)
                 .order_by("pk")

@@ -34,6 +34,13 @@ def test_fold_is_idempotent(text):
     assert fold(fold(text)) == fold(text)
 
 
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_shortcut_folds_exactly_as_the_unicode_path(text):
+    from catalogue.normalize import _NON_WORD, _fold_unicode
+
+    assert fold(text) == " ".join(_NON_WORD.sub(" ", _fold_unicode(text)).split())
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

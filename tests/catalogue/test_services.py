@@ -208,6 +208,34 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
     assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
 
 
+def test_import_runs_with_the_debug_cursor_of_the_local_portal(library, other_library, settings):
+    # given DEBUG on, as `dev.py run` has it (Django then wraps cursors to log every query)
+    settings.DEBUG = True
+    # when two libraries import (COPY loads, staging tables, the record UPDATE)
+    first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    # then both finish
+    assert (first.status, first.created, second.status, second.merged) == ("done", 30, "done", 30)
+
+
+def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, monkeypatch):
+    # given an import that pauses the cyclic collector while it runs
+    import gc
+
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    assert gc.isenabled()
+
+    # when a batch fails
+    def dying(job, results):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "_import_batch", dying)
+    with pytest.raises(RuntimeError):
+        services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.marc.xml")
+    # then the collector runs again
+    assert gc.isenabled()
+
+
 def test_split_is_remembered_by_rematch(library, other_library):
     services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
     services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")

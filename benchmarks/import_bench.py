@@ -164,7 +164,7 @@ def main() -> None:
         if job.rejected or job.status != "done":
             print(f"  {path.name}: {job.status} {job.rejected} rejected {job.error}")
     elapsed = time.perf_counter() - start
-    parsers = [pid for pool in services._POOLS.values() for pid in pool._processes]
+    parsers = [pid for _owner, pool in services._POOLS.values() for pid in pool._processes]
     cpu = {
         "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before["main"],
         "parsers": sum(_cpu_seconds(pid) or 0.0 for pid in parsers),

@@ -34,6 +34,8 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
@@ -306,7 +308,7 @@ def _parsed_batches(path: Path, fmt: str, options: dict, processes: int | None) 
                 failure = exc
         return batch
 
-    if processes <= 1 or multiprocessing.current_process().daemon:
+    if processes <= 1:
         while batch := take():
             yield [_process(item) for item in batch]
         if failure is not None:
@@ -336,7 +338,7 @@ def _process_chunk(items: list[tuple]) -> list[dict]:
     return [_process(item) for item in items]
 
 
-_POOLS: dict[int, Any] = {}
+_POOLS: dict[int, tuple[int, ProcessPoolExecutor]] = {}  # processes -> (owner pid, pool)
 
 
 def _parser_pool(processes: int) -> ProcessPoolExecutor:
@@ -345,27 +347,62 @@ def _parser_pool(processes: int) -> ProcessPoolExecutor:
     multiprocessing.Pool: its worker-handler thread wakes on every pending result and
     spent 1.5 CPU-seconds of the main process per 100k records; and a parser that dies
     breaks this pool (the import fails, can be run again) instead of hanging it."""
-    pool = _POOLS.get(processes)
-    if pool is None:
+    owner, pool = _POOLS.get(processes, (None, None))
+    if owner != os.getpid():
+        # None yet, or inherited through a fork (Celery's prefork pool forks its task
+        # processes): an inherited pool's manager thread and processes are the parent's.
         pool = ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("fork"), initializer=_parser_start
+            processes,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_parser_start,
+            initargs=(os.getpid(),),
         )
-        _POOLS[processes] = pool
+        with _children_allowed():
+            pool.submit(int).result()  # the fork context starts every process at the first task
+        _POOLS[processes] = (os.getpid(), pool)
         atexit.register(_close_pools)
     return pool
 
 
-def _parser_start() -> None:
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Celery's prefork pool runs tasks in daemonic processes, where multiprocessing
+    refuses to start children (a daemon is killed without cleaning up after them), so
+    uploads were parsed in the worker process itself, without parser processes. Ours end
+    themselves when their parent goes (_parser_start): the refusal is lifted while they
+    start. (A running process's daemon flag has no public setter.)"""
+    config = multiprocessing.current_process()._config
+    daemonic = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemonic is None:
+            del config["daemon"]
+        else:
+            config["daemon"] = daemonic
+
+
+def _parser_start(parent: int) -> None:
     """A parser process keeps the collector (forked while an import paused it) but never
-    walks the Django process it was forked from again."""
+    walks the Django process it was forked from again, and ends when its parent does
+    (a killed or recycled Celery worker must not leave parser processes behind)."""
     gc.enable()
     gc.freeze()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="exit-with-parent").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _close_pools() -> None:
     while _POOLS:
-        _processes, pool = _POOLS.popitem()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _processes, (owner, pool) = _POOLS.popitem()
+        if owner == os.getpid():
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- one batch -------------------------------------------------------------------------

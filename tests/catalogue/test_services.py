@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import time
+from pathlib import Path
 
 import pytest
 from pymarc import Field, Indicators, Record, Subfield
@@ -295,6 +298,40 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
     job = services.import_path(actor=None, library=library, path=broken, processes=2)
     assert job.status == "done" and job.unchanged == 1
     assert job.error.startswith("broken.xml: Invalid XML at line")
+
+
+def _parse_in_a_celery_worker_process(path: str) -> tuple[int, list[int]]:
+    """Runs in a daemonic process of a billiard pool, as Celery's prefork workers run tasks."""
+    count = sum(len(batch) for batch in services._parsed_batches(Path(path), "marc", {}, 2))
+    return count, sorted(services._POOLS[2][1]._processes)
+
+
+def test_parser_processes_start_in_celery_prefork_workers_and_end_with_them():
+    # given a task process of Celery's prefork pool (daemonic: multiprocessing refuses it children)
+    import billiard
+
+    pool = billiard.Pool(1)
+    try:
+        # when it parses a file with two parser processes
+        count, parsers = pool.apply(_parse_in_a_celery_worker_process, (str(TRAJECT / "test_data.utf8.mrc"),))
+    finally:
+        pool.terminate()
+        pool.join()
+    # then the parser processes did the work
+    assert count == 30 and len(parsers) == 2
+    # and they end when the worker process that started them is gone
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in parsers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in parsers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_replace_keeps_a_record_whose_new_version_is_rejected(library, tmp_path):

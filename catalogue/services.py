@@ -5,9 +5,11 @@ One code path for the upload page, the API and ``manage.py import_records``:
 (from the Celery task "catalogue.import_file", or directly from the command).
 
 How an import stays fast and safe (PERFORMANCE.md):
-* records are parsed (and their match keys and search texts computed) in a pool of parser
-  processes while the main process writes the previous batch; the first batch is small
-  so that writing starts early;
+* records are parsed (and their match keys, search texts and their own columns in COPY
+  text) in a pool of parser processes, also inside Celery's prefork workers, while the
+  main process matches and writes the previous batch; the first batch is small so that
+  writing starts early. The main process pauses the cyclic garbage collector for the
+  job (_no_cyclic_gc);
 * each batch of BATCH_SIZE records is one transaction: one query finds the library's
   existing source records, one GIN lookup finds every match candidate, source records and
   holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the
@@ -17,7 +19,8 @@ How an import stays fast and safe (PERFORMANCE.md):
   merged into its stored fields (equal to a full recompute: sources merge in id order);
   others are derived again from all their sources;
 * batch statements are planned for index lookups with JIT off (_batch_plans): during a
-  large import the new tables have no statistics yet;
+  large import the new tables have no statistics yet (nor has the staging table ever:
+  its joins are written so that only key lookups are possible);
 * a killed import leaves whole batches only; running it again skips the records already
   stored (same checksum) and finishes the rest. Batches commit without waiting for the
   WAL flush for the same reason: what a crash could lose is redone by the re-run;

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalogue.models import BibRecord, Holding, ImportJob
-from consortium.celery import app
 from tests.catalogue.conftest import TRAJECT
+from tests.workers import solo_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.shared_data]
 
 
 @pytest.fixture
 def worker(settings):
-    assert not app.conf.task_always_eager, "the 'worker' marker must turn eager mode off"
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+    with solo_worker(settings) as running:
         yield running
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_uploaded_file_is_imported_by_the_worker_and_found_by_search(worker, librarian, login):
@@ -45,9 +31,9 @@ def test_uploaded_file_is_imported_by_the_worker_and_found_by_search(worker, lib
     job = ImportJob.objects.get()
     assert job.library == librarian.library and response.url == reverse("import-detail", args=[job.pk])
     # then the worker, not the request, runs the import to the end
-    assert _wait_for(lambda: ImportJob.objects.get(pk=job.pk).status in ("done", "failed")), (
-        "the worker did not finish the import"
-    )
+    assert wait_for(
+        timeout=60.0, predicate=lambda: ImportJob.objects.get(pk=job.pk).status in ("done", "failed")
+    ), "the worker did not finish the import"
     job.refresh_from_db()
     assert (job.status, job.processed, job.created, job.rejected) == ("done", 30, 30, 0), job.error
     assert job.started_at and job.finished_at

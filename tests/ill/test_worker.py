@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 
@@ -12,6 +10,7 @@ from ill import states
 from ill.models import IllRequest, RotaEntry
 from ill.services import ill_request_create, ill_request_transition
 from members.models import OutboundEmail
+from tests.workers import wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -21,15 +20,6 @@ def _outbox_delivers_eagerly(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     return
-
-
-def _wait_for(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.worker
@@ -43,11 +33,17 @@ def test_validated_request_reaches_first_lender_through_the_worker(patron, recor
         # when the home library validates it (the routing task is queued after commit)
         ill_request_transition(request_id=req.pk, action="validate", actor=librarian)
         # then the worker builds the rota and asks the first lender, and the lender's email goes out
-        assert _wait_for(lambda: IllRequest.objects.get(pk=req.pk).status == states.SENT_TO_SUPPLIER)
-        assert _wait_for(
-            lambda: OutboundEmail.objects.filter(
+        assert wait_for(
+            timeout=30.0,
+            interval=0.1,
+            predicate=lambda: IllRequest.objects.get(pk=req.pk).status == states.SENT_TO_SUPPLIER,
+        )
+        assert wait_for(
+            timeout=30.0,
+            interval=0.1,
+            predicate=lambda: OutboundEmail.objects.filter(
                 to=[lender.email], subject__contains="New ILL request", status=OutboundEmail.Status.SENT
-            ).exists()
+            ).exists(),
         )
     req.refresh_from_db()
     assert req.supplier == lender

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from consortium.celery import app
 from members.models import OutboundEmail
+from tests.workers import solo_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def worker(settings):
-    assert not app.conf.task_always_eager, "the 'worker' marker must turn eager mode off"
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+    with solo_worker(settings) as running:
         yield running
-
-
-def _wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_password_reset_email_is_delivered_by_the_worker(worker, patron):
@@ -39,7 +25,9 @@ def test_password_reset_email_is_delivered_by_the_worker(worker, patron):
     assert response.status_code == 302
     email = OutboundEmail.objects.get(to__contains=[patron.email])
     # then the worker, not the request, delivers it
-    assert _wait_for(lambda: len(mail.outbox) == 1), "the worker did not deliver the email"
+    assert wait_for(timeout=20.0, predicate=lambda: len(mail.outbox) == 1), (
+        "the worker did not deliver the email"
+    )
     assert mail.outbox[0].to == [patron.email] and "/accounts/reset/" in mail.outbox[0].body
     email.refresh_from_db()
     assert email.status == OutboundEmail.Status.SENT

@@ -104,18 +104,11 @@ SELECT borrower_id, count(*), count(supplied_at),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM arrived_at - created_at))
          FILTER (WHERE arrived_at IS NOT NULL)
   FROM req GROUP BY ROLLUP (borrower_id)"""  # noqa: S608 - table names from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [lo, hi, unsupplied_end, sorted(states.TERMINAL)])
-        return {
-            row[0]: {
-                "requested": row[1],
-                "supplied": row[2],
-                "not_supplied": row[3],
-                "open": row[4],
-                "turnaround_days": row[5] / 86400 if row[5] is not None else None,
-            }
-            for row in cursor.fetchall()
-        }
+    rows = _by_key(
+        sql, [lo, hi, unsupplied_end, sorted(states.TERMINAL)],
+        ["requested", "supplied", "not_supplied", "open", "turnaround_days"],
+    )  # fmt: skip
+    return _scaled(rows, "turnaround_days", 86400)
 
 
 def _lending(lo: datetime, hi: datetime) -> dict[int | None, dict]:
@@ -129,18 +122,11 @@ SELECT lender_id, count(*),
  WHERE asked_at >= %s AND asked_at < %s
  GROUP BY ROLLUP (lender_id)"""  # noqa: S608 - table name from the model
     s = RotaEntry.Status
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [s.SUPPLYING, s.UNFILLED, s.TIMED_OUT, s.TIMED_OUT, lo, hi])
-        return {
-            row[0]: {
-                "asked": row[1],
-                "lent": row[2],
-                "unfilled": row[3],
-                "timed_out": row[4],
-                "answer_hours": row[5] / 3600 if row[5] is not None else None,
-            }
-            for row in cursor.fetchall()
-        }
+    rows = _by_key(
+        sql, [s.SUPPLYING, s.UNFILLED, s.TIMED_OUT, s.TIMED_OUT, lo, hi],
+        ["asked", "lent", "unfilled", "timed_out", "answer_hours"],
+    )  # fmt: skip
+    return _scaled(rows, "answer_hours", 3600)
 
 
 def _load_now() -> dict[int | None, dict]:
@@ -148,9 +134,22 @@ def _load_now() -> dict[int | None, dict]:
 SELECT supplier_id, count(*) FILTER (WHERE status = ANY(%s)), count(*) FILTER (WHERE status = %s)
   FROM {IllRequest._meta.db_table} WHERE supplier_id IS NOT NULL
  GROUP BY ROLLUP (supplier_id)"""  # noqa: S608 - table name from the model
+    return _by_key(sql, [sorted(states.OPEN_LOAN_STATUSES), states.OVERDUE], ["on_loan_now", "overdue_now"])
+
+
+def _by_key(sql: str, params: list, names: list[str]) -> dict[int | None, dict]:
+    """Rows of a grouped statement (library id first, None for the ROLLUP total) as named figures."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sorted(states.OPEN_LOAN_STATUSES), states.OVERDUE])
-        return {row[0]: {"on_loan_now": row[1], "overdue_now": row[2]} for row in cursor.fetchall()}
+        cursor.execute(sql, params)
+        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
+
+
+def _scaled(rows: dict[int | None, dict], name: str, seconds: int) -> dict[int | None, dict]:
+    """A median in seconds (from extract(epoch ...)) as days or hours."""
+    for figures in rows.values():
+        if figures[name] is not None:
+            figures[name] /= seconds
+    return rows
 
 
 def ill_report(*, start: date, end: date) -> Report:

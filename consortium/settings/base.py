@@ -250,9 +250,12 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- catalogue ---
-# Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine);
-# inside a Celery prefork worker (daemonic) parsing falls back to the worker's own process.
+# Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine),
+# also inside a Celery prefork worker (catalogue.services._children_allowed).
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)
+# Write each batch from a thread of its own while the next batch is matched
+# (catalogue.services._WriteBehind); off, batches are matched and written in turn.
+IMPORT_WRITE_BEHIND = env.bool("IMPORT_WRITE_BEHIND", default=True)
 
 # --- ill ---
 # Delivered copies (PDFs) are stored outside MEDIA_ROOT and served only via signed links.

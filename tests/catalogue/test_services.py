@@ -191,21 +191,21 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
     calls = {"n": 0}
-    real = services._import_batch
+    real = services._plan_batch
 
-    def dying(job, results):
+    def dying(job, results, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("worker killed")
-        real(job, results)
+        return real(job, results, **kwargs)
 
-    monkeypatch.setattr(services, "_import_batch", dying)
+    monkeypatch.setattr(services, "_plan_batch", dying)
     with open(path, "rb") as fh:
         job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
     with pytest.raises(RuntimeError):
         services.import_job_run(job_id=job.pk)
     assert SourceRecord.objects.count() == 2 and ImportJob.objects.get().status == "failed"
-    monkeypatch.setattr(services, "_import_batch", real)
+    monkeypatch.setattr(services, "_plan_batch", real)
     job = services.import_job_run(job_id=job.pk)
     assert (job.status, job.created, job.unchanged) == ("done", 3, 2)
     assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
@@ -229,10 +229,10 @@ def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, mon
     assert gc.isenabled()
 
     # when a batch fails
-    def dying(job, results):
+    def dying(job, results, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_import_batch", dying)
+    monkeypatch.setattr(services, "_plan_batch", dying)
     with pytest.raises(RuntimeError):
         services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.marc.xml")
     # then the collector runs again

@@ -445,10 +445,21 @@ class _Stored:
         self.sources: dict[int, list[tuple[int, int, dict]]] = defaultdict(list)
         self.local_ids: set[str] = set()
 
-    def bib(self, bib_id: int, fields: dict, keys: list[str], preferred: tuple[int, int] | None) -> None:
+    def bib(
+        self,
+        bib_id: int,
+        fields: dict,
+        keys: list[str],
+        preferred: tuple[int, int] | None,
+        held: tuple[list[int], list[int]] | None = None,
+    ) -> None:
+        """``held``: the holding arrays it will have (None: not known before the write)."""
+        libraries, provinces = held or (None, None)
         self.bibs[bib_id] = {
             "id": bib_id,
             "match_keys": keys,
+            "library_ids": libraries,
+            "province_ids": provinces,
             **dict(zip(BIB_FIELDS, _bib_values(fields), strict=True)),
         }
         self.preferred[bib_id] = preferred
@@ -708,16 +719,19 @@ def _store(
     for p in placeholders:
         group = members[p]
         held = held_ids if any(r["held"] for r in group) else "{}\t{}"
+        arrays = ([library.pk], [library.province_number]) if any(r["held"] for r in group) else ([], [])
         if len(group) == 1:  # usual case: rendered by the parser
             only = group[0]
             fresh.append(f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{stamp}\tt")
-            stored.bib(real[p], only["fields"], only["keys"], (only["source_id"], only["richness"]))
+            stored.bib(real[p], only["fields"], only["keys"], (only["source_id"], only["richness"]), arrays)
         else:
             sources = [(r["source_id"], r["richness"], r["fields"]) for r in group]
             preferred, fields, keys = merge_sources(sources)
             values = (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
             fresh.append(f"{_copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{stamp}\tt")
-            stored.bib(real[p], fields, keys, next((s[0], s[1]) for s in sources if s[0] == preferred))
+            stored.bib(
+                real[p], fields, keys, next((s[0], s[1]) for s in sources if s[0] == preferred), arrays
+            )
     for r in new:
         stored.sources[r["bib_id"]].append((r["source_id"], r["richness"], r["fields"]))
     new_lines = [
@@ -734,7 +748,7 @@ def _store(
     if changed:
         bibs = None
     else:
-        rows = _extended_rows(affected, new, candidates, now, pending=pending, stored=stored)
+        rows = _extended_rows(library, affected, new, candidates, now, pending=pending, stored=stored)
         bibs = _recompute_plan(
             affected - {row[_STAGE_ID] for row in rows},
             extra_rows=rows,
@@ -773,6 +787,7 @@ def _store(
 
 
 def _extended_rows(
+    library: Library,
     affected: set[int],
     new: list[dict],
     candidates: dict,
@@ -825,22 +840,35 @@ def _extended_rows(
             for key in r["keys"]:
                 if key not in keys:
                     keys.append(key)
-        rows.append(_update_row(bib, fields, keys, pid, now))
+        # The holding arrays as the aggregate over the holdings would give them: the
+        # stored ones (kept current with every holdings change) and this library's.
+        arrays = None
+        if record.get("library_ids") is not None:
+            libraries, provinces = set(record["library_ids"]), set(record["province_ids"])
+            if any(r["held"] for r in group):
+                libraries.add(library.pk)
+                provinces.add(library.province_number)
+            arrays = (sorted(libraries), sorted(provinces))
+        rows.append(_update_row(bib, fields, keys, pid, now, arrays))
         if stored is not None:
-            stored.bib(bib, fields, keys, (pid, richness))
+            stored.bib(bib, fields, keys, (pid, richness), arrays)
     return rows
 
 
-def _update_row(bib: int, fields: dict, keys: list[str], preferred: int, now) -> tuple:
-    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record."""
+def _update_row(
+    bib: int, fields: dict, keys: list[str], preferred: int, now, arrays: tuple[list, list] | None = None
+) -> tuple:
+    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record; its holding
+    arrays aggregated from the holdings unless given (``arrays``)."""
+    libraries, provinces = arrays or (None, None)
     return (
         *_bib_values(fields),
         matching.match_key(fields),
         keys,
         *_document_parts(fields),
         bib,
-        None,
-        None,
+        libraries,
+        provinces,
         preferred,
         now,
         False,
@@ -1107,7 +1135,7 @@ _BIB_TEMPLATE = (
 # SQL built once from the constant column lists above (no user input).
 _BIB_INSERT_SQL = f"INSERT INTO catalogue_bibrecord ({', '.join(_BIB_INSERT_COLUMNS)}) VALUES %s RETURNING id"  # noqa: S608
 _BIB_INSERT_ONE_SQL = _BIB_INSERT_SQL.replace("%s", _BIB_TEMPLATE, 1)
-_CANDIDATE_FIELDS = ("id", "match_keys", *BIB_FIELDS)
+_CANDIDATE_FIELDS = ("id", "match_keys", "library_ids", "province_ids", *BIB_FIELDS)
 # One GIN lookup per key, not one lookup with every key of the batch: for a query array
 # of n keys the GIN scan merges the n posting lists by scanning all n entries for every
 # item it returns, so a batch's 2,600 keys cost 110-140 ms at a million records (and
@@ -1185,11 +1213,12 @@ _PROVINCE_OF_HOLDING = "SELECT l.province::text FROM members_library l WHERE l.i
 _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
     f" search_document = {_DOCUMENT_EXPR},"
-    " library_ids = COALESCE(agg.libs, '{}'), province_ids = COALESCE(agg.provs, '{}'),"
+    " library_ids = COALESCE(v.library_ids, agg.libs, '{}'), province_ids = COALESCE(v.province_ids, agg.provs, '{}'),"
     " preferred_source_id = v.preferred, updated_at = v.now FROM ish_bib_stage AS v"
     " LEFT JOIN LATERAL (SELECT array_agg(DISTINCT h.library_id ORDER BY h.library_id) AS libs,"
     f" array_agg(DISTINCT array_position({_PROVINCES_SQL}, ({_PROVINCE_OF_HOLDING}))::smallint) AS provs"
-    " FROM catalogue_holding h WHERE h.bib_record_id = v.id AND h.status <> 'withdrawn') AS agg ON true"
+    " FROM catalogue_holding h WHERE v.library_ids IS NULL AND h.bib_record_id = v.id AND h.status <> 'withdrawn')"
+    " AS agg ON true"
     " WHERE b.id = v.id AND NOT v.fresh"
 )
 _BIB_INSERT_FULL_SQL = (

@@ -395,7 +395,14 @@ def test_awkward_characters_survive_the_staged_record_writes(library, other_libr
 def _bib_snapshot():
     return list(
         BibRecord.objects.order_by("pk").values_list(
-            "pk", *services.BIB_FIELDS, "match_key", "match_keys", "preferred_source_id", "search_document"
+            "pk",
+            *services.BIB_FIELDS,
+            "match_key",
+            "match_keys",
+            "preferred_source_id",
+            "search_document",
+            "library_ids",
+            "province_ids",
         )
     )
 

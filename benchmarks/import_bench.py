@@ -44,26 +44,26 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def _server_helpers(backend_pid: int) -> list[int]:
-    """The PostgreSQL server's WAL writer, checkpointer and background writer (when the
-    server runs on this machine): they do part of every write's work."""
+def _server_cpu(backend_pid: int) -> float | None:
+    """CPU time of the whole PostgreSQL server when it runs on this machine: the
+    postmaster's, its live processes' (backends, WAL writer, checkpointer...) and its ended
+    ones' (the writer thread's connection of each import ends with the import)."""
     try:
-        postmaster = Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        postmaster = int(Path(f"/proc/{backend_pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        stat = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return []
-    pids = []
+        return None
+    ticks = sum(int(v) for v in stat[11:15])  # utime, stime, cutime, cstime
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1] != postmaster:
-                continue
-            cmdline = proc.joinpath("cmdline").read_bytes().decode(errors="replace")
+            child = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if any(name in cmdline for name in ("walwriter", "checkpointer", "background writer")):
-            pids.append(int(proc.name))
-    return pids
+        if int(child[1]) == postmaster:
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def pymarc_rate(files: list[Path]) -> tuple[int, float]:
@@ -156,11 +156,9 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    helpers = _server_helpers(backend)
     cpu_before = {
         "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
-        "backend": _cpu_seconds(backend),
-        "helpers": sum(_cpu_seconds(pid) or 0.0 for pid in helpers),
+        "server": _server_cpu(backend),
     }
     if args.trace:
         tracemalloc.start()
@@ -179,10 +177,7 @@ def main() -> None:
     cpu = {
         "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before["main"],
         "parsers": sum(_cpu_seconds(pid) or 0.0 for pid in parsers),
-        "backend": (_cpu_seconds(backend) - cpu_before["backend"])
-        if cpu_before["backend"] is not None
-        else None,
-        "helpers": sum(_cpu_seconds(pid) or 0.0 for pid in helpers) - cpu_before["helpers"],
+        "server": (_server_cpu(backend) - cpu_before["server"]) if cpu_before["server"] is not None else None,
     }
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -213,7 +208,7 @@ def main() -> None:
     shown = {k: f"{v * per:.1f}" if v is not None else "n/a" for k, v in cpu.items()}
     print(
         f"  CPU-seconds per 100k records: main process {shown['main']}, parser processes {shown['parsers']}, "
-        f"PostgreSQL backend {shown['backend']}, PostgreSQL WAL writer/checkpointer/bgwriter {shown['helpers']} "
+        f"PostgreSQL server (every process: the plans' and the writer's backends, WAL writer...) {shown['server']} "
         f"({os.cpu_count()} cores)"
     )
     parser_peak = max((_peak_rss_mb(pid) or 0.0 for pid in parsers), default=0.0)

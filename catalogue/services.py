@@ -465,6 +465,13 @@ class _Stored:
         self.preferred[bib_id] = preferred
 
 
+# A bigint advisory lock key is kept as two halves: classid (high) and objid (low).
+_LOCK_WAITERS_SQL = (
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
+    " AND objsubid = 1 AND NOT granted)"
+)
+
+
 class _WriteBehind:
     """Each batch written (one transaction, as in turn) by a thread with a connection of
     its own, while the main thread reads and matches the next batch: the main process's
@@ -519,8 +526,15 @@ class _WriteBehind:
 
     def turn(self) -> bool:
         """Let waiting writers in when the lock has been held for TURN seconds (True: then
-        the next plan reads only committed data)."""
+        the next plan reads only committed data). Only if one is waiting: giving the lock
+        up means waiting for the batch being written, one batch without overlap."""
         if time.monotonic() - self._since < self.TURN:
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_WAITERS_SQL, [IMPORT_LOCK >> 32, IMPORT_LOCK & 0xFFFFFFFF])
+            waiting = cursor.fetchone()[0]
+        if not waiting:
+            self._since = time.monotonic()
             return False
         self.settle()
         self._thread.submit(self._relock).result()

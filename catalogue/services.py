@@ -11,21 +11,29 @@ How an import stays fast and safe (PERFORMANCE.md):
   writing starts early. The main process pauses the cyclic garbage collector for the
   job (_no_cyclic_gc);
 * each batch of BATCH_SIZE records is one transaction: one query finds the library's
-  existing source records, one GIN lookup finds every match candidate, source records and
+  existing source records, one query finds every match candidate, source records and
   holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the
   sequences first), and touched BibRecords are rewritten by ONE UPDATE that also sets the
   search document and the holding arrays (same results as catalogue.indexing); both go
   through a staging table loaded with COPY. A record that only gains new sources is
   merged into its stored fields (equal to a full recompute: sources merge in id order);
   others are derived again from all their sources;
+* each batch is planned (its reads and matching) by the main thread and written, in one
+  transaction, by a writer thread with a connection of its own while the next batch is
+  planned (_WriteBehind): the next plan reads what is committed and takes what the batch
+  being written stores from memory (_Stored). The writer holds the catalogue lock for
+  the import and hands it to a writer waiting for it every 2 seconds; inside a caller's
+  transaction batches are planned and written in turn;
+* candidates are looked up key by key (_CANDIDATES_SQL); a record that only gains
+  sources gets its holding arrays from its stored ones and the new library's;
 * batch statements are planned for index lookups with JIT off (_batch_plans): during a
   large import the new tables have no statistics yet (nor has the staging table ever:
   its joins are written so that only key lookups are possible);
 * a killed import leaves whole batches only; running it again skips the records already
   stored (same checksum) and finishes the rest. Batches commit without waiting for the
   WAL flush for the same reason: what a crash could lose is redone by the re-run;
-* batches take a transaction-scoped advisory lock so two imports never create the same
-  new record twice.
+* batches take the catalogue's advisory lock (the writer for the session, in turn for
+  the transaction) so two imports never create the same new record twice.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ for the 80% that are books), so browsing reads counts that are kept or remembere
   the chosen values has a newer stamp (or the codes resolve otherwise). That test is a
   one-time filter on an InitPlan: current counts cost nothing, stale ones are counted
   by the same statement. Hits are always read fresh, newest first through the
-  created_at index.
+  primary key (ids follow creation).
 
 Why not cross counts (pairs of facet values) kept by the triggers too: exact for one
 facet with one value only (two chosen libraries double-count the records both hold),
@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 # Validity is decided by the catalogue version; the timeout only lets unused entries go.
 CACHE_SECONDS = 24 * 3600
 _ORDER = {
-    "relevance": "b.created_at DESC, b.id DESC",  # no query: newest additions first
+    "relevance": "b.id DESC",  # no query: newest additions first (ids follow creation)
     "year": "b.year DESC NULLS LAST, b.id DESC",
     "year_asc": "b.year ASC NULLS LAST, b.id",
     "title": "lower(b.title), b.id",

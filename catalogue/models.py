@@ -58,10 +58,14 @@ class BibRecord(models.Model):
     # provinces, rewritten in the same transaction as every holdings change.
     library_ids = ArrayField(models.IntegerField(), default=list, blank=True)
     province_ids = ArrayField(models.SmallIntegerField(), default=list, blank=True)
+    # No index on either: every import rewrites thousands of records a batch, and each
+    # index is one more entry per rewrite. Nothing looks records up by their preferred
+    # source (source records are never deleted), and browsing lists the newest additions
+    # by id, which follows creation.
     preferred_source = models.ForeignKey(
-        "SourceRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "SourceRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -459,10 +459,10 @@ class _Stored:
         fields: dict,
         keys: list[str],
         preferred: tuple[int, int] | None,
-        held: tuple[list[int], list[int]] | None = None,
+        arrays: tuple[list[int], list[int]] | None = None,
     ) -> None:
-        """``held``: the holding arrays it will have (None: not known before the write)."""
-        libraries, provinces = held or (None, None)
+        """``arrays``: the holding arrays it will have (None: not known before the write)."""
+        libraries, provinces = arrays or (None, None)
         self.bibs[bib_id] = {
             "id": bib_id,
             "match_keys": keys,
@@ -672,22 +672,24 @@ def _begin_batch() -> None:
         )
 
 
-def _batch_plans() -> None:
+def _batch_plans(*, local: bool = True) -> None:
     """Every statement of a batch looks rows up by key (ids, local ids, match keys), so the
     index is always the right plan; but tables filled by an import have no statistics
     until autovacuum analyzes them, and the planner then scanned the whole source table
     for each batch (quadratic import time). No JIT either: the batch statements' cost
-    estimates cross jit_above_cost and compiling took longer than running them."""
+    estimates cross jit_above_cost and compiling took longer than running them. For the
+    transaction (``local``), or for the session."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)")
+        cursor.execute(
+            "SELECT set_config('enable_seqscan', 'off', %s), set_config('jit', 'off', %s)", [local, local]
+        )
 
 
 @contextmanager
 def _read_plans() -> Iterator[None]:
     """_batch_plans for the plans' reads when batches are written behind: they run
     outside the batches' transactions (session settings, put back after)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', false), set_config('jit', 'off', false)")
+    _batch_plans(local=False)
     try:
         yield
     finally:
@@ -735,13 +737,14 @@ def _store(
             members[bib].append(r)
     job_id = "\\N" if job is None else str(job.pk)
     stamp = _copy_value(now)
-    held_ids = f"{{{library.pk}}}\t{{{library.province_number}}}"
+    # A new record's holding arrays: this library's, or none if it holds no live copy.
+    held_arrays = ([library.pk], [library.province_number])
+    held_text = "\t".join(_copy_value(a) for a in held_arrays)
     stored = stored if stored is not None else _Stored()
     fresh = []
     for p in placeholders:
         group = members[p]
-        held = held_ids if any(r["held"] for r in group) else "{}\t{}"
-        arrays = ([library.pk], [library.province_number]) if any(r["held"] for r in group) else ([], [])
+        held, arrays = (held_text, held_arrays) if any(r["held"] for r in group) else ("{}\t{}", ([], []))
         if len(group) == 1:  # usual case: rendered by the parser
             only = group[0]
             fresh.append(f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{stamp}\tt")
@@ -1402,7 +1405,7 @@ def _recompute_plan(
     rows = list(extra_rows)
     empty = []
     for bib in ids:
-        live = bib in grouped and bool(grouped[bib])
+        live = bool(grouped.get(bib))
         sources = grouped[bib] if live else withdrawn_only.get(bib)
         if not sources:
             empty.append(bib)

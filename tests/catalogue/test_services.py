@@ -27,6 +27,8 @@ def marc_record(
     barcodes=("B1",),
     edition: str = "",
     author: str = "Hyder, Qurratulain",
+    notes: tuple[str, ...] = (),
+    subject: str = "",
 ) -> Record:
     record = Record(leader="00000nam a2200000 a 4500")
     record.add_field(Field(tag="001", data=local_id))
@@ -38,6 +40,12 @@ def marc_record(
     if edition:
         record.add_field(
             Field(tag="250", indicators=Indicators(" ", " "), subfields=[Subfield("a", edition)])
+        )
+    for note in notes:
+        record.add_field(Field(tag="500", indicators=Indicators(" ", " "), subfields=[Subfield("a", note)]))
+    if subject:
+        record.add_field(
+            Field(tag="650", indicators=Indicators(" ", "0"), subfields=[Subfield("a", subject)])
         )
     for barcode in barcodes:
         record.add_field(

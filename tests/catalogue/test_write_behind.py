@@ -10,12 +10,13 @@ import time
 
 import pytest
 from django.db import connection, transaction
-from pymarc import Field, Indicators, MARCReader, Record, Subfield
+from pymarc import MARCReader, Record
 
 from benchmarks.generate_catalogue import generate
 from catalogue import services
 from catalogue.models import BibRecord, Holding, ImportJob, SourceRecord
 from members.models import Library
+from tests.catalogue.test_services import marc_record, write
 from tests.factories import LibraryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,35 +57,6 @@ def _libraries(n: int) -> list[Library]:
         LibraryFactory(code=f"PK-WB{i}", name=f"Write-behind University {i}", province=PROVINCES[i % 5])
         for i in range(n)
     ]
-
-
-def _record(local_id: str, title: str, *, year: str = "1990", extra: str = "", subject: str = "") -> Record:
-    record = Record(leader="00000nam a2200000 a 4500")
-    record.add_field(Field(tag="001", data=local_id))
-    record.add_field(Field(tag="008", data=f"010101s{year}    pk            000 0 urd d"))
-    record.add_field(
-        Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", "Hyder, Ali")])
-    )
-    record.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", title)]))
-    if extra:
-        record.add_field(Field(tag="500", indicators=Indicators(" ", " "), subfields=[Subfield("a", extra)]))
-    if subject:
-        record.add_field(
-            Field(tag="650", indicators=Indicators(" ", "0"), subfields=[Subfield("a", subject)])
-        )
-    record.add_field(
-        Field(
-            tag="852",
-            indicators=Indicators(" ", " "),
-            subfields=[Subfield("b", "Main"), Subfield("p", local_id)],
-        )
-    )
-    return record
-
-
-def _write(path, *records: Record):
-    path.write_bytes(b"".join(r.as_marc() for r in records))
-    return path
 
 
 def _changed(path) -> list[Record]:
@@ -150,7 +122,7 @@ def test_written_behind_the_catalogue_is_the_one_written_in_turn(
     # with some records changed, so that later batches move records between BibRecords
     libraries = _libraries(len(catalogue_files))
     first = catalogue_files[0]
-    changed = _write(tmp_path / "changed.mrc", *_changed(first))
+    changed = write(tmp_path, "changed.mrc", *_changed(first))
     results, counts = {}, {}
     for behind in (False, True):
         settings.IMPORT_WRITE_BEHIND = behind
@@ -173,8 +145,13 @@ def test_a_record_repeated_in_a_later_batch_of_the_file_updates_the_first(
     # Given a file whose last record repeats the first one's local id with a new title
     settings.IMPORT_WRITE_BEHIND = True
     (library,) = _libraries(1)
-    records = [_record(f"L{i}", f"Distinct title {i}") for i in range(40)]
-    path = _write(tmp_path / "repeat.mrc", *records, _record("L0", "Distinct title 0", extra="second copy"))
+    records = [marc_record(f"L{i}", f"Distinct title {i}", barcodes=(f"L{i}",)) for i in range(40)]
+    path = write(
+        tmp_path,
+        "repeat.mrc",
+        *records,
+        marc_record("L0", "Distinct title 0", barcodes=("L0",), notes=("second copy",)),
+    )
     # When it is imported with batches written behind
     job = services.import_path(actor=None, library=library, path=path)
     # Then the repeat updated the record written a few batches before, as in turn
@@ -190,12 +167,22 @@ def test_a_title_split_over_two_batches_of_one_file_is_one_record(
     settings.IMPORT_WRITE_BEHIND = True
     (library,) = _libraries(1)
     # (the second copy richer, the first with a subject of its own)
-    records = [_record(f"L{i}", f"Distinct title number {i}", year=str(1950 + i)) for i in range(30)]
-    records[3] = _record("L3", "Distinct title number 3", year="1953", subject="Urdu fiction")
-    second = _record("COPY2", "Distinct title number 3", year="1953", extra="Signed by the author.")
-    second.add_field(Field(tag="500", indicators=Indicators(" ", " "), subfields=[Subfield("a", "Gift.")]))
+    records = [
+        marc_record(f"L{i}", f"Distinct title number {i}", year=str(1950 + i), barcodes=(f"L{i}",))
+        for i in range(30)
+    ]
+    records[3] = marc_record(
+        "L3", "Distinct title number 3", year="1953", barcodes=("L3",), subject="Urdu fiction"
+    )
+    second = marc_record(
+        "COPY2",
+        "Distinct title number 3",
+        year="1953",
+        barcodes=("COPY2",),
+        notes=("Signed by the author.", "Gift."),
+    )
     records.insert(25, second)
-    job = services.import_path(actor=None, library=library, path=_write(tmp_path / "copies.mrc", *records))
+    job = services.import_path(actor=None, library=library, path=write(tmp_path, "copies.mrc", *records))
     # Then the second copy joined the record the first one made (not yet committed then),
     # and the record is derived from both: the richer copy preferred, the subject kept
     assert (job.status, job.created, job.merged) == ("done", 31, 1)

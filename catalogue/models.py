@@ -65,6 +65,11 @@ class BibRecord(models.Model):
     preferred_source = models.ForeignKey(
         "SourceRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
+    # The preferred source's richness while that source is live (NULL: none is, or not
+    # known): a source joining the record becomes the preferred one when it is richer, and
+    # reading the richness from the source table cost an import batch 37 ms of random
+    # reads at a million records (that table is ten times the size of this one).
+    preferred_richness = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

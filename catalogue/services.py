@@ -441,15 +441,14 @@ def _run_batches(job: ImportJob, batches: Iterable[list[dict]]) -> None:
 
 class _Stored:
     """What a batch stores, as the next batch's plan must see it while the batch may not
-    be committed yet: its BibRecords as candidates (columns as _CANDIDATE_FIELDS) with
-    their preferred source (id, richness; None: recompute from every source), its new
-    source records by BibRecord (id, richness, fields) and their local ids."""
+    be committed yet: its BibRecords as candidates (columns as _CANDIDATE_FIELDS, with
+    their preferred source and its richness), its new source records by BibRecord (id,
+    richness, fields) and their local ids."""
 
-    __slots__ = ("bibs", "local_ids", "preferred", "sources")
+    __slots__ = ("bibs", "local_ids", "sources")
 
     def __init__(self) -> None:
         self.bibs: dict[int, dict] = {}
-        self.preferred: dict[int, tuple[int, int] | None] = {}
         self.sources: dict[int, list[tuple[int, int, dict]]] = defaultdict(list)
         self.local_ids: set[str] = set()
 
@@ -461,16 +460,20 @@ class _Stored:
         preferred: tuple[int, int] | None,
         arrays: tuple[list[int], list[int]] | None = None,
     ) -> None:
-        """``arrays``: the holding arrays it will have (None: not known before the write)."""
+        """``preferred``: (id, richness) of its live preferred source (None: recompute it
+        from every source); ``arrays``: the holding arrays it will have (None: not known
+        before the write)."""
         libraries, provinces = arrays or (None, None)
+        source, richness = preferred or (None, None)
         self.bibs[bib_id] = {
             "id": bib_id,
             "match_keys": keys,
             "library_ids": libraries,
             "province_ids": provinces,
+            "preferred_source_id": source,
+            "preferred_richness": richness,
             **dict(zip(BIB_FIELDS, _bib_values(fields), strict=True)),
         }
-        self.preferred[bib_id] = preferred
 
 
 # A bigint advisory lock key is kept as two halves: classid (high) and objid (low).
@@ -747,16 +750,17 @@ def _store(
         held, arrays = (held_text, held_arrays) if any(r["held"] for r in group) else ("{}\t{}", ([], []))
         if len(group) == 1:  # usual case: rendered by the parser
             only = group[0]
-            fresh.append(f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{stamp}\tt")
+            fresh.append(
+                f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{only['richness']}\t{stamp}\tt"
+            )
             stored.bib(real[p], only["fields"], only["keys"], (only["source_id"], only["richness"]), arrays)
         else:
             sources = [(r["source_id"], r["richness"], r["fields"]) for r in group]
             preferred, fields, keys = merge_sources(sources)
+            richness = next(s[1] for s in sources if s[0] == preferred)
             values = (*_bib_values(fields), matching.match_key(fields), keys, *_document_parts(fields))
-            fresh.append(f"{_copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{stamp}\tt")
-            stored.bib(
-                real[p], fields, keys, next((s[0], s[1]) for s in sources if s[0] == preferred), arrays
-            )
+            fresh.append(f"{_copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{richness}\t{stamp}\tt")
+            stored.bib(real[p], fields, keys, (preferred, richness), arrays)
     for r in new:
         stored.sources[r["bib_id"]].append((r["source_id"], r["richness"], r["fields"]))
     new_lines = [
@@ -832,32 +836,17 @@ def _extended_rows(
     for r in new:
         if r["bib_id"] in affected:
             joining[r["bib_id"]].append(r)
-    ids = [b for b in joining if b in candidates]
-    if not ids:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT b.id, p.id, p.richness FROM catalogue_bibrecord b"
-            " JOIN catalogue_sourcerecord p ON p.id = b.preferred_source_id AND NOT p.withdrawn"
-            " WHERE b.id = ANY(%s::bigint[])",
-            [ids],
-        )
-        preferred = {bib: (sid, richness) for bib, sid, richness in cursor.fetchall()}
-    if pending is not None:
-        for bib in ids:
-            if bib in pending.preferred:
-                preferred[bib] = pending.preferred[bib]
     rows = []
-    for bib in ids:
-        if preferred.get(bib) is None:
+    for bib in joining:
+        record = candidates.get(bib)
+        if record is None or record["preferred_richness"] is None or record["preferred_source_id"] is None:
             continue
-        pid, richness = preferred[bib]
+        pid, richness = record["preferred_source_id"], record["preferred_richness"]
         group = sorted(joining[bib], key=lambda r: r["source_id"])
         if any(r["richness"] >= richness and r["source_id"] < pid for r in group) or any(
             r["richness"] > richness for r in group
         ):
             continue
-        record = candidates[bib]
         fields = {c: record[c] for c in BIB_FIELDS}
         keys = list(record["match_keys"])
         for r in group:
@@ -874,17 +863,23 @@ def _extended_rows(
                 libraries.add(library.pk)
                 provinces.add(library.province_number)
             arrays = (sorted(libraries), sorted(provinces))
-        rows.append(_update_row(bib, fields, keys, pid, now, arrays))
+        rows.append(_update_row(bib, fields, keys, (pid, richness), now, arrays))
         if stored is not None:
             stored.bib(bib, fields, keys, (pid, richness), arrays)
     return rows
 
 
 def _update_row(
-    bib: int, fields: dict, keys: list[str], preferred: int, now, arrays: tuple[list, list] | None = None
+    bib: int,
+    fields: dict,
+    keys: list[str],
+    preferred: tuple[int, int | None],
+    now,
+    arrays: tuple[list, list] | None = None,
 ) -> tuple:
-    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record; its holding
-    arrays aggregated from the holdings unless given (``arrays``)."""
+    """A staging row (in _STAGE_COLUMNS order) rewriting an existing record; ``preferred``:
+    its preferred source's id and richness (None when that source is withdrawn); its
+    holding arrays aggregated from the holdings unless given (``arrays``)."""
     libraries, provinces = arrays or (None, None)
     return (
         *_bib_values(fields),
@@ -894,7 +889,7 @@ def _update_row(
         bib,
         libraries,
         provinces,
-        preferred,
+        *preferred,
         now,
         False,
     )
@@ -1160,7 +1155,15 @@ _BIB_TEMPLATE = (
 # SQL built once from the constant column lists above (no user input).
 _BIB_INSERT_SQL = f"INSERT INTO catalogue_bibrecord ({', '.join(_BIB_INSERT_COLUMNS)}) VALUES %s RETURNING id"  # noqa: S608
 _BIB_INSERT_ONE_SQL = _BIB_INSERT_SQL.replace("%s", _BIB_TEMPLATE, 1)
-_CANDIDATE_FIELDS = ("id", "match_keys", "library_ids", "province_ids", *BIB_FIELDS)
+_CANDIDATE_FIELDS = (
+    "id",
+    "match_keys",
+    "library_ids",
+    "province_ids",
+    "preferred_source_id",
+    "preferred_richness",
+    *BIB_FIELDS,
+)
 # One GIN lookup per key, not one lookup with every key of the batch: for a query array
 # of n keys the GIN scan merges the n posting lists by scanning all n entries for every
 # item it returns, so a batch's 2,600 keys cost 110-140 ms at a million records (and
@@ -1196,6 +1199,7 @@ _STAGE_COLUMNS = (
     "library_ids",
     "province_ids",
     "preferred",
+    "richness",
     "now",
     "fresh",
 )
@@ -1214,6 +1218,7 @@ _STAGE_TYPES = {
     "library_ids": "integer[]",
     "province_ids": "smallint[]",
     "preferred": "bigint",
+    "richness": "integer",
     "now": "timestamptz",
     "da": "text",
     "db": "text",
@@ -1239,7 +1244,8 @@ _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
     f" search_document = {_DOCUMENT_EXPR},"
     " library_ids = COALESCE(v.library_ids, agg.libs, '{}'), province_ids = COALESCE(v.province_ids, agg.provs, '{}'),"
-    " preferred_source_id = v.preferred, updated_at = v.now FROM ish_bib_stage AS v"
+    " preferred_source_id = v.preferred, preferred_richness = v.richness, updated_at = v.now"
+    " FROM ish_bib_stage AS v"
     " LEFT JOIN LATERAL (SELECT array_agg(DISTINCT h.library_id ORDER BY h.library_id) AS libs,"
     f" array_agg(DISTINCT array_position({_PROVINCES_SQL}, ({_PROVINCE_OF_HOLDING}))::smallint) AS provs"
     " FROM catalogue_holding h WHERE v.library_ids IS NULL AND h.bib_record_id = v.id AND h.status <> 'withdrawn')"
@@ -1248,9 +1254,10 @@ _BIB_UPDATE_SQL = (
 )
 _BIB_INSERT_FULL_SQL = (
     f"INSERT INTO catalogue_bibrecord (id, {', '.join(BIB_FIELDS)}, match_key, match_keys, library_ids,"  # noqa: S608
-    " province_ids, preferred_source_id, created_at, updated_at, search_document)"
+    " province_ids, preferred_source_id, preferred_richness, created_at, updated_at, search_document)"
     f" SELECT v.id, {', '.join(f'v.{c}' for c in BIB_FIELDS)}, v.match_key, v.match_keys, v.library_ids,"
-    f" v.province_ids, v.preferred, v.now, v.now, {_DOCUMENT_EXPR} FROM ish_bib_stage AS v WHERE v.fresh"
+    f" v.province_ids, v.preferred, v.richness, v.now, v.now, {_DOCUMENT_EXPR} FROM ish_bib_stage AS v"
+    " WHERE v.fresh"
 )
 
 
@@ -1412,9 +1419,9 @@ def _recompute_plan(
             continue
         ordered = [sources[sid] for sid in sorted(sources)]
         preferred, fields, keys = merge_sources(ordered)
-        rows.append(_update_row(bib, fields, keys, preferred, now))
+        richness = sources[preferred][1] if live else None
+        rows.append(_update_row(bib, fields, keys, (preferred, richness), now))
         if stored is not None:
-            richness = sources[preferred][1]
             stored.bib(bib, fields, keys, (preferred, richness) if live else None)
     return rows, list(new_lines), empty
 

@@ -408,6 +408,7 @@ def _bib_snapshot():
             "match_key",
             "match_keys",
             "preferred_source_id",
+            "preferred_richness",
             "search_document",
             "library_ids",
             "province_ids",
@@ -436,3 +437,37 @@ def test_records_joined_by_later_libraries_equal_a_full_recompute(library, other
     assert _bib_snapshot() == imported
     aag = BibRecord.objects.get(title="Aag ka darya")
     assert aag.preferred_source.local_id == "R1"
+
+
+def test_a_record_whose_preferred_source_was_withdrawn_is_joined_as_a_full_recompute_gives(
+    library, other_library, tmp_path
+):
+    from tests.factories import LibraryFactory
+
+    third = LibraryFactory(code="PK-THIRD", name="Third University", city="Quetta", province="BA")
+    # Given a merged record whose richest source (its preferred one) is withdrawn by --replace
+    richest = marc_record(
+        "R1", "Aag ka darya", year="1959", barcodes=("Y1", "Y2", "Y3"), subject="Urdu fiction"
+    )
+    plain = marc_record("P1", "Aag ka darya", year="1959", barcodes=("X1",))
+    services.import_path(actor=None, library=library, path=write(tmp_path, "r.mrc", richest))
+    services.import_path(actor=None, library=other_library, path=write(tmp_path, "p.mrc", plain))
+    aag = BibRecord.objects.get(title="Aag ka darya")
+    assert (aag.preferred_source.local_id, aag.preferred_richness) == ("R1", aag.preferred_source.richness)
+    services.import_path(
+        actor=None,
+        library=library,
+        replace=True,
+        path=write(tmp_path, "other.mrc", marc_record("O1", "Udas naslen")),
+    )
+    aag.refresh_from_db()
+    assert (aag.preferred_source.local_id, aag.preferred_richness) == ("P1", aag.preferred_source.richness)
+    # When a third library's copy, richer than the plain one, joins it
+    middle = marc_record("M1", "Aag ka darya", year="1959", barcodes=("Z1", "Z2"))
+    services.import_path(actor=None, library=third, path=write(tmp_path, "m.mrc", middle))
+    # Then the record is what deriving it from its live sources gives: the third copy preferred
+    aag.refresh_from_db()
+    assert (aag.preferred_source.local_id, aag.preferred_richness) == ("M1", aag.preferred_source.richness)
+    imported = _bib_snapshot()
+    services.bib_records_recompute(bib_ids=BibRecord.objects.values_list("pk", flat=True))
+    assert _bib_snapshot() == imported

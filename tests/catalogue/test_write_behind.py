@@ -92,6 +92,7 @@ def _catalogue() -> dict:
             sorted(bib.library_ids),
             sorted(bib.province_ids),
             sources.get(bib.preferred_source_id),
+            bib.preferred_richness,
             str(bib.search_document),
             sorted(holdings.get(bib.pk, [])),
         )

@@ -848,6 +848,7 @@ def _extended_rows(
         ):
             continue
         fields = {c: record[c] for c in BIB_FIELDS}
+        described = [fields[c] for c in _DOCUMENT_FIELDS]
         keys = list(record["match_keys"])
         for r in group:
             _merge_fields_into(fields, r["fields"])
@@ -863,7 +864,9 @@ def _extended_rows(
                 libraries.add(library.pk)
                 provinces.add(library.province_number)
             arrays = (sorted(libraries), sorted(provinces))
-        rows.append(_update_row(bib, fields, keys, (pid, richness), now, arrays))
+        # Sources that join fill only empty fields: mostly the search document stays.
+        same = described == [fields[c] for c in _DOCUMENT_FIELDS]
+        rows.append(_update_row(bib, fields, keys, (pid, richness), now, arrays, same_document=same))
         if stored is not None:
             stored.bib(bib, fields, keys, (pid, richness), arrays)
     return rows
@@ -876,16 +879,20 @@ def _update_row(
     preferred: tuple[int, int | None],
     now,
     arrays: tuple[list, list] | None = None,
+    *,
+    same_document: bool = False,
 ) -> tuple:
     """A staging row (in _STAGE_COLUMNS order) rewriting an existing record; ``preferred``:
     its preferred source's id and richness (None when that source is withdrawn); its
-    holding arrays aggregated from the holdings unless given (``arrays``)."""
+    holding arrays aggregated from the holdings unless given (``arrays``); its search
+    document kept as stored when the fields it is made of are unchanged (``same_document``:
+    the document parts are NULL)."""
     libraries, provinces = arrays or (None, None)
     return (
         *_bib_values(fields),
         matching.match_key(fields),
         keys,
-        *_document_parts(fields),
+        *((None, None, None, None) if same_document else _document_parts(fields)),
         bib,
         libraries,
         provinces,
@@ -1242,7 +1249,7 @@ _DOCUMENT_EXPR = (
 _PROVINCE_OF_HOLDING = "SELECT l.province::text FROM members_library l WHERE l.id = h.library_id"
 _BIB_UPDATE_SQL = (
     f"UPDATE catalogue_bibrecord AS b SET {', '.join(f'{c} = v.{c}' for c in (*BIB_FIELDS, 'match_key', 'match_keys'))},"  # noqa: S608
-    f" search_document = {_DOCUMENT_EXPR},"
+    f" search_document = CASE WHEN v.da IS NULL THEN b.search_document ELSE {_DOCUMENT_EXPR} END,"
     " library_ids = COALESCE(v.library_ids, agg.libs, '{}'), province_ids = COALESCE(v.province_ids, agg.provs, '{}'),"
     " preferred_source_id = v.preferred, preferred_richness = v.richness, updated_at = v.now"
     " FROM ish_bib_stage AS v"
@@ -1293,6 +1300,20 @@ def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
             for n, value in cursor.fetchall():
                 result[n].append(value)
     return result
+
+
+# The fields a search document is made of (_document_parts).
+_DOCUMENT_FIELDS = (
+    "title",
+    "subtitle",
+    "title_vernacular",
+    "authors",
+    "subjects",
+    "publisher",
+    "place",
+    "edition",
+    "summary",
+)
 
 
 def _document_parts(fields: dict) -> tuple[str, str, str, str]:

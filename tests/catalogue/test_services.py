@@ -471,3 +471,19 @@ def test_a_record_whose_preferred_source_was_withdrawn_is_joined_as_a_full_recom
     imported = _bib_snapshot()
     services.bib_records_recompute(bib_ids=BibRecord.objects.values_list("pk", flat=True))
     assert _bib_snapshot() == imported
+
+
+def test_a_joining_copy_that_fills_an_empty_field_is_searchable_by_it(library, other_library, tmp_path):
+    # Given a record stored without a subject, and a plainer copy from another library with one
+    fuller = marc_record("F1", "Aag ka darya", year="1959", barcodes=("A1", "A2", "A3"))
+    plainer = marc_record("S1", "Aag ka darya", year="1959", barcodes=("B1",), subject="Partition fiction")
+    services.import_path(actor=None, library=library, path=write(tmp_path, "f.mrc", fuller))
+    # When the plainer copy joins it
+    services.import_path(actor=None, library=other_library, path=write(tmp_path, "s.mrc", plainer))
+    # Then the record takes the subject, and its search document has the subject's words
+    aag = BibRecord.objects.get(title="Aag ka darya")
+    assert aag.preferred_source.local_id == "F1" and aag.subjects == ["Partition fiction"]
+    assert "'partition'" in str(aag.search_document)
+    imported = _bib_snapshot()
+    services.bib_records_recompute(bib_ids=[aag.pk])
+    assert _bib_snapshot() == imported

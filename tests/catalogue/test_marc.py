@@ -5,8 +5,10 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
+import pymarc
 import pytest
 
+from catalogue import marc
 from catalogue.marc import (
     MSG_CSV_COLUMNS,
     MSG_LEADER_LENGTH,
@@ -16,7 +18,7 @@ from catalogue.marc import (
     process_item,
     volume_key,
 )
-from tests.catalogue.conftest import TRAJECT, TRLN
+from tests.catalogue.conftest import SHARED, TRAJECT, TRLN
 
 pytestmark = pytest.mark.shared_data
 
@@ -213,3 +215,56 @@ def test_csv_in_a_legacy_encoding_is_refused_naming_the_line(tmp_path):
     path.write_bytes("id,title\n1,Ok\n2,Caf\u00e9\n".encode("latin-1"))
     with pytest.raises(FileRejected, match=r"not UTF-8 text \(bad byte near line \d+\)"):
         list(iter_items(path, "csv"))
+
+
+def _binary_items():
+    for path in sorted(SHARED.rglob("*")):
+        if path.suffix in (".mrc", ".marc"):
+            try:
+                items = list(iter_items(path, "marc"))
+            except FileRejected:
+                continue
+            yield from ((path.name, item) for item in items if item[0] == "marc")
+
+
+def _odd_records() -> list[bytes]:
+    """Well-formed UTF-8 records but for one thing the lean decoder leaves to pymarc."""
+
+    def record(indicators=("1", "0"), code="a") -> bytes:
+        built = pymarc.Record(leader="00000nam a2200000 a 4500")
+        built.add_field(pymarc.Field(tag="001", data="ODD1"))
+        subfields = [pymarc.Subfield(code, "Odd")]
+        built.add_field(
+            pymarc.Field(tag="245", indicators=pymarc.Indicators(*indicators), subfields=subfields)
+        )
+        return built.as_marc()
+
+    base = record()
+    return [
+        record(indicators=("", "")),  # no indicators
+        record(indicators=("1", "")),  # one indicator
+        record(code="\u00e9"),  # a subfield code that is not ASCII
+        base.replace(b"\x1faOdd", b"\x1fa\xff\xfed"),  # a subfield that is not UTF-8
+        base[:27] + b"00x5" + base[31:],  # a directory length that is not a number
+        base[:36] + b"ABC" + base[39:],  # a data field tagged in letters: read by both
+    ]
+
+
+def test_the_lean_utf8_decoder_reads_every_record_as_pymarc_does(monkeypatch):
+    # Given every UTF-8 binary record in the shared data and some odd ones
+    items = list(_binary_items())
+    items += [(f"odd-{n}", ("marc", n, raw)) for n, raw in enumerate(_odd_records())]
+    utf8 = [(name, item) for name, item in items if item[2][9:10] == b"a"]
+    assert len(utf8) > 100
+    # When each is processed by the lean decoder and by pymarc alone
+    lean = [process_item(item) for _name, item in utf8]
+    monkeypatch.setattr(marc, "_decode_utf8", lambda data: None)
+    by_pymarc = [process_item(item) for _name, item in utf8]
+    # Then the results (fields, holdings, richness, or the error) are the same
+    for (name, item), a, b in zip(utf8, lean, by_pymarc, strict=True):
+        assert a == b, (name, item[1])
+    # and the lean decoder read the usual records itself, leaving the odd ones to pymarc
+    monkeypatch.undo()
+    declined = [name for name, item in utf8 if marc._decode_utf8(item[2]) is None]
+    assert {f"odd-{n}" for n in range(5)} <= set(declined) and "odd-5" not in declined
+    assert len(declined) < len(utf8) / 10

@@ -265,12 +265,12 @@ def test_a_failed_write_leaves_whole_batches_and_the_import_can_be_run_again(
 def test_the_writer_connection_and_lock_are_gone_after_the_import(catalogue_files, small_batches, settings):
     settings.IMPORT_WRITE_BEHIND = True
     (library,) = _libraries(1)
-    before = threading.active_count()
+    before = set(threading.enumerate())  # (threads of earlier tests may end meanwhile)
     services.import_path(actor=None, library=library, path=catalogue_files[0])
     deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert threading.active_count() == before
+    assert not set(threading.enumerate()) - before
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [services.IMPORT_LOCK]

@@ -777,10 +777,10 @@ def _store(
     if changed:
         bibs = None
     else:
-        rows = _extended_rows(library, affected, new, candidates, now, pending=pending, stored=stored)
+        extended = _extended_rows(library, affected, new, candidates, now, pending=pending, stored=stored)
         bibs = _recompute_plan(
-            affected - {row[_STAGE_ID] for row in rows},
-            extra_rows=rows,
+            affected - extended.keys(),
+            extra_rows=extended.values(),
             new_lines=fresh,
             more_sources=(pending.sources, stored.sources) if pending is not None else (stored.sources,),
             stored=stored,
@@ -824,8 +824,8 @@ def _extended_rows(
     *,
     pending: _Stored | None = None,
     stored: _Stored | None = None,
-) -> list[tuple]:
-    """Update rows for records that only gained new sources in this batch, merged into the
+) -> dict[int, str]:
+    """Update rows (by record, as staging lines) for records that only gained new sources in this batch, merged into the
     stored record (``candidates``: as stored, or as the batch being written stores it)
     instead of re-reading every source (whose number grows with the number of libraries
     holding the title). Exactly what bib_records_recompute derives: sources merge in id
@@ -836,7 +836,7 @@ def _extended_rows(
     for r in new:
         if r["bib_id"] in affected:
             joining[r["bib_id"]].append(r)
-    rows = []
+    rows: dict[int, str] = {}
     for bib in joining:
         record = candidates.get(bib)
         if record is None or record["preferred_richness"] is None or record["preferred_source_id"] is None:
@@ -866,7 +866,9 @@ def _extended_rows(
             arrays = (sorted(libraries), sorted(provinces))
         # Sources that join fill only empty fields: mostly the search document stays.
         same = described == [fields[c] for c in _DOCUMENT_FIELDS]
-        rows.append(_update_row(bib, fields, keys, (pid, richness), now, arrays, same_document=same))
+        rows[bib] = _copy_line(
+            _update_row(bib, fields, keys, (pid, richness), now, arrays, same_document=same)
+        )
         if stored is not None:
             stored.bib(bib, fields, keys, (pid, richness), arrays)
     return rows
@@ -1211,7 +1213,6 @@ _STAGE_COLUMNS = (
     "now",
     "fresh",
 )
-_STAGE_ID = _STAGE_COLUMNS.index("id")
 _STAGE_TYPES = {
     **dict.fromkeys(BIB_FIELDS, "text"),
     "authors": "text[]",
@@ -1392,7 +1393,7 @@ def bib_records_recompute(
     *,
     bib_ids: Iterable[int],
     sync_holdings: bool = True,
-    extra_rows: Iterable[tuple] = (),
+    extra_rows: Iterable[str] = (),
     new_lines: Iterable[str] = (),
 ) -> None:
     """Derive these BibRecords from their source records again (inside the caller's
@@ -1410,12 +1411,12 @@ def bib_records_recompute(
 def _recompute_plan(
     bib_ids: Iterable[int],
     *,
-    extra_rows: Iterable[tuple] = (),
+    extra_rows: Iterable[str] = (),
     new_lines: Iterable[str] = (),
     more_sources: Iterable[dict[int, list[tuple[int, int, dict]]]] = (),
     stored: _Stored | None = None,
-) -> tuple[list[tuple], list[str], list[int]]:
-    """(update rows, new lines, records left without sources) for bib_records_recompute,
+) -> tuple[list[str], list[str], list[int]]:
+    """(update lines, new lines, records left without sources) for bib_records_recompute,
     from the source records as stored and ``more_sources`` (bib -> (id, richness, fields)
     of new source records, written or not yet); what the rows store goes into ``stored``."""
     ids = sorted({i for i in bib_ids if i})
@@ -1446,16 +1447,18 @@ def _recompute_plan(
         ordered = [sources[sid] for sid in sorted(sources)]
         preferred, fields, keys = merge_sources(ordered)
         richness = sources[preferred][1] if live else None
-        rows.append(_update_row(bib, fields, keys, (preferred, richness), now))
+        rows.append(_copy_line(_update_row(bib, fields, keys, (preferred, richness), now)))
         if stored is not None:
             stored.bib(bib, fields, keys, (preferred, richness) if live else None)
     return rows, list(new_lines), empty
 
 
-def _recompute_write(rows: list[tuple], new_lines: list[str], empty: list[int]) -> None:
+def _recompute_write(rows: list[str], new_lines: list[str], empty: list[int]) -> None:
+    """Write what _recompute_plan derived (update and new staging lines, rendered by the
+    planning thread: a batch's writer thread only waits for the server)."""
     with connection.cursor() as cursor:
         if rows or new_lines:
-            _stage(cursor, new_lines + [_copy_line(row) for row in rows])
+            _stage(cursor, new_lines + rows)
             if new_lines:
                 cursor.execute(_BIB_INSERT_FULL_SQL)
             if rows:

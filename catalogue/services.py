@@ -5,8 +5,9 @@ One code path for the upload page, the API and ``manage.py import_records``:
 (from the Celery task "catalogue.import_file", or directly from the command).
 
 How an import stays fast and safe (PERFORMANCE.md):
-* records are parsed (and their match keys, search texts and their own columns in COPY
-  text) in a pool of parser processes, also inside Celery's prefork workers, while the
+* records are parsed (well-formed UTF-8 MARC by catalogue.marc's lean decoder, the rest
+  by pymarc; and their match keys, search texts and their own columns in COPY text) in
+  a pool of parser processes, also inside Celery's prefork workers, while the
   main process matches and writes the previous batch; the first batch is small so that
   writing starts early. The main process pauses the cyclic garbage collector for the
   job (_no_cyclic_gc);
@@ -24,8 +25,10 @@ How an import stays fast and safe (PERFORMANCE.md):
   being written stores from memory (_Stored). The writer holds the catalogue lock for
   the import and hands it to a writer waiting for it every 2 seconds; inside a caller's
   transaction batches are planned and written in turn;
-* candidates are looked up key by key (_CANDIDATES_SQL); a record that only gains
-  sources gets its holding arrays from its stored ones and the new library's;
+* candidates are looked up key by key and read by row address (_CANDIDATES_SQL); a
+  record that only gains sources gets its holding arrays from its stored ones and the
+  new library's, compares the new sources with the richness of its preferred source
+  kept on the record, and keeps its search document when its described fields stay;
 * batch statements are planned for index lookups with JIT off (_batch_plans): during a
   large import the new tables have no statistics yet (nor has the staging table ever:
   its joins are written so that only key lookups are possible);

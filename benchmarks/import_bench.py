@@ -140,7 +140,11 @@ def main() -> None:
         )
         files = sorted(workdir.glob("library-*.mrc"))
     libraries = []
-    for n, _path in enumerate(files):
+    for path in files:
+        # The library's code from its file's number: a directory holding some of a
+        # generated catalogue's files (say the last ten, imported on top of the rest)
+        # imports each as the library it was generated for.
+        n = int(path.stem.rsplit("-", 1)[1])
         code = f"PK-BENCH{n:03d}"
         library, _ = Library.objects.get_or_create(
             code=code,

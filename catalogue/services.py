@@ -1297,10 +1297,12 @@ def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
     parts, params = [], []
     for n, (table, count) in enumerate(wanted):
         if count:
-            # The sequence looked up once, not for every id (the lookup was 7 ms a batch).
+            # The sequence looked up once, not for every id: OFFSET 0 keeps the planner
+            # from pulling the lookup up into the per-id expression (it did: 6.5 ms a
+            # batch of 1,200 ids, against 1 ms).
             parts.append(
-                "SELECT %s, nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s,"
-                " generate_series(1, %s)"
+                "SELECT %s, nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq"
+                " OFFSET 0) s, generate_series(1, %s)"
             )
             params += [n, table, count]
     if parts:

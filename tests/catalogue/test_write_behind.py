@@ -5,6 +5,7 @@ matched and written in turn."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -266,7 +267,10 @@ def test_the_writer_connection_and_lock_are_gone_after_the_import(catalogue_file
     settings.IMPORT_WRITE_BEHIND = True
     (library,) = _libraries(1)
     before = set(threading.enumerate())  # (threads of earlier tests may end meanwhile)
+    switch = sys.getswitchinterval()
     services.import_path(actor=None, library=library, path=catalogue_files[0])
+    # The interpreter's switch interval, shortened for the writer thread, is put back.
+    assert sys.getswitchinterval() == switch
     deadline = time.monotonic() + 5
     while set(threading.enumerate()) - before and time.monotonic() < deadline:
         time.sleep(0.05)

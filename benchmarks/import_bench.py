@@ -127,7 +127,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "TRUNCATE catalogue_importrecorderror, catalogue_matchdecision, catalogue_holding,"
-                " catalogue_sourcerecord, catalogue_bibrecord, catalogue_importjob CASCADE"
+                " catalogue_sourcerecord, catalogue_bibrecord, catalogue_matchkey, catalogue_importjob CASCADE"
             )
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="catbench-"))
     files = sorted(workdir.glob("library-*.mrc"))

@@ -324,7 +324,7 @@ def load_catalogue(n_records: int, rng: random.Random) -> dict:
     else:
         t0 = time.perf_counter()
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE catalogue_bibrecord CASCADE")
+            cur.execute("TRUNCATE catalogue_bibrecord, catalogue_matchkey CASCADE")
             for index in ("bib_search_gin", "bib_library_ids_gin", "bib_isbns_gin"):
                 cur.execute(f"DROP INDEX IF EXISTS {index}")
             cur.execute(

@@ -3,9 +3,9 @@
 Two steps, both cheap enough for batch imports:
 
 1. Blocking: every record has a few keys (identifiers, a title prefix, author+year);
-   a batch of records finds all candidate BibRecords with ONE query on the GIN-indexed
-   ``match_keys`` array (``&&``), so the cost per record is constant and the whole import
-   grows as n log n (index lookups), never n².
+   a batch of records finds all candidate BibRecords with ONE query on the table of
+   match keys (catalogue.models.MatchKey, a btree), so the cost per record is constant
+   and the whole import grows as n log n (index lookups), never n².
 2. Comparison: ``compare(a, b)`` scores a candidate with rapidfuzz, after hard vetoes:
    a different format (book / e-book / thesis ...), edition, or volume of a set is
    never merged, whatever the identifiers or titles say.

@@ -50,8 +50,8 @@ class BibRecord(models.Model):
     # Match keys and search document are maintained by catalogue services only.
     # Not indexed: nothing looks records up by it, and every import write paid for two btrees.
     match_key = models.CharField(max_length=200, blank=True)
-    # Blocking keys for candidate lookup ("isbn:…", "oclc:…", "ta:<title>", "ay:<author|year>"):
-    # one `&&` query per import batch finds every candidate (catalogue/matching.py).
+    # Blocking keys for candidate lookup ("isbn:…", "oclc:…", "t:<title>", "a:<author|year>"),
+    # looked up through MatchKey (one row per key, kept by a trigger): catalogue/matching.py.
     match_keys = ArrayField(models.CharField(max_length=120), default=list, blank=True)
     search_document = SearchVectorField(null=True)
     # Denormalised from holdings (PERFORMANCE.md): ids of holding libraries and their
@@ -78,15 +78,35 @@ class BibRecord(models.Model):
             GinIndex(fields=["search_document"], name="bib_search_gin"),
             GinIndex(fields=["library_ids"], name="bib_library_ids_gin"),
             GinIndex(fields=["isbns"], name="bib_isbns_gin"),
-            # fastupdate off: imports insert and look up keys in the same batches, and a GIN
-            # pending list would be scanned linearly by every lookup (measured: 3 ms per key).
-            GinIndex(fields=["match_keys"], name="bib_match_keys_gin_nofu", fastupdate=False),
             # OAI-PMH selective harvesting (from/until) and its earliestDatestamp.
             models.Index(fields=["updated_at", "id"], name="bib_updated_at_id"),
         ]
 
     def __str__(self) -> str:
         return self.title[:80]
+
+
+class MatchKey(models.Model):
+    """One of a record's match keys (BibRecord.match_keys), kept by statement triggers on
+    catalogue_bibrecord (migration 0013), so every writer is covered, the ORM included.
+
+    Candidates are looked up by key in this table's btree, (key, record) in one index-only
+    scan for a whole import batch. The GIN index on match_keys it replaces cost a GIN scan
+    set up for each key (2,600 a batch), and every rewrite of a record, which an import
+    does for each record a library's copy joins, inserted all its keys into it again:
+    19 µs of a new record's INSERT and 6 µs of a merge's UPDATE. Here a merge writes only
+    the keys it adds."""
+
+    pk = models.CompositePrimaryKey("key", "bib_record")
+    key = models.CharField(max_length=120)
+    # No constraint or index of its own: the trigger keeps the rows in step with the records
+    # (a foreign-key check per key would cost as much again), and (key, record) serves all.
+    bib_record = models.ForeignKey(
+        BibRecord, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.bib_record_id}"
 
 
 class SourceRecord(models.Model):

@@ -25,7 +25,8 @@ How an import stays fast and safe (PERFORMANCE.md):
   being written stores from memory (_Stored). The writer holds the catalogue lock for
   the import and hands it to a writer waiting for it every 2 seconds; inside a caller's
   transaction batches are planned and written in turn;
-* candidates are looked up key by key and read by row address (_CANDIDATES_SQL); a
+* candidates are looked up in the match-key table's btree, a batch's keys in one scan
+  (_CANDIDATES_SQL, catalogue.models.MatchKey); a
   record that only gains sources gets its holding arrays from its stored ones and the
   new library's, compares the new sources with the richness of its preferred source
   kept on the record, and keeps its search document when its described fields stay;
@@ -699,7 +700,8 @@ def _begin_batch() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true),"
-            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),"
+            " set_config('max_parallel_workers_per_gather', '0', true)",
             [IMPORT_LOCK],
         )
 
@@ -709,11 +711,14 @@ def _batch_plans(*, local: bool = True) -> None:
     index is always the right plan; but tables filled by an import have no statistics
     until autovacuum analyzes them, and the planner then scanned the whole source table
     for each batch (quadratic import time). No JIT either: the batch statements' cost
-    estimates cross jit_above_cost and compiling took longer than running them. For the
+    estimates cross jit_above_cost and compiling took longer than running them; nor
+    parallel workers (starting them took ~20 ms of a 35 ms candidate lookup). For the
     transaction (``local``), or for the session."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('enable_seqscan', 'off', %s), set_config('jit', 'off', %s)", [local, local]
+            "SELECT set_config('enable_seqscan', 'off', %s), set_config('jit', 'off', %s),"
+            " set_config('max_parallel_workers_per_gather', '0', %s)",
+            [local, local, local],
         )
 
 
@@ -726,7 +731,7 @@ def _read_plans() -> Iterator[None]:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET enable_seqscan; RESET jit")
+            cursor.execute("RESET enable_seqscan; RESET jit; RESET max_parallel_workers_per_gather")
 
 
 def _store(
@@ -946,7 +951,7 @@ def _assign(
     with connection.cursor() as cursor:
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
-            # the GIN index is always the right plan here (keys are selective by design):
+            # the key index is always the right plan here (keys are selective by design):
             # callers set _batch_plans for their transaction.
             cursor.execute(_CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
@@ -1202,15 +1207,13 @@ _CANDIDATE_FIELDS = (
     "preferred_richness",
     *BIB_FIELDS,
 )
-# One GIN lookup per key, not one lookup with every key of the batch: for a query array
-# of n keys the GIN scan merges the n posting lists by scanning all n entries for every
-# item it returns, so a batch's 2,600 keys cost 110-140 ms at a million records (and
-# grew with the catalogue); key by key the same candidates take 25 ms.
-# The hits are then read by their row address (a TID scan: no second index lookup).
+# The records holding any of the batch's keys: one index-only scan of catalogue_matchkey
+# for all of them (catalogue.models.MatchKey), then the records by id. (GIN lookups on
+# match_keys, one per key: 25-30 ms a batch of 2,600 keys at a million records; this
+# scan and fetch: ~15 ms.)
 _CANDIDATES_SQL = (
     f"SELECT {', '.join(_CANDIDATE_FIELDS)} FROM catalogue_bibrecord"  # noqa: S608
-    " WHERE ctid = ANY(ARRAY(SELECT DISTINCT hit.ctid FROM unnest(%s::varchar[]) AS k(key),"
-    " LATERAL (SELECT ctid FROM catalogue_bibrecord WHERE match_keys && ARRAY[k.key]::varchar[]) AS hit))"
+    " WHERE id = ANY(ARRAY(SELECT DISTINCT bib_record_id FROM catalogue_matchkey WHERE key = ANY(%s::varchar[])))"
 )
 # One statement rewrites a record's fields, its search document (the same weighted texts
 # as catalogue.indexing.refresh_search_documents) and its holding arrays (the same

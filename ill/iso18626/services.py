@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalogue.matching import _title_of, block_keys
-from catalogue.models import BibRecord, Holding
+from catalogue.models import BibRecord, Holding, MatchKey
 from catalogue.normalize import normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
 from consortium.exceptions import DomainError
 from ill import exceptions as err
@@ -260,7 +260,8 @@ def bib_record_for(message: Message, borrower: Library) -> tuple[BibRecord | Non
     if not records and not any(ids.values()) and title:
         keys = [k for k in block_keys({"title": title}) if k.startswith("t:")]
         wanted = _title_of(title)
-        candidates = BibRecord.objects.filter(match_keys__overlap=keys)[:50] if keys else []
+        held = MatchKey.objects.filter(key__in=keys).values("bib_record_id")
+        candidates = BibRecord.objects.filter(pk__in=held)[:50] if keys else []
         records = [r for r in candidates if _title_of(r.title) == wanted]
     if not records:
         return None, False

@@ -11,7 +11,7 @@ import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue import services
-from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, SourceRecord
+from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, MatchKey, SourceRecord
 from consortium.exceptions import DomainError, PermissionDenied
 from tests.catalogue.conftest import TRAJECT, TRLN
 
@@ -487,3 +487,44 @@ def test_a_joining_copy_that_fills_an_empty_field_is_searchable_by_it(library, o
     imported = _bib_snapshot()
     services.bib_records_recompute(bib_ids=[aag.pk])
     assert _bib_snapshot() == imported
+
+
+def _match_key_rows() -> list[tuple[str, int]]:
+    return sorted(MatchKey.objects.values_list("key", "bib_record_id"))
+
+
+def _match_keys_of_records() -> list[tuple[str, int]]:
+    return sorted(
+        {(key, pk) for pk, keys in BibRecord.objects.values_list("pk", "match_keys") for key in keys}
+    )
+
+
+def test_the_match_key_table_follows_every_writer_of_records(library, other_library, tmp_path):
+    # Imports: new records, and copies of other libraries joining them
+    services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
+    services.import_path(
+        actor=None, library=library, path=write(tmp_path, "a.mrc", marc_record("A1", "Raja Gidh"))
+    )
+    services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
+    assert _match_key_rows() == _match_keys_of_records()
+    assert ("t:rajagidh", BibRecord.objects.get(title="Raja Gidh").pk) in _match_key_rows()
+    # A re-import that retitles a record: its old record goes, with the old title's key
+    services.import_path(
+        actor=None, library=library, path=write(tmp_path, "b.mrc", marc_record("A1", "Aangan"))
+    )
+    keys = dict(_match_key_rows())
+    assert "t:rajagidh" not in keys and "t:aangan" in keys
+    assert _match_key_rows() == _match_keys_of_records()
+    # A cataloguer's split and merge, a rematch, a record deleted through the ORM
+    source = SourceRecord.objects.filter(library=other_library, bib_record__sources__library=library).first()
+    old = source.bib_record
+    new = services.bib_record_split(actor=None, source=source)
+    assert _match_key_rows() == _match_keys_of_records()
+    services.bib_record_merge(actor=None, target=old, other=new)
+    services.catalogue_rematch()
+    assert _match_key_rows() == _match_keys_of_records()
+    lone = BibRecord.objects.get(title="Aangan")
+    SourceRecord.objects.filter(bib_record=lone).update(bib_record=None)
+    lone.delete()
+    assert not any(pk == lone.pk for _key, pk in _match_key_rows())
+    assert _match_key_rows() == _match_keys_of_records()

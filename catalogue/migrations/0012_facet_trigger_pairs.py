@@ -37,21 +37,14 @@ _SIGNED = {
       UNION ALL SELECT -1, k.facet, k.value FROM pairs p, {_keys('p', 'o_')}""",
 }
 # As in 0007: every value carried before or after is stamped with the new version, its
-# count changed by the sum; the version row sorts first (writers lock in one order).
+# count changed by the sum; the version row sorts first (writers lock in one order). The
+# upsert is 0007's own text.
 _APPLY = """
     WITH {pairs} delta AS (
       SELECT s.facet, s.value, sum(s.w) AS n FROM ({signed}) s GROUP BY s.facet, s.value
     ),
     version AS (SELECT nextval('catalogue_facet_version') AS v WHERE EXISTS (SELECT FROM delta))
-    INSERT INTO catalogue_facetcount AS c (facet, value, n, changed)
-    SELECT facet, value, n, v FROM (
-      SELECT '' AS facet, 'version' AS value, version.v AS n, version.v FROM version
-      UNION ALL SELECT d.facet, d.value, d.n, version.v FROM delta d, version
-    ) x
-    ORDER BY facet, value
-    ON CONFLICT (facet, value) DO UPDATE
-    SET n = CASE WHEN c.facet = '' AND c.value = 'version' THEN excluded.n ELSE c.n + excluded.n END,
-        changed = excluded.changed;"""
+""" + _0007._APPLY[_0007._APPLY.index("    INSERT INTO catalogue_facetcount"):]
 
 FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION catalogue_facetcount_apply() RETURNS trigger

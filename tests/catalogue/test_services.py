@@ -528,3 +528,27 @@ def test_the_match_key_table_follows_every_writer_of_records(library, other_libr
     lone.delete()
     assert not any(pk == lone.pk for _key, pk in _match_key_rows())
     assert _match_key_rows() == _match_keys_of_records()
+
+
+def test_a_later_copy_is_found_by_a_key_that_a_joining_copy_added(library, other_library, tmp_path):
+    from tests.factories import LibraryFactory
+
+    third = LibraryFactory(code="PK-THIRD", name="Third University", city="Quetta", province="BA")
+    # Given a record without an ISBN, joined by a plainer copy that gives one
+    first = marc_record("A1", "Aag ka darya", year="1959", notes=("Includes a glossary of Urdu terms.",))
+    joining = marc_record("B1", "Aag ka darya", year="1959", isbn="9780198526636")
+    services.import_path(actor=None, library=library, path=write(tmp_path, "a.mrc", first))
+    job = services.import_path(actor=None, library=other_library, path=write(tmp_path, "b.mrc", joining))
+    assert job.merged == 1
+    record = BibRecord.objects.get(title="Aag ka darya")
+    assert record.preferred_source.local_id == "A1" and record.isbns == ["9780198526636"]
+    assert ("isbn:9780198526636", record.pk) in _match_key_rows()
+    # When a third library's copy shares nothing with it but that ISBN (title misspelt,
+    # author's name in another form)
+    later = marc_record(
+        "C1", "Aag ka dariya", year="1959", isbn="9780198526636", author="Haidar, Qurratulain"
+    )
+    job = services.import_path(actor=None, library=third, path=write(tmp_path, "c.mrc", later))
+    # Then it is found by the key the joining copy added, and joins the same record
+    assert job.merged == 1 and not BibRecord.objects.filter(title="Aag ka dariya").exists()
+    assert record.sources.count() == 3

@@ -7,10 +7,11 @@ One code path for the upload page, the API and ``manage.py import_records``:
 How an import stays fast and safe (PERFORMANCE.md):
 * records are parsed (well-formed UTF-8 MARC by catalogue.marc's lean decoder, the rest
   by pymarc; and their match keys, search texts and their own columns in COPY text) in
-  a pool of parser processes, also inside Celery's prefork workers, while the
-  main process matches and writes the previous batch; the first batch is small so that
-  writing starts early. The main process pauses the cyclic garbage collector for the
-  job (_no_cyclic_gc);
+  a pool of parser processes, also inside Celery's prefork workers, up to PARSE_AHEAD
+  batches ahead of the main process at a lower priority; a file's first batches are
+  small and double up to BATCH_SIZE so that writing starts early and never waits long
+  for the next plan. The main process pauses the cyclic garbage collector for the job
+  (_no_cyclic_gc);
 * each batch of BATCH_SIZE records is one transaction: one query finds the library's
   existing source records, one query finds every match candidate, source records and
   holdings are loaded with COPY, new BibRecords are inserted complete (ids taken from the

@@ -694,16 +694,20 @@ def _lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
 
 
+# The planner settings of a batch's statements (_batch_plans says why), in one place for
+# the batch's transaction, the plans' session and the reset after.
+_PLAN_SETTINGS = (("enable_seqscan", "off"), ("jit", "off"), ("max_parallel_workers_per_gather", "0"))
+_PLAN_SETTINGS_SQL = ", ".join(f"set_config('{name}', '{value}', %s)" for name, value in _PLAN_SETTINGS)
+
+
 def _begin_batch() -> None:
     """The catalogue lock and a bulk batch's settings, in one round trip. Bulk batches
     commit without waiting for the WAL flush: a crash can lose only the last batches, and
     running the import again redoes exactly those (checksums). Plans as in _batch_plans."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true),"
-            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true),"
-            " set_config('max_parallel_workers_per_gather', '0', true)",
-            [IMPORT_LOCK],
+            f"SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true), {_PLAN_SETTINGS_SQL}",
+            [IMPORT_LOCK, *[True] * len(_PLAN_SETTINGS)],
         )
 
 
@@ -716,11 +720,7 @@ def _batch_plans(*, local: bool = True) -> None:
     parallel workers (starting them took ~20 ms of a 35 ms candidate lookup). For the
     transaction (``local``), or for the session."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', 'off', %s), set_config('jit', 'off', %s),"
-            " set_config('max_parallel_workers_per_gather', '0', %s)",
-            [local, local, local],
-        )
+        cursor.execute(f"SELECT {_PLAN_SETTINGS_SQL}", [local] * len(_PLAN_SETTINGS))
 
 
 @contextmanager
@@ -732,7 +732,7 @@ def _read_plans() -> Iterator[None]:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET enable_seqscan; RESET jit; RESET max_parallel_workers_per_gather")
+            cursor.execute("; ".join(f"RESET {name}" for name, _value in _PLAN_SETTINGS))
 
 
 def _store(

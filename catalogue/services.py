@@ -548,7 +548,18 @@ class _WriteBehind:
 
     @staticmethod
     def _close() -> None:
-        connection.close()  # the writer thread's own connection (looked up in that thread)
+        """Give the catalogue lock back, then close the writer thread's own connection.
+
+        Closing alone ends the session, but the server releases the session's locks only
+        when its backend has exited, some milliseconds after the client has gone: a
+        writer starting right after this import could still find the lock taken (and a
+        test that looked at once found it held one run in two under load)."""
+        try:
+            if connection.connection is not None and connection.is_usable():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock_all()")
+        finally:
+            connection.close()  # looked up in this thread: the writer's own connection
 
     def _lock(self) -> None:
         with connection.cursor() as cursor:

@@ -277,6 +277,8 @@ def test_the_writer_connection_and_lock_are_gone_after_the_import(catalogue_file
     assert not set(threading.enumerate()) - before
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s", [services.IMPORT_LOCK]
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            [services.IMPORT_LOCK],
         )
         assert cursor.fetchone()[0] == 0

@@ -1,0 +1,174 @@
+"""Cross-script keys: one phonetic key for a word whether it is written in Urdu, Arabic or
+Persian script or romanized (ALA-LC with diacritics, or the informal spellings people type).
+
+Urdu books are catalogued in romanization ("Pākistānī ʻaurat dorāhe par", "Aag ka darya"),
+in Urdu script, or in both (245 and 880); a patron types either. The two spellings share
+little but their consonants, since Arabic script writes long vowels only and romanization
+writes every vowel, differently in each scheme. So a word is reduced to:
+
+* its consonant skeleton, each letter mapped to a class of sounds that Urdu and the
+  romanization schemes confuse or write alike (ق and q with k, خ and kh with k, ث ص س
+  and sh with s, ذ ز ض ظ with z, ط and ٹ with t); h (ح ہ ھ), the semivowels w/v (و) and
+  y (ی), hamza and ʻayn, and every vowel are dropped, because one script writes them and
+  the other does not;
+* one mark, "a", when the word starts with a vowel (Latin a e i o u, Arabic ا آ ع), the
+  one vowel both scripts always write;
+* the same class twice in a row counted once (shadda is not written; "Muhammad" = محمد).
+
+Where a romanization digraph stands for different letters in different schemes (th is
+ث in Arabic ALA-LC and aspirated ت in Urdu; dh is ذ or aspirated د; ph is aspirated پ or
+f), the word gets one key for each reading. The Arabic article is keyed both with and
+without it (الحرب = "alharb" and "harb"); a romanized article standing alone ("al-",
+"ul-", "el-") and keys that are only the vowel mark (Persian ezafe "-i", "e") carry no
+key: they would match almost everything.
+
+Keys are a fallback with their own weight in the search document; exact-script matches
+rank above them (catalogue.search).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import product
+
+from catalogue.normalize import fold
+
+VOWEL_MARK = "a"
+
+# Arabic-script letters (after normalize.fold, which already folds ي ك ه ة أ إ آ ؤ ئ ے
+# to one form) to their sound class; "" drops the letter.
+_ARABIC_CLASS = {
+    "\u0627": "",  # ALEF (a long vowel, or the carrier of a word-initial one)
+    "\u0628": "b",  # BEH
+    "\u067e": "p",  # PEH
+    "\u062a": "t",  # TEH
+    "\u0679": "t",  # TTEH (retroflex, ALA-LC ṭ)
+    "\u0637": "t",  # TAH (ALA-LC ṭ)
+    "\u062b": "s",  # THEH (Urdu s̲, Arabic th: see _LATIN_DIGRAPHS)
+    "\u0633": "s",  # SEEN
+    "\u0635": "s",  # SAD (ṣ)
+    "\u0634": "s",  # SHEEN (sh)
+    "\u062c": "j",  # JEEM
+    "\u0686": "c",  # TCHEH (ch)
+    "\u062d": "",  # HAH (ḥ): h is dropped everywhere
+    "\u06c1": "",  # HEH GOAL (and every heh, ة and ھ folded to it)
+    "\u062e": "k",  # KHAH (kh)
+    "\u062f": "d",  # DAL
+    "\u0688": "d",  # DDAL (ḍ)
+    "\u0630": "z",  # THAL (Urdu z̲, Arabic dh)
+    "\u0632": "z",  # ZAIN
+    "\u0636": "z",  # DAD (Urdu ż, Arabic ḍ)
+    "\u0638": "z",  # ZAH (ẓ)
+    "\u0698": "z",  # JEH (zh)
+    "\u0631": "r",  # REH
+    "\u0691": "r",  # RREH (ṛ)
+    "\u0639": "",  # AIN (ʻ): written in one script only
+    "\u063a": "g",  # GHAIN (gh)
+    "\u0641": "f",  # FEH
+    "\u0642": "k",  # QAF (q)
+    "\u06a9": "k",  # KEHEH (and Arabic kaf folded to it)
+    "\u06af": "g",  # GAF
+    "\u0644": "l",  # LAM
+    "\u0645": "m",  # MEEM
+    "\u0646": "n",  # NOON
+    "\u06ba": "n",  # NOON GHUNNA (ALA-LC n̲)
+    "\u0648": "",  # WAW (v/w, or the vowels o, u, au)
+    "\u06cc": "",  # YEH (y, or the vowels i, e, ai)
+    "\u0621": "",  # HAMZA
+}
+_ARABIC_INITIAL_VOWELS = {"\u0627", "\u0639"}  # ALEF (and آ folded to it), AIN
+
+# Latin, after fold (lower case, no diacritics, no ʻ ʼ '): digraphs first, each with its
+# readings (a tuple when the schemes disagree), then single letters.
+_LATIN_DIGRAPHS = {
+    "kh": ("k",),
+    "gh": ("g",),
+    "ch": ("c",),
+    "sh": ("s",),
+    "zh": ("z",),
+    "th": ("t", "s"),  # Urdu aspirated t; Arabic ALA-LC ث
+    "dh": ("d", "z"),  # Urdu aspirated d; Arabic ALA-LC ذ
+    "ph": ("p", "f"),  # Urdu aspirated p; English and French f
+    "bh": ("b",),
+    "jh": ("j",),
+    "rh": ("r",),
+}
+_LATIN_CLASS = {
+    **{ch: ch for ch in "bdfgjklmnprstz"},
+    "q": "k",
+    "c": "k",  # a lone c (ch is a digraph above)
+    "x": "ks",
+    **dict.fromkeys("aeiouhwyv", ""),
+}
+_LATIN_INITIAL_VOWELS = set("aeiou")
+# A romanized article or particle standing alone (after "al-", "ul-", "el-", "bi-"
+# split from its word): no key of its own.
+_ROMAN_ARTICLES = {"al", "ul", "el", "il", "ol"}
+# More readings than this for one word (several ambiguous digraphs) are cut: each reading
+# is a word of the search document.
+MAX_READINGS = 4
+_LATIN_WORD = re.compile(r"^[a-z]+$")
+_REPEATS = re.compile(r"(.)\1+")
+_ARABIC_LETTERS = re.compile(r"^[\u0621-\u064a\u0660-\u06ff]+$")
+
+
+def word_keys(word: str) -> list[str]:
+    """The keys of one folded word (several when its spelling reads several ways)."""
+    if _LATIN_WORD.match(word):
+        return [] if word in _ROMAN_ARTICLES else _latin_keys(word)
+    if _ARABIC_LETTERS.match(word):
+        keys = _arabic_keys(word)
+        if word.startswith("\u0627\u0644") and len(word) > 3:  # the article al-
+            keys += [k for k in _arabic_keys(word[2:]) if k not in keys]
+        return keys
+    return []
+
+
+def keys(text: str) -> list[str]:
+    """Every key of a text's words, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in fold(text).split():
+        for key in word_keys(word):
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def query_keys(text: str) -> list[list[str]]:
+    """A query's words as alternatives of keys (a word matches if any of its keys does);
+    words with no key (articles, lone vowels, other scripts, digits) are left out."""
+    return [found for word in fold(text).split() if (found := word_keys(word))]
+
+
+def _finish(classes: list[str], initial_vowel: bool) -> str:
+    # The same class twice in a row is one (shadda is not written), also across dropped
+    # letters: "Muhammad" = محمد, "Allah" = اللہ.
+    key = _REPEATS.sub(r"\1", "".join(classes))
+    return (VOWEL_MARK + key) if key and initial_vowel else key
+
+
+def _arabic_keys(word: str) -> list[str]:
+    classes = [_ARABIC_CLASS.get(ch, "") for ch in word]
+    key = _finish(classes, word[0] in _ARABIC_INITIAL_VOWELS)
+    return [key] if key else []
+
+
+def _latin_keys(word: str) -> list[str]:
+    options: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        if pair in _LATIN_DIGRAPHS:
+            options.append(_LATIN_DIGRAPHS[pair])
+            i += 2
+        else:
+            options.append((_LATIN_CLASS.get(word[i], ""),))
+            i += 1
+    initial_vowel = word[0] in _LATIN_INITIAL_VOWELS
+    found: list[str] = []
+    for reading in product(*options):
+        key = _finish(list(reading), initial_vowel)
+        if key and key not in found:
+            found.append(key)
+            if len(found) == MAX_READINGS:
+                break
+    return found

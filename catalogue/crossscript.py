@@ -15,10 +15,13 @@ writes every vowel, differently in each scheme. So a word is reduced to:
   one vowel both scripts always write;
 * the same class twice in a row counted once (shadda is not written; "Muhammad" = محمد).
 
+A key of one letter ("k" for کا, ka, kī, ke) would match a word in almost every Urdu
+title, so such words carry no key, in the index or in a query.
+
 Where a romanization digraph stands for different letters in different schemes (th is
 ث in Arabic ALA-LC and aspirated ت in Urdu; dh is ذ or aspirated د; ph is aspirated پ or
-f), the word gets one key for each reading. The Arabic article is keyed both with and
-without it (الحرب = "alharb" and "harb"); a romanized article standing alone ("al-",
+f), the word gets one key for each reading. The Arabic article is keyed
+without it (الحرب = "harb"); a romanized article standing alone ("al-",
 "ul-", "el-") and keys that are only the vowel mark (Persian ezafe "-i", "e") carry no
 key: they would match almost everything.
 
@@ -34,6 +37,19 @@ from itertools import product
 from catalogue.normalize import fold
 
 VOWEL_MARK = "a"
+# A key in the search document is "0" and the key: folded words never start with a digit
+# followed by letters only, so a key is never taken for a word, nor a word for a key.
+KEY_PREFIX = "0"
+# Every record with keys also carries this term (never a key: keys have no vowel but the
+# leading mark). A query word too short for a key ("ka", "e") matches it in such records,
+# so "Aag ka darya" finds آگ کا دریا, while in other records it must match as written.
+KEYED_MARK = KEY_PREFIX + "e"
+KEY_TERM_PATTERN = "^0[a-z]+$"  # a key among the search document's terms (PostgreSQL regex)
+# MARC language codes (008/35-37) of languages written in Arabic script in Pakistan and
+# its neighbours: a romanized record in one of them gets keys (catalogue.indexing).
+KEYED_LANGUAGES = frozenset(
+    {"urd", "ara", "per", "pus", "snd", "pan", "bal", "kas", "lah", "ota", "uig", "kur"}
+)
 
 # Arabic-script letters (after normalize.fold, which already folds ي ك ه ة أ إ آ ؤ ئ ے
 # to one form) to their sound class; "" drops the letter.
@@ -104,6 +120,7 @@ _LATIN_INITIAL_VOWELS = set("aeiou")
 # A romanized article or particle standing alone (after "al-", "ul-", "el-", "bi-"
 # split from its word): no key of its own.
 _ROMAN_ARTICLES = {"al", "ul", "el", "il", "ol"}
+MIN_KEY_CHARS = 2
 # More readings than this for one word (several ambiguous digraphs) are cut: each reading
 # is a word of the search document.
 MAX_READINGS = 4
@@ -114,13 +131,19 @@ _ARABIC_LETTERS = re.compile(r"^[\u0621-\u064a\u0660-\u06ff]+$")
 
 def word_keys(word: str) -> list[str]:
     """The keys of one folded word (several when its spelling reads several ways)."""
+    return [key for key in _word_keys(word) if len(key) >= MIN_KEY_CHARS]
+
+
+def _word_keys(word: str) -> list[str]:
     if _LATIN_WORD.match(word):
         return [] if word in _ROMAN_ARTICLES else _latin_keys(word)
     if _ARABIC_LETTERS.match(word):
-        keys = _arabic_keys(word)
-        if word.startswith("\u0627\u0644") and len(word) > 3:  # the article al-
-            keys += [k for k in _arabic_keys(word[2:]) if k not in keys]
-        return keys
+        # The article al- is written joined and romanized apart ("al-Ḥarb"): keyed without
+        # it. (Keyed with it too, الأمة read "alm" and found every ʻilm.)
+        rest = _arabic_keys(word[2:]) if word.startswith("\u0627\u0644") and len(word) > 3 else []
+        if rest and len(rest[0]) >= MIN_KEY_CHARS:
+            return rest
+        return _arabic_keys(word)  # (a word with only a letter after al-: اللہ, Allah)
     return []
 
 
@@ -131,6 +154,15 @@ def keys(text: str) -> list[str]:
         for key in word_keys(word):
             seen.setdefault(key, None)
     return list(seen)
+
+
+def with_keys(folded: str, *, mark: bool = False) -> str:
+    """A folded text followed by its words' keys as index terms ("0" + key), and with
+    mark, the term that says the record has keys."""
+    terms = [KEY_PREFIX + key for key in keys(folded)]
+    if mark:
+        terms.append(KEYED_MARK)
+    return " ".join([folded, *terms]) if terms else folded
 
 
 def query_keys(text: str) -> list[list[str]]:

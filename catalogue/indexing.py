@@ -6,12 +6,13 @@ Callers run these inside the same transaction as the change that made them stale
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection
 from psycopg2.extras import execute_values
 
-from catalogue.normalize import fold
+from catalogue import crossscript
+from catalogue.normalize import fold, has_arabic_script
 from members.models import PROVINCE_NUMBERS
 
 # Weights: title A, authors B, subjects C, publisher (and other text) D.
@@ -47,23 +48,35 @@ WHERE b.id = agg.id
 """
 
 
-def document_parts(record: dict) -> tuple[str, str, str, str]:
-    """The four weighted texts of a record, folded exactly as queries are."""
-    title = " ".join(
-        filter(None, [record.get("title"), record.get("subtitle"), record.get("title_vernacular")])
+def document_parts(record: dict, *, fold: Callable[[str], str] = fold) -> tuple[str, str, str, str]:
+    """The four weighted texts of a record, folded exactly as queries are.
+
+    Records in a language written in Arabic script, or with Arabic-script text, also carry
+    the cross-script keys of their title, authors and subjects (catalogue.crossscript),
+    each in its field's weight, so a query in either script finds them; other records
+    carry none (an English word's key would only add noise and index size).
+    """
+    title = fold(
+        " ".join(filter(None, [record.get("title"), record.get("subtitle"), record.get("title_vernacular")]))
     )
-    authors = " ".join(record.get("authors") or [])
-    subjects = " ".join(record.get("subjects") or [])
-    other = " ".join(
-        filter(
-            None, [record.get("publisher"), record.get("place"), record.get("edition"), record.get("summary")]
+    authors = fold(" ".join(record.get("authors") or []))
+    subjects = fold(" ".join(record.get("subjects") or []))
+    other = fold(
+        " ".join(
+            filter(
+                None,
+                [record.get("publisher"), record.get("place"), record.get("edition"), record.get("summary")],
+            )
         )
     )
-    return fold(title), fold(authors), fold(subjects), fold(other)
+    if record.get("language") in crossscript.KEYED_LANGUAGES or has_arabic_script(title + authors + subjects):
+        title = crossscript.with_keys(title, mark=True)
+        authors, subjects = crossscript.with_keys(authors), crossscript.with_keys(subjects)
+    return title, authors, subjects, other
 
 
+# The fields document_parts reads.
 DOCUMENT_FIELDS = (
-    "id",
     "title",
     "subtitle",
     "title_vernacular",
@@ -73,6 +86,7 @@ DOCUMENT_FIELDS = (
     "place",
     "edition",
     "summary",
+    "language",
 )
 
 
@@ -82,7 +96,7 @@ def refresh_search_documents(record_ids: Iterable[int], *, page_size: int = 1000
 
     ids = list(record_ids)
     for start in range(0, len(ids), page_size):
-        rows = BibRecord.objects.filter(pk__in=ids[start : start + page_size]).values(*DOCUMENT_FIELDS)
+        rows = BibRecord.objects.filter(pk__in=ids[start : start + page_size]).values("id", *DOCUMENT_FIELDS)
         values = [(row["id"], *document_parts(row)) for row in rows]
         if values:
             with connection.cursor() as cursor:

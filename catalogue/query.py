@@ -8,7 +8,10 @@ record's identifier arrays.
 
 User text never reaches to_tsquery as syntax: every word is folded exactly as the index
 is (catalogue.normalize.fold), which leaves only letters and digits, and is then quoted
-as a tsquery lexeme. Fields map to the weights of the search document (indexing.py):
+as a tsquery lexeme. A word looked for matches as written or through its cross-script key
+(catalogue.crossscript: an Urdu-script query finds romanized records and the reverse);
+ranking (rank_tsquery and the bonuses) counts only the words as written, so exact-script
+matches rank above cross-script ones. Fields map to the weights of the search document (indexing.py):
 title A, author B, subject C, publisher and other text D.
 """
 
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.crossscript import KEY_PREFIX, KEYED_MARK, word_keys
 from catalogue.normalize import fold, has_arabic_script, normalize_isbn, normalize_issn
 from consortium.exceptions import DomainError
 
@@ -54,6 +58,7 @@ class Words:
     words: tuple[str, ...]
     weight: str = ""  # "" = any field, else A/B/C/D
     prefix: bool = False
+    as_written: bool = False  # no cross-script match (a guess at spacing is guess enough)
 
 
 @dataclass(frozen=True)
@@ -98,8 +103,14 @@ class ParsedQuery:
     def is_empty(self) -> bool:
         return self.tree is None
 
-    def condition(self) -> SqlCondition:
-        return _to_sql(self.tree) if self.tree is not None else SqlCondition("TRUE", ())
+    def condition(self, *, cross_script: bool = True) -> SqlCondition:
+        """The WHERE fragment; cross_script=False matches the words only as written."""
+        if self.tree is None:
+            return SqlCondition("TRUE", ())
+        # Without one word long enough for a key, no cross-script match (else "ka" alone
+        # would find every record with keys).
+        cross_script = cross_script and any(word_keys(w) for w in self.positive_words())
+        return _to_sql(self.tree, cross_script=cross_script)
 
     def positive_words(self) -> list[str]:
         """Words the user looks for (not excluded), in order, for ranking and suggestions."""
@@ -177,10 +188,24 @@ def _lexeme(word: str, weight: str = "", prefix: bool = False) -> str:
     return f"{quoted}:{suffix}" if suffix else quoted
 
 
-def _words_tsquery(node: Words) -> str:
+def _words_tsquery(node: Words, *, cross_script: bool = False) -> str:
+    """The words (a phrase when several); with cross_script, or else all their cross-script
+    keys (catalogue.crossscript), in any order, in the same field."""
     last = len(node.words) - 1
     parts = [_lexeme(w, node.weight, node.prefix and i == last) for i, w in enumerate(node.words)]
-    return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+    direct = parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+    if not cross_script or node.as_written:
+        return direct
+    keyed = []
+    for i, word in enumerate(node.words):
+        alternatives = [
+            _lexeme(KEY_PREFIX + key, node.weight, node.prefix and i == last) for key in word_keys(word)
+        ]
+        if alternatives:
+            keyed.append(alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")")
+    if not keyed:  # too short for a key: any record with keys will do ("ka" in "Aag ka darya")
+        return f"({direct} | {_lexeme(KEYED_MARK)})"
+    return f"({direct} | {keyed[0] if len(keyed) == 1 else '(' + ' & '.join(keyed) + ')'})"
 
 
 def _text_only(node: Node) -> bool:
@@ -193,28 +218,32 @@ def _text_only(node: Node) -> bool:
     return all(_text_only(c) for c in node.children)
 
 
-def to_tsquery_text(node: Node) -> str:
-    """tsquery source for a subtree made of words only."""
+def to_tsquery_text(node: Node, *, cross_script: bool = True) -> str:
+    """tsquery source for a subtree made of words only. A word looked for also matches
+    through its cross-script key; a word left out (NOT) only as written."""
     if isinstance(node, Words):
-        return _words_tsquery(node)
+        return _words_tsquery(node, cross_script=cross_script)
     if isinstance(node, Not):
-        return "!" + to_tsquery_text(node.child)
+        return "!" + to_tsquery_text(node.child, cross_script=False)
     if isinstance(node, And | Or):
         op = " & " if isinstance(node, And) else " | "
-        return "(" + op.join(to_tsquery_text(c) for c in node.children) + ")"
+        return "(" + op.join(to_tsquery_text(c, cross_script=cross_script) for c in node.children) + ")"
     raise TypeError(node)
 
 
-def _to_sql(node: Node) -> SqlCondition:
+def _to_sql(node: Node, *, cross_script: bool = True) -> SqlCondition:
     if _text_only(node):
-        return SqlCondition("b.search_document @@ to_tsquery('simple', %s)", (to_tsquery_text(node),))
+        return SqlCondition(
+            "b.search_document @@ to_tsquery('simple', %s)",
+            (to_tsquery_text(node, cross_script=cross_script),),
+        )
     if isinstance(node, Identifier):
         column = "b.isbns" if node.kind == "isbn" else "b.issns"
         return SqlCondition(f"{column} @> ARRAY[%s]::varchar[]", (node.value,))
     if isinstance(node, Not):
-        inner = _to_sql(node.child)
+        inner = _to_sql(node.child, cross_script=False)
         return SqlCondition(f"NOT ({inner.sql})", inner.params)
-    parts = [_to_sql(c) for c in node.children]
+    parts = [_to_sql(c, cross_script=cross_script) for c in node.children]
     op = " AND " if isinstance(node, And) else " OR "
     return SqlCondition("(" + op.join(p.sql for p in parts) + ")", tuple(x for p in parts for x in p.params))
 
@@ -463,13 +492,13 @@ def spaceless_variants(query: ParsedQuery) -> ParsedQuery | None:
         return None
     alternatives: list[Node] = [query.tree]
     if len(words) > 1:
-        alternatives.append(Words(("".join(words),)))
+        alternatives.append(Words(("".join(words),), as_written=True))
     for i, word in enumerate(words[:4]):
         if not has_arabic_script(word) or len(word) < 4:
             continue
         for cut in range(2, min(len(word) - 1, 12)):
             split = (*words[:i], word[:cut], word[cut:], *words[i + 1 :])
-            alternatives.append(Words(split))
+            alternatives.append(Words(split, as_written=True))
     if len(alternatives) == 1:
         return None
     return ParsedQuery(raw=query.raw, tree=Or(tuple(alternatives)))

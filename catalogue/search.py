@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
+from catalogue.crossscript import KEY_TERM_PATTERN
 from catalogue.models import Format, SearchTerm
 from catalogue.normalize import fold
 from catalogue.query import ParsedQuery, QueryError, parse_query, spaceless_variants, words_query
@@ -609,13 +610,14 @@ def refresh_vocabulary() -> int:
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalogue_searchterm")
-        cursor.execute(
+        cursor.execute(  # the cross-script keys are index terms, not words to suggest
             """
             INSERT INTO catalogue_searchterm (word, documents, head, length)
             SELECT word, ndoc, left(word, 1), length(word)
             FROM ts_stat('SELECT search_document FROM catalogue_bibrecord WHERE search_document IS NOT NULL')
-            WHERE length(word) BETWEEN 2 AND 60
-            """
+            WHERE length(word) BETWEEN 2 AND 60 AND word !~ %s
+            """,
+            [KEY_TERM_PATTERN],
         )
         return cursor.rowcount
 

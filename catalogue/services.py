@@ -67,7 +67,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from catalogue import matching
+from catalogue import indexing, matching
 from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
@@ -1354,37 +1354,13 @@ def _next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
     return result
 
 
-# The fields a search document is made of (_document_parts).
-_DOCUMENT_FIELDS = (
-    "title",
-    "subtitle",
-    "title_vernacular",
-    "authors",
-    "subjects",
-    "publisher",
-    "place",
-    "edition",
-    "summary",
-)
+# The fields a search document is made of (catalogue.indexing.document_parts).
+_DOCUMENT_FIELDS = indexing.DOCUMENT_FIELDS
 
 
 def _document_parts(fields: dict) -> tuple[str, str, str, str]:
     """catalogue.indexing.document_parts with the import's cached fold (same output)."""
-    fold = matching.fold
-    title = " ".join(
-        filter(None, [fields.get("title"), fields.get("subtitle"), fields.get("title_vernacular")])
-    )
-    other = " ".join(
-        filter(
-            None, [fields.get("publisher"), fields.get("place"), fields.get("edition"), fields.get("summary")]
-        )
-    )
-    return (
-        fold(title),
-        fold(" ".join(fields.get("authors") or [])),
-        fold(" ".join(fields.get("subjects") or [])),
-        fold(other),
-    )
+    return indexing.document_parts(fields, fold=matching.fold)
 
 
 def _bib_values(fields: dict) -> list:

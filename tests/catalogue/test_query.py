@@ -17,7 +17,8 @@ from catalogue.query import (
 
 
 def tsquery(q: str) -> str:
-    return parse_query(q).condition().params[0]
+    """The tsquery of the words as written (the cross-script keys: test_cross_script_*)."""
+    return parse_query(q).condition(cross_script=False).params[0]
 
 
 def test_words_are_all_required_and_folded():
@@ -136,3 +137,17 @@ def test_ten_thousand_characters_of_nested_parentheses_are_handled():
         parse_query("(" * 10_000)
     parsed = parse_query("(" * 500 + "war" + ")" * 300)
     assert parsed.condition().params == ("'war'",)
+
+
+def test_cross_script_a_word_also_matches_through_its_key_in_the_same_field():
+    assert parse_query("title:غالب").condition().params == ("('غالب':A | '0glb':A)",)
+    # a phrase: as written, or all its words' keys in any order
+    assert parse_query('"aag ka darya"').condition().params == (
+        "(('aag' <-> 'ka' <-> 'darya') | ('0ag' & '0dr'))",
+    )
+
+
+def test_cross_script_words_left_out_and_ranking_use_the_words_as_written():
+    parsed = parse_query("iqbal -ghalib")
+    assert parsed.condition().params == ("(('iqbal' | '0akbl') & !'ghalib')",)
+    assert parsed.rank_tsquery() == "'iqbal'"

@@ -65,7 +65,8 @@ def test_urdu_query_in_urdu_letters_finds_lc_record_with_arabic_letters():
 
 
 def test_urdu_query_with_spaces_ignored_when_few_results():
-    record = make_record(title="Naya daur", title_vernacular="نیادور", language="urd")
+    # (catalogued in Urdu script only: a romanized "Naya daur" is found through its keys)
+    record = make_record(title="نیادور", language="urd")
     result = search_catalogue(q="نیا دور")
     assert ids(result) == [record.pk]
     assert result.spaces_ignored
@@ -198,3 +199,39 @@ def test_vocabulary_command_and_task_rebuild_from_documents(library):
     call_command("refresh_search_vocabulary")
     assert SearchTerm.objects.get(word="pakistan").documents == 2
     assert refresh_search_vocabulary_task() == SearchTerm.objects.count()
+
+
+# --- cross-script search (catalogue.crossscript) ------------------------------------
+
+
+def test_an_urdu_script_query_finds_a_book_catalogued_only_in_romanization():
+    divan = make_record(title="Dīvān-i Ghālib", authors=["Ghālib, Mirzā Asad Allāh K̲h̲ān"], language="urd")
+    darya = make_record(title="Āg kā daryā", authors=["Ḥaidar, Qurratulʻain"], language="urd")
+    make_record(title="Gulistan", language="urd")
+    assert ids(search_catalogue(q="غالب")) == [divan.pk]
+    assert ids(search_catalogue(q="آگ کا دریا")) == [darya.pk]
+    assert ids(search_catalogue(q="author:حیدر")) == [darya.pk]
+
+
+def test_a_romanized_query_finds_a_book_catalogued_only_in_urdu_script():
+    darya = make_record(title="آگ کا دریا", authors=["قرۃ العین حیدر"], language="urd")
+    make_record(title="آگ کے پھول", language="urd")
+    assert ids(search_catalogue(q="Aag ka darya")) == [darya.pk]
+    assert ids(search_catalogue(q="Āg kā daryā")) == [darya.pk]
+
+
+def test_exact_script_matches_rank_above_cross_script_ones():
+    romanized = make_record(title="Kulliyāt-i Iqbāl", language="urd", year=2020)
+    in_script = make_record(title="کلیات اقبال", language="urd", year=1990)
+    assert ids(search_catalogue(q="کلیات اقبال")) == [in_script.pk, romanized.pk]
+    assert ids(search_catalogue(q="kulliyat iqbal")) == [romanized.pk, in_script.pk]
+
+
+def test_records_in_other_languages_carry_no_keys_so_english_searches_stay_as_they_were():
+    english = make_record(title="Satire and society", language="eng")
+    assert ids(search_catalogue(q="ستر")) == []
+    assert "0str" not in str(english.search_document)
+    # and the keys never surface as spelling suggestions
+    make_record(title="Sitar music", language="urd")
+    refresh_vocabulary()
+    assert search_catalogue(q="0str").suggestion is None

@@ -1,0 +1,33 @@
+# Search documents of the records that now carry cross-script keys (catalogue.crossscript):
+# those in a language written in Arabic script, or with Arabic-script text. Other records'
+# documents are unchanged.
+
+from django.db import migrations
+
+KEYED_SQL = r"""
+SELECT id FROM catalogue_bibrecord
+WHERE language = ANY(%s)
+   OR (title || ' ' || title_vernacular || ' ' || subtitle || ' ' || array_to_string(authors, ' ')
+       || ' ' || array_to_string(subjects, ' ')) ~ '[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]'
+"""
+
+
+def add_keys(apps, schema_editor):
+    from catalogue.crossscript import KEYED_LANGUAGES
+    from catalogue.indexing import refresh_search_documents
+
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(KEYED_SQL, [sorted(KEYED_LANGUAGES)])
+        ids = [row[0] for row in cursor.fetchall()]
+    refresh_search_documents(ids)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('catalogue', '0013_match_key_table'),
+    ]
+
+    operations = [
+        migrations.RunPython(add_keys, migrations.RunPython.noop),
+    ]

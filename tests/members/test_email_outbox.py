@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import smtplib
 
 import pytest
@@ -125,3 +126,25 @@ def test_password_reset_with_smtp_down_is_kept_and_retried_until_delivered(
     assert email.status == OutboundEmail.Status.SENT
     assert [m["To"] for m in server.messages] == [patron.email]
     assert "/accounts/reset/" in server.messages[0].get_payload(decode=True).decode()
+
+
+# ---------------------------------------------------------------- reset links
+
+
+def test_reset_link_is_built_from_portal_base_url_not_the_host_header(
+    settings, patron, django_capture_on_commit_callbacks
+):
+    # given the portal's address and a request that names another host and port
+    settings.PORTAL_BASE_URL = "https://ishtiraak.example.pk"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    # when a password reset is asked for through that host
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            reverse("password_reset"), {"email": patron.email}, HTTP_HOST="evil.example:9999"
+        )
+    assert response.status_code == 302
+    # then the emailed link points at the portal
+    (message,) = mail.outbox
+    links = re.findall(r"https?://\S+", message.body)
+    assert links and all(link.startswith("https://ishtiraak.example.pk/accounts/reset/") for link in links)
+    assert "evil.example" not in message.body + message.subject

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from members.models import Library, PatronStatus, Role, User
 
@@ -21,6 +21,19 @@ def library_directory(
     if kind:
         libraries = libraries.filter(kind=kind)
     return libraries.order_by("province", "name")
+
+
+def user_for_login(*, identifier: str) -> User | None:
+    """The account a typed username or email address names, in any upper/lower-case spelling.
+
+    Usernames and emails are unique regardless of case, and no username equals another
+    account's email (members.models.User.clean); should old rows still collide, the
+    username wins, so a name always means one account."""
+    return (
+        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))
+        .order_by(Case(When(username__iexact=identifier, then=Value(0)), default=Value(1)), "pk")
+        .first()
+    )
 
 
 def library_staff(*, library: Library) -> QuerySet[User]:

@@ -125,7 +125,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Lockout: five failed logins for one username from one address lock it for 30 minutes.
+# Lockout: five failed logins for one account from one address lock it for 30 minutes.
+# Failures count against the account, whatever spelling or email address was typed
+# (members.backends.lockout_username), so no spelling gets tries of its own.
+AXES_USERNAME_CALLABLE = "members.backends.lockout_username"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

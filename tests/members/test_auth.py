@@ -9,6 +9,7 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import path, reverse
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from members import services
 from members.models import Library
 from members.permissions import can
+from members.selectors import users_named
 from tests.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,6 +173,14 @@ def test_lockout_of_an_account_leaves_one_with_a_similar_name_alone(uop_patron, 
     for spelling in [*UOP_SPELLINGS, "UOP-PATRON"]:
         _login(Client(), spelling, "wrong-password")
     assert _login(Client(), "UOP-PATRON2", password).status_code == 302
+
+
+def test_the_login_lookup_probes_the_name_indexes(db):
+    # every log-in attempt resolves the typed name (twice with the lockout): no table scan
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = users_named(identifier="Uop-PATRON").explain()
+    assert "user_username_unique_ignoring_case" in plan and "user_email_unique_ignoring_case" in plan
 
 
 # ---------------------------------------------------------------- password reset

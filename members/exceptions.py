@@ -4,6 +4,15 @@ from django.utils.translation import gettext_lazy as _
 
 from consortium.exceptions import Conflict, DomainError, PermissionDenied
 
+# Account names: the User model's own messages (members.models cannot import this module,
+# which loads DRF), here with the app's other messages.
+from members.models import (  # noqa: F401
+    EMAIL_IS_A_USERNAME,
+    EMAIL_TAKEN,
+    USERNAME_IS_AN_EMAIL,
+    USERNAME_TAKEN,
+)
+
 LIBRARY_HAS_NO_SUCH_PATRON = _("This person is not a patron of your library.")
 PATRON_ALREADY_DECIDED = _("This registration was already decided.")
 INVITATION_INVALID = _("This invitation link is invalid, expired or already used.")
@@ -13,7 +22,6 @@ ISO18626_URL_INVALID = _(
     "The ISO 18626 endpoint must be an https:// (or http://) address of your ILL system."
 )
 PAUSE_UNTIL_IN_PAST = _("The pause must end today or later.")
-EMAIL_TAKEN = _("An account with this email address already exists.")
 CARD_TAKEN = _("This card number is already registered at this library.")
 NOT_YOUR_LIBRARY = _("You can only act for your own library.")
 LIBRARY_INACTIVE = _("This library is not an active member.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import (
     AuthenticationForm,
@@ -132,7 +135,21 @@ class LoginForm(BootstrapFormMixin, AuthenticationForm):
 
 
 class ResetForm(BootstrapFormMixin, PasswordResetForm):
-    pass
+    def save(self, *, extra_email_context: dict | None = None, **kwargs) -> None:
+        """Send the reset link built from PORTAL_BASE_URL, never from the request's Host header.
+
+        Django builds it from the request (host and port as the client sent them), so a
+        forged Host header would mail the account's reset token to the forger's site."""
+        base = urlsplit(settings.PORTAL_BASE_URL)
+        kwargs.update(domain_override=base.netloc, use_https=base.scheme == "https")
+        super().save(
+            extra_email_context={
+                "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
+                "site_name": settings.CONSORTIUM_NAME,
+                **(extra_email_context or {}),
+            },
+            **kwargs,
+        )
 
 
 class NewPasswordForm(BootstrapFormMixin, SetPasswordForm):

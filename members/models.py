@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -127,7 +130,28 @@ class PatronStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+# Usernames and email addresses are unique regardless of case, and none is another
+# account's username-or-email (log-in takes either): User.validate_unique and constraints.
+USERNAME_TAKEN = _(
+    "An account with this username already exists (usernames are the same in capital and small letters)."
+)
+USERNAME_IS_AN_EMAIL = _("This username is the email address of another account; choose another username.")
+EMAIL_TAKEN = _("An account with this email address already exists.")
+EMAIL_IS_A_USERNAME = _("This email address is the username of another account; use another address.")
+
+
+def same_name(field: str, value: str) -> Q:
+    """The account's username or email (field) is value in any upper/lower case, compared as
+    the unique indexes compare (lower()), so the lookup is one index probe. A blank name
+    names no account (and saying so lets the planner use the partial index on emails)."""
+    return Q(Exact(Lower(field), Lower(Value(value)))) & ~Q(**{field: ""})
+
+
 class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Usernames are one name in any upper/lower-case spelling (createsuperuser asks this)."""
+        return self.get(same_name("username", username))
+
     def create_superuser(self, username, email=None, password=None, **extra):
         extra.setdefault("role", Role.CONSORTIUM_ADMIN)
         return super().create_superuser(username, email, password, **extra)
@@ -136,7 +160,8 @@ class PortalUserManager(UserManager):
 class User(AbstractUser):
     """Anyone who logs in: a patron, a library's staff member or a consortium admin."""
 
-    email = models.EmailField(_("email address"), unique=True)
+    # Unique regardless of case: the constraint user_email_unique_ignoring_case below.
+    email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATRON)
     library = models.ForeignKey(
         Library,
@@ -182,7 +207,51 @@ class User(AbstractUser):
                 condition=~Q(card_number=""),
                 name="user_card_unique_per_library",
             ),
+            # Log-in takes any upper/lower-case spelling of a username or email address, so
+            # each must name one account (and the lockout count one account's failures).
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_message=USERNAME_TAKEN,
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ignoring_case",
+                violation_error_message=EMAIL_TAKEN,
+            ),
         ]
+
+    def validate_unique(self, exclude=None) -> None:
+        """Django's checks, then: no other account has this username or email address in any
+        upper/lower-case spelling, nor has this username as its email or the reverse (log-in
+        takes either), each refused with a message on its field."""
+        exclude = set(exclude or ())
+        errors: dict[str, list] = {}
+        try:
+            super().validate_unique(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        others = User.objects.exclude(pk=self.pk) if self.pk is not None else User.objects.all()
+        checks = [
+            ("username", "username", USERNAME_TAKEN),
+            ("username", "email", USERNAME_IS_AN_EMAIL),
+            ("email", "email", EMAIL_TAKEN),
+            ("email", "username", EMAIL_IS_A_USERNAME),
+        ]
+        for field, other_field, message in checks:
+            value = getattr(self, field)
+            if not value or field in exclude or field in errors:
+                continue
+            if others.filter(same_name(other_field, value)).exists():
+                errors[field] = [ValidationError(message, code="unique")]
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        """The case-insensitive uniqueness of username and email is checked by validate_unique
+        (messages on the field, not beside the form); the database constraints stay the guard."""
+        super().validate_constraints(exclude={*(exclude or ()), "username", "email"})
 
     @property
     def is_patron(self) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 
-from members.models import Library, PatronStatus, Role, User
+from members.models import Library, PatronStatus, Role, User, same_name
 
 
 def library_directory(
@@ -21,6 +21,23 @@ def library_directory(
     if kind:
         libraries = libraries.filter(kind=kind)
     return libraries.order_by("province", "name")
+
+
+def users_named(*, identifier: str) -> QuerySet[User]:
+    """Accounts whose username or email address is identifier, in any upper/lower-case
+    spelling (two index probes); the one with that username first.
+
+    Usernames and emails are unique regardless of case, and no username equals another
+    account's email (members.models.User.validate_unique); should old rows still collide,
+    the username wins, so a name always means one account."""
+    return User.objects.filter(same_name("username", identifier) | same_name("email", identifier)).order_by(
+        Case(When(same_name("username", identifier), then=Value(0)), default=Value(1)), "pk"
+    )
+
+
+def user_for_login(*, identifier: str) -> User | None:
+    """The account a typed username or email address names, in any upper/lower-case spelling."""
+    return users_named(identifier=identifier).first()
 
 
 def library_staff(*, library: Library) -> QuerySet[User]:

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,6 +24,7 @@ from members.models import (
     PatronStatus,
     Role,
     User,
+    same_name,
 )
 from members.permissions import administers, can, works_at
 
@@ -150,6 +152,37 @@ def library_reactivate(*, actor: User, library: Library) -> Library:
     return library
 
 
+def _refuse_taken_email(email: str) -> None:
+    """An address another account has (any upper/lower case), or has as its username, is taken."""
+    other = User.objects.filter(same_name("email", email) | same_name("username", email)).first()
+    if other is not None:
+        same = other.email.lower() == email.lower()
+        raise err.MembersConflict(err.EMAIL_TAKEN if same else err.EMAIL_IS_A_USERNAME, field="email")
+
+
+# The database's guards of account names, and the field each protects: a twin account
+# committed between our check and our insert is refused like one found by the check.
+_ACCOUNT_NAME_CONSTRAINTS = {
+    "members_user_username_key": ("username", err.USERNAME_TAKEN),
+    "user_username_unique_ignoring_case": ("username", err.USERNAME_TAKEN),
+    "user_email_unique_ignoring_case": ("email", err.EMAIL_TAKEN),
+}
+
+
+def _account_insert(user: User) -> None:
+    """Validate and insert a new account; its name taken meanwhile is a field error, not a 500."""
+    user.full_clean()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint not in _ACCOUNT_NAME_CONSTRAINTS:
+            raise
+        field, message = _ACCOUNT_NAME_CONSTRAINTS[constraint]
+        raise ValidationError({field: [message]}) from exc
+
+
 def _invitation_url(token: str) -> str:
     return settings.PORTAL_BASE_URL + reverse("invitation-accept", args=[token])
 
@@ -164,8 +197,7 @@ def staff_invite(*, actor: User, library: Library, email: str, role: str) -> Inv
     if not library.is_active:
         raise err.MembersError(err.LIBRARY_INACTIVE)
     email = User.objects.normalize_email(email).strip()
-    if User.objects.filter(email__iexact=email).exists():
-        raise err.MembersConflict(err.EMAIL_TAKEN, field="email")
+    _refuse_taken_email(email)
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         library=library,
@@ -218,8 +250,7 @@ def invitation_accept(*, token: str, username: str, password: str, first_name: s
         last_name=last_name,
     )
     user.set_password(password)
-    user.full_clean()
-    user.save()
+    _account_insert(user)
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
@@ -276,8 +307,7 @@ def patron_register(
     """Self-registration: the account waits for the home library's approval."""
     if not library.is_active:
         raise err.MembersError(err.LIBRARY_INACTIVE, field="library")
-    if User.objects.filter(email__iexact=email).exists():
-        raise err.MembersConflict(err.EMAIL_TAKEN, field="email")
+    _refuse_taken_email(email)
     if card_number and User.objects.filter(library=library, card_number=card_number).exists():
         raise err.MembersConflict(err.CARD_TAKEN, field="card_number")
     user = User(
@@ -292,8 +322,7 @@ def patron_register(
         language=language,
     )
     user.set_password(password)
-    user.full_clean()
-    user.save()
+    _account_insert(user)
     notify(
         to=user,
         template="patron_registered",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members import selectors, services
-from members.exceptions import MembersError, MembersPermissionDenied
+from members.exceptions import MembersConflict, MembersError, MembersPermissionDenied
 from members.forms import (
     AccountForm,
     InviteForm,
@@ -82,7 +82,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 card_number=data["card_number"],
                 language=data["language"],
             )
-        except services.err.MembersError as exc:
+        except (MembersError, MembersConflict) as exc:  # e.g. the email address is taken
             _form_errors_from(exc, form)
         except Exception as exc:  # ValidationError from full_clean (e.g. username taken)
             if not hasattr(exc, "message_dict"):

@@ -125,7 +125,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Lockout: five failed logins for one username from one address lock it for 30 minutes.
+# Lockout: five failed logins for one account from one address lock it for 30 minutes.
+# Failures count against the account, whatever spelling or email address was typed
+# (members.backends.lockout_username), so no spelling gets tries of its own.
+AXES_USERNAME_CALLABLE = "members.backends.lockout_username"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -165,11 +168,17 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# Email: every message goes through the outbox table and a Celery task (never lost);
-# EMAIL_DELIVERY_BACKEND is what the task finally hands it to.
+# Email: every message, Django's own (password reset, admin mail) included, goes through
+# the outbox table and a Celery task that retries it (never lost, never sent inside a
+# request). EMAIL_URL configures only the delivery the task hands it to: its backend
+# becomes EMAIL_DELIVERY_BACKEND and its host, port, user, password and TLS the EMAIL_*
+# settings that backend reads. EMAIL_BACKEND itself stays the outbox whatever the URL
+# says. An explicit EMAIL_DELIVERY_BACKEND (the demo's console) wins over the URL's.
+_EMAIL_DELIVERY = env.email("EMAIL_URL", default="smtp://localhost:1025")
+EMAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", default=_EMAIL_DELIVERY.pop("EMAIL_BACKEND"))
+vars().update(_EMAIL_DELIVERY)
+del _EMAIL_DELIVERY
 EMAIL_BACKEND = "members.email.OutboxEmailBackend"
-EMAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
-vars().update(env.email("EMAIL_URL", default="smtp://localhost:1025"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Ishtiraak <noreply@ishtiraak.pk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 15

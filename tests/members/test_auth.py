@@ -9,6 +9,7 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import path, reverse
 from rest_framework.response import Response
@@ -17,6 +18,8 @@ from rest_framework.views import APIView
 from members import services
 from members.models import Library
 from members.permissions import can
+from members.selectors import users_named
+from tests.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +103,84 @@ def test_lockout_of_one_account_leaves_others_alone(patron, librarian, password)
     for _ in range(5):
         _login(client, "patron", "wrong-password")
     assert _login(client, "librarian", password).status_code == 302
+
+
+# ---------------------------------------------------------------- lockout by account, not by spelling
+
+
+@pytest.fixture
+def uop_patron(library):
+    return PatronFactory(username="uop-patron", email="uop-patron@uop.edu.pk", library=library)
+
+
+UOP_SPELLINGS = ["uop-patron", "UOP-PATRON", "Uop-patron", "uop-patron@uop.edu.pk"]
+
+
+def test_every_spelling_of_an_account_counts_toward_one_lockout(uop_patron, password):
+    # given six wrong passwords under each spelling of the account, and under its email
+    client = Client()
+    for spelling in UOP_SPELLINGS:
+        for _ in range(6):
+            _login(client, spelling, "wrong-password")
+    # when the right password comes under yet another spelling, or the canonical name
+    for spelling in ["Uop-PATRON", "uop-patron", "UOP-PATRON@UOP.EDU.PK"]:
+        response = _login(client, spelling, password)
+        # then the account is locked under each of them and no session is opened
+        assert response.status_code == 429, spelling
+        assert LOCKED_TEXT in response.content.decode()
+        assert not _signed_in(client)
+
+
+def test_five_failures_spread_over_spellings_lock_the_account(uop_patron, password):
+    client = Client()
+    for spelling in ["uop-patron", "UOP-PATRON", "Uop-patron", "uop-patron@uop.edu.pk", "UOP-patron"]:
+        _login(client, spelling, "wrong-password")
+    assert _login(client, "Uop-PATRON", password).status_code == 429
+    assert not _signed_in(client)
+
+
+def test_four_failures_over_spellings_then_a_success_start_the_count_again(uop_patron, password):
+    client = Client()
+    for spelling in UOP_SPELLINGS:
+        _login(client, spelling, "wrong-password")
+    assert _login(client, "UOP-Patron", password).status_code == 302
+    for spelling in UOP_SPELLINGS:
+        _login(Client(), spelling, "wrong-password")
+    assert _login(Client(), "uop-patron", password).status_code == 302
+
+
+def test_a_locked_account_cannot_log_in_to_the_admin_under_another_spelling(consortium_admin, password):
+    for spelling in ["cadmin", "CADMIN", "Cadmin", "cadmin@example.pk", "CAdmin"]:
+        _login(Client(), spelling, "wrong-password")
+    client = Client()
+    response = client.post(
+        reverse("admin:login"), {"username": "cADMIN", "password": password, "next": "/admin/"}
+    )
+    assert response.status_code == 429 and not _signed_in(client)
+
+
+def test_unknown_names_are_counted_whatever_their_case(db):
+    # guessing at a name with no account is limited the same way: five tries in all
+    client = Client()
+    for spelling in ["ghost", "GHOST", "Ghost", "gHost"]:
+        assert _login(client, spelling, "wrong-password").status_code == 200
+    assert _login(client, "ghosT", "wrong-password").status_code == 429
+    assert _login(client, "GhOsT", "wrong-password").status_code == 429
+
+
+def test_lockout_of_an_account_leaves_one_with_a_similar_name_alone(uop_patron, library, password):
+    PatronFactory(username="uop-patron2", library=library)
+    for spelling in [*UOP_SPELLINGS, "UOP-PATRON"]:
+        _login(Client(), spelling, "wrong-password")
+    assert _login(Client(), "UOP-PATRON2", password).status_code == 302
+
+
+def test_the_login_lookup_probes_the_name_indexes(db):
+    # every log-in attempt resolves the typed name (twice with the lockout): no table scan
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = users_named(identifier="Uop-PATRON").explain()
+    assert "user_username_unique_ignoring_case" in plan and "user_email_unique_ignoring_case" in plan
 
 
 # ---------------------------------------------------------------- password reset

@@ -12,7 +12,7 @@ from django.db import connection
 from psycopg2.extras import execute_values
 
 from catalogue import crossscript
-from catalogue.normalize import fold, has_arabic_script
+from catalogue.normalize import elision_variants, fold, has_arabic_script
 from members.models import PROVINCE_NUMBERS
 
 # Weights: title A, authors B, subjects C, publisher (and other text) D.
@@ -51,16 +51,18 @@ WHERE b.id = agg.id
 def document_parts(record: dict, *, fold: Callable[[str], str] = fold) -> tuple[str, str, str, str]:
     """The four weighted texts of a record, folded exactly as queries are.
 
+    Elided and particle-prefixed words are indexed both ways (normalize.elision_variants).
     Records in a language written in Arabic script, or with Arabic-script text, also carry
     the cross-script keys of their title, authors and subjects (catalogue.crossscript),
     each in its field's weight, so a query in either script finds them; other records
     carry none (an English word's key would only add noise and index size).
     """
-    title = fold(
-        " ".join(filter(None, [record.get("title"), record.get("subtitle"), record.get("title_vernacular")]))
+    raw = (
+        " ".join(filter(None, [record.get("title"), record.get("subtitle"), record.get("title_vernacular")])),
+        " ".join(record.get("authors") or []),
+        " ".join(record.get("subjects") or []),
     )
-    authors = fold(" ".join(record.get("authors") or []))
-    subjects = fold(" ".join(record.get("subjects") or []))
+    title, authors, subjects = (fold(text) for text in raw)
     other = fold(
         " ".join(
             filter(
@@ -72,6 +74,11 @@ def document_parts(record: dict, *, fold: Callable[[str], str] = fold) -> tuple[
     if record.get("language") in crossscript.KEYED_LANGUAGES or has_arabic_script(title + authors + subjects):
         title = crossscript.with_keys(title, mark=True)
         authors, subjects = crossscript.with_keys(authors), crossscript.with_keys(subjects)
+    # (after the keys: "al-ummah" joined would read "alm", as علم does)
+    title, authors, subjects = (
+        " ".join([text, *variants]) if (variants := elision_variants(source)) else text
+        for text, source in zip((title, authors, subjects), raw, strict=True)
+    )
     return title, authors, subjects, other
 
 

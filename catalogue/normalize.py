@@ -83,6 +83,38 @@ def _fold_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
 
 
+# Elision (French, Italian, Catalan: d'Espagne, l'année, dell'arte) and the prefixed
+# particles of romanized Arabic and Urdu (al-Afkār, wa-al-Abḥāth, Tafhīm-ul-Qurʼān): the
+# index keeps a word both ways, so "Espagne", "d'Espagne" and "dEspagne" all find
+# d'Espagne, and "afkar", "al-afkar" and "alafkar" all find al-Afkār. fold() joins an
+# elided word (it drops the apostrophe) and splits a hyphenated one; the other form is
+# added by elision_variants.
+_ELIDED = re.compile(
+    r"(?<![^\W\d_])(?:[a-z]{1,2}|dell|nell|sull|dall|all|quell|qu)['’](?=[^\W\d_])", re.IGNORECASE
+)
+_PARTICLES = re.compile(
+    r"(?<![^\W\d_])((?:(?:al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-)+)([^\W\d_][\w'’ʻʼ]*)", re.IGNORECASE
+)
+
+
+def elision_variants(text: str) -> list[str]:
+    """The other form of each elided or particle-prefixed word (folded), to add to the
+    index beside fold(text): the word without its elided article, and a particle chain
+    joined to its word (with and without the first particles)."""
+    if not text or ("'" not in text and "’" not in text and "-" not in text):
+        return []
+    found: list[str] = []
+    for match in _ELIDED.finditer(text):
+        rest = text[match.end() :].split(maxsplit=1)[0]
+        found.append(fold(rest).split()[0] if fold(rest) else "")
+    for match in _PARTICLES.finditer(text):
+        particles = [p for p in match.group(1).split("-") if p]
+        word = fold(match.group(2)).replace(" ", "")
+        for i in range(len(particles)):
+            found.append("".join(particles[i:]).lower() + word)
+    return [v for v in dict.fromkeys(found) if len(v) > 1]
+
+
 def tokens(text: str) -> list[str]:
     """Folded words of a text."""
     return fold(text).split()

@@ -64,3 +64,13 @@ def test_issn_lccn_oclc():
     assert normalize_lccn("85-2 ") == "85000002"
     assert normalize_oclc("(OCoLC)ocm00012345") == "12345"
     assert normalize_oclc("(DLC)12345") is None
+
+
+def test_elision_variants_give_the_other_form_of_elided_and_prefixed_words():
+    from catalogue.normalize import elision_variants
+
+    assert elision_variants("Histoire d'Espagne") == ["espagne"]
+    assert elision_variants("Storia dell’arte") == ["arte"]
+    assert elision_variants("Mukhtaṣar al-Futūḥāt wa-al-Abḥāth") == ["alfutuhat", "waalabhath", "alabhath"]
+    # an apostrophe inside a word is no elision, and other hyphens are no particles
+    assert elision_variants("Aujourd'hui, self-help and Bang-e-Dra") == []

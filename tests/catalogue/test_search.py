@@ -235,3 +235,15 @@ def test_records_in_other_languages_carry_no_keys_so_english_searches_stay_as_th
     make_record(title="Sitar music", language="urd")
     refresh_vocabulary()
     assert search_catalogue(q="0str").suggestion is None
+
+
+def test_elided_and_particle_prefixed_words_are_found_every_way_they_are_typed():
+    espagne = make_record(title="Histoire d'Espagne", language="fre")
+    annee = make_record(title="L’année littéraire", language="fre")
+    afkar = make_record(title="Majallat al-Afkār", language="ara")
+    for typed in ("Espagne", "d'Espagne", "dEspagne", "histoire d’espagne"):
+        assert ids(search_catalogue(q=typed)) == [espagne.pk], typed
+    for typed in ("annee", "l'annee", "L’année littéraire"):
+        assert ids(search_catalogue(q=typed)) == [annee.pk], typed
+    for typed in ("afkar", "al-afkar", "alafkar", "al-Afkār", '"majallat al afkar"'):
+        assert ids(search_catalogue(q=typed)) == [afkar.pk], typed

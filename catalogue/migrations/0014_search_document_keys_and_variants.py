@@ -1,6 +1,7 @@
-# Search documents of the records that now carry cross-script keys (catalogue.crossscript):
-# those in a language written in Arabic script, or with Arabic-script text. Other records'
-# documents are unchanged.
+# Search documents of the records whose document now has more terms: cross-script keys
+# (catalogue.crossscript: a language written in Arabic script, or Arabic-script text) and
+# the other form of elided or particle-prefixed words (normalize.elision_variants:
+# an apostrophe, or al-/ul-/wa-... before a word). Other records' documents are unchanged.
 
 from django.db import migrations
 
@@ -8,7 +9,8 @@ KEYED_SQL = r"""
 SELECT id FROM catalogue_bibrecord
 WHERE language = ANY(%s)
    OR (title || ' ' || title_vernacular || ' ' || subtitle || ' ' || array_to_string(authors, ' ')
-       || ' ' || array_to_string(subjects, ' ')) ~ '[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]'
+       || ' ' || array_to_string(subjects, ' '))
+      ~* '[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF''\u2019]|(^|[^[:alpha:]])(al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-'
 """
 
 

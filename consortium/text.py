@@ -1,18 +1,23 @@
-"""Catalogue text on every surface other people open: pages, titles, emails, files.
+"""Catalogue text on every surface people open: pages, tab titles, emails, files.
 
 Two rules, one place, for every app (consortium/ is the base all apps may import):
 
 - Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069,
-  the "Trojan Source" characters) are removed from text the portal shows or writes. Pages
-  also put such text in ``<bdi dir="auto">`` (catalogue's ``bidi`` tag), which stops it
-  reordering the page around it; but a tab title, an email subject, a spreadsheet cell or
-  a reference manager has no ``<bdi>``, and inside the value itself an unbalanced U+202E
-  still reverses everything after it ("report<U+202E>fdp.exe" reads "reportexe.pdf").
-  Removing them is chosen over closing each open one at the end of the value because it
-  survives truncation (a title cut at 80 characters loses closers appended after it),
-  concatenation into a subject line, and renderers with their own ideas of where a
-  paragraph ends; and Urdu, Arabic and English text need none of them: their order
-  follows from their letters, with the marks U+200E/U+200F/U+061C, which are kept.
+  the "Trojan Source" characters) are removed from text the portal shows or writes for
+  people. Pages also put such text in ``<bdi dir="auto">`` (catalogue's ``bidi`` tag),
+  which stops it reordering the page around it; but a tab title, an email subject, a
+  spreadsheet cell or a reference manager has no ``<bdi>``, and inside the value itself an
+  unbalanced U+202E still reverses everything after it ("report<U+202E>fdp.exe" reads
+  "reportexe.pdf"). Removing them is chosen over closing each open one at the end of the
+  value because it also defeats that spoofing inside the value, survives truncation (a
+  title cut at 80 characters loses closers appended after it) and concatenation (an email
+  body is one paragraph of several values), and leaves nothing to a renderer's idea of
+  where a paragraph ends. Display loses nothing that matters: digits and Latin letters
+  keep their order inside Urdu text by the Unicode bidirectional algorithm, and the marks
+  U+200E/U+200F/U+061C are kept.
+  Interchange formats (MARC and MARCXML records, OAI-PMH, SRU, ISO 18626) carry records as
+  catalogued: Library of Congress vernacular fields use balanced U+202A…U+202C around
+  dates, and a harvesting system must get the record it was sent.
 - A spreadsheet cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return
   is a formula to Excel and LibreOffice (CSV injection, OWASP); such a string cell gets a
   leading single quote so it shows as the text it is. Numbers, and strings that are only

@@ -12,6 +12,7 @@ from django.http import Http404
 from catalogue.models import BibRecord, Format, Holding, SourceRecord
 from catalogue.normalize import has_arabic_script
 from catalogue.search import language_label
+from consortium.text import contain_bidi
 from members.models import Province
 
 # --- reading ---------------------------------------------------------------------
@@ -211,8 +212,9 @@ def export_marcxml(record: BibRecord) -> bytes:
 
 
 def _clean(value: str) -> str:
-    """One line of text: no control characters or line breaks (RIS and BibTeX are line-based)."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value or "").split())
+    """One line of text: no control characters or line breaks (RIS and BibTeX are line-based),
+    no bidirectional controls (a reference manager or a paper has no <bdi>)."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", contain_bidi(value or "")).split())
 
 
 def export_ris(record: BibRecord) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,6 +14,7 @@ from catalogue import selectors, services
 from catalogue.forms import ImportUploadForm, MergeForm
 from catalogue.models import BibRecord, ImportJob, SourceRecord
 from consortium.exceptions import DomainError
+from consortium.text import csv_writer
 from members.permissions import access, can, is_consortium_admin
 
 
@@ -78,7 +77,7 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["file", "record_number", "local_id", "reason"])
     if job.error:
         writer.writerow([job.original_name, "", "", job.error])

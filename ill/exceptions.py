@@ -92,9 +92,10 @@ ISO_NO_ENDPOINT = _(
 ISO_NOTE_NEEDED = _("note: a Notification needs the text of the note.")
 ISO_REFUSED = _("{path}: {detail}")
 ISO_CONFLICT = _("Another message changed the same request at the same moment; send this one again.")
-ISO_BAD_ENDPOINT = _("The ISO 18626 endpoint “{url}” is not an http or https URL.")
-ISO_PRIVATE_ENDPOINT = _(
-    "The ISO 18626 endpoint “{url}” resolves to {address}, which is not a public address."
+ISO_ENDPOINT_REFUSED = _("The ISO 18626 endpoint is refused: {detail}")
+ISO_PEER_REDIRECT = _(
+    "The peer answered HTTP {status} redirecting to “{location}”; redirects are not followed: "
+    "the library must record its ILL system's final address as its ISO 18626 endpoint."
 )
 ISO_PEER_HTTP = _("The peer answered HTTP {status} without a Confirmation.")
 ISO_PEER_ANSWER = _("The peer's answer is not an ISO 18626 Confirmation: {detail}")

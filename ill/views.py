@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from catalogue.models import BibRecord, Holding
 from consortium.exceptions import DomainError, NotFound
+from consortium.text import csv_writer
 from ill import reports, selectors, services, states
 from ill.forms import ActionForm, CitationForm, MessageForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
@@ -348,7 +348,7 @@ def _report_csv(report: reports.Report) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="ill-report-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(REPORT_COLUMNS)
     for row in [*report.rows, report.total]:
         lib = row.library

@@ -1,9 +1,12 @@
 """The Django admin for consortium admins, with history kept (no hard deletes of members)."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from members.exceptions import MembersError
 from members.models import ApiToken, Invitation, Library, MembershipEvent, OutboundEmail, User
+from members.services import iso18626_endpoint_check
 
 
 class MembershipEventInline(admin.TabularInline):
@@ -13,8 +16,25 @@ class MembershipEventInline(admin.TabularInline):
     readonly_fields = ["created_at", "kind", "actor", "note"]
 
 
+class LibraryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Library
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a member
+
+    def clean_iso18626_url(self) -> str:
+        """The same check as on My library: the portal must be allowed to call it."""
+        url = (self.cleaned_data.get("iso18626_url") or "").strip()
+        if url:
+            try:
+                iso18626_endpoint_check(url)
+            except MembersError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return url
+
+
 @admin.register(Library)
 class LibraryAdmin(admin.ModelAdmin):
+    form = LibraryAdminForm
     list_display = ["code", "name", "city", "province", "kind", "is_active", "lending_paused"]
     list_filter = ["province", "kind", "is_active", "lending_paused"]
     search_fields = ["code", "name", "name_ur", "city"]

@@ -11,6 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from consortium.text import contain_bidi
 from members.models import OutboundEmail
 
 MAX_ATTEMPTS = 100  # with the backoff below: about 2 days of retrying before "failed"
@@ -31,8 +32,14 @@ def email_enqueue(
     dedup_key: str | None = None,
     from_email: str | None = None,
 ) -> OutboundEmail | None:
-    """Store an email in the outbox and send it after commit; a repeated dedup_key is skipped."""
+    """Store an email in the outbox and send it after commit; a repeated dedup_key is skipped.
+
+    Every email passes here (notices and Django's own, through OutboxEmailBackend), so this
+    is where catalogue text in subjects and bodies loses its bidirectional controls: a mail
+    client has no <bdi> (consortium.text)."""
     from members.tasks import send_email_task
+
+    subject, body, html_body = contain_bidi(subject), contain_bidi(body), contain_bidi(html_body)
 
     if dedup_key and OutboundEmail.objects.filter(dedup_key=dedup_key).exists():
         return None

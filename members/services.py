@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from consortium import outbound_http
 from members import exceptions as err
 from members.authentication import hash_key
 from members.email import email_enqueue
@@ -90,17 +91,28 @@ def library_pause_lending(*, actor: User, library: Library, reason: str, until: 
     return library
 
 
+def iso18626_endpoint_check(url: str) -> None:
+    """Refuse an ISO 18626 endpoint the portal may not call, saying why (MembersError)."""
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise err.MembersError(err.ISO18626_URL_INVALID, field="iso18626_url")
+    try:
+        outbound_http.endpoint_resolve(url, allow_private=settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS)
+    except outbound_http.EndpointRefused as exc:
+        raise err.MembersError(exc.message, field="iso18626_url") from exc
+
+
 @transaction.atomic
 def library_iso18626_endpoint_set(*, actor: User, library: Library, url: str) -> Library:
     """Where the portal sends ISO 18626 messages for this library's requests (blank: none).
 
-    Only the address's form is checked here; delivery refuses addresses that are not
-    public (ill.iso18626.outbound), so a wrong one fails loudly in the delivery log."""
+    The address is checked as delivery checks it (consortium.outbound_http): an http(s)
+    URL whose host resolves, now, to public addresses only. Delivery checks again at each
+    send, since DNS answers change."""
     if not administers(actor, library):
         raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
     url = (url or "").strip()
-    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
-        raise err.MembersError(err.ISO18626_URL_INVALID, field="iso18626_url")
+    if url:
+        iso18626_endpoint_check(url)
     library = Library.objects.select_for_update().get(pk=library.pk)
     if library.iso18626_url == url:
         return library

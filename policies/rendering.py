@@ -9,12 +9,12 @@ removed first so a right-to-left override cannot disguise a link or a file name.
 from __future__ import annotations
 
 import difflib
-import re
 
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
+from consortium.text import contain_bidi
 from policies import exceptions as err
 from policies.models import MAX_BODY_CHARS
 
@@ -26,9 +26,6 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-# Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): the
-# "Trojan Source" characters. Urdu needs none of them (marks U+200E/U+200F are kept).
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 DIFF_TAGS = {"table", "colgroup", "thead", "tbody", "tr", "th", "td", "span", "br"}
 DIFF_CLASSES = {"diff_header", "diff_next", "diff_add", "diff_chg", "diff_sub"}
@@ -43,16 +40,10 @@ def check_body_size(text: str) -> None:
         )
 
 
-def strip_bidi_controls(text: str) -> str:
-    return BIDI_CONTROLS.sub("", text)
-
-
 def render_markdown(text: str) -> SafeString:
     """Markdown to sanitized HTML, safe to put in a page."""
     check_body_size(text)
-    html = markdown.markdown(
-        strip_bidi_controls(text), extensions=["extra", "sane_lists"], output_format="html"
-    )
+    html = markdown.markdown(contain_bidi(text), extensions=["extra", "sane_lists"], output_format="html")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -68,8 +59,8 @@ def render_markdown(text: str) -> SafeString:
 def render_diff(*, old_text: str, new_text: str, old_label: str, new_label: str) -> SafeString:
     """Side-by-side diff of two versions' Markdown, changed lines with context."""
     table = difflib.HtmlDiff(wrapcolumn=70).make_table(
-        strip_bidi_controls(old_text).splitlines(),
-        strip_bidi_controls(new_text).splitlines(),
+        contain_bidi(old_text).splitlines(),
+        contain_bidi(new_text).splitlines(),
         fromdesc=old_label,
         todesc=new_label,
         context=True,

@@ -72,6 +72,18 @@ def login():
     return _login
 
 
+@pytest.fixture
+def resolver(monkeypatch):
+    """DNS answers a test chooses (tests.resolver.Resolver); other names resolve as usual."""
+    import socket
+
+    from tests.resolver import Resolver
+
+    fake = Resolver(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def _outbox_delivers_eagerly(request, settings):
     """Unit tests run tasks in-process; the worker tests (marker 'worker') use a real worker."""

@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 
 from catalogue.normalize import has_arabic_script
+from consortium.text import contain_bidi
 
 register = template.Library()
 
@@ -12,11 +13,12 @@ register = template.Library()
 def bidi(text, tag="bdi"):
     """Text isolated from its surroundings' direction; Urdu script gets lang, dir and font.
 
-    <bdi dir="auto"> keeps a mixed-script title (and any U+202E override inside it) from
-    reordering the page around it; lang="ur" selects the Nastaliq font, which the browser
+    <bdi dir="auto"> keeps a mixed-script title from reordering the page around it, and
+    contain_bidi (the same as in <title>, emails and files) removes override controls that
+    would reorder the title itself; lang="ur" selects the Nastaliq font, which the browser
     downloads only for Arabic-script characters (unicode-range in portal.css).
     """
-    text = "" if text is None else str(text)
+    text = contain_bidi("" if text is None else str(text))
     if has_arabic_script(text):
         return format_html('<{} dir="auto" lang="ur" class="urdu">{}</{}>', tag, text, tag)
     return format_html('<{} dir="auto">{}</{}>', tag, text, tag)

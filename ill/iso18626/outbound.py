@@ -11,17 +11,12 @@ the requesting library only, never the patron (ILL practice, DESIGN.md).
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import SourceRecord
+from consortium import outbound_http
 from ill import exceptions as err
 from ill import states
 from ill.iso18626 import build, codes
@@ -190,39 +185,40 @@ def queue_status_answer(*, request: IllRequest) -> Iso18626Delivery:
 # delivery
 
 
-def _check_endpoint(url: str) -> None:
-    """http(s) only; no loopback, private or link-local address unless settings allow it."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise err.IllError(err.ISO_BAD_ENDPOINT.format(url=url))
-    if settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise TransientDeliveryError(str(exc)) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise err.IllError(err.ISO_PRIVATE_ENDPOINT.format(url=url, address=address))
-
-
 def _post(url: str, body: bytes) -> bytes:
-    request = urllib.request.Request(  # noqa: S310 - scheme checked in _check_endpoint
-        url, data=body, method="POST", headers={"Content-Type": "application/xml; charset=utf-8"}
-    )
+    """POST to the endpoint's checked address; a redirect is a failed delivery, not followed."""
     try:
-        with urllib.request.urlopen(request, timeout=settings.ISO18626_TIMEOUT) as response:  # noqa: S310
-            return response.read(MAX_ANSWER_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise TransientDeliveryError(f"HTTP {exc.code}") from exc
-        answer = exc.read(MAX_ANSWER_BYTES + 1)
-        if answer.strip():
-            return answer  # 4xx with a Confirmation (ERROR) in it: read it
-        raise err.IllError(err.ISO_PEER_HTTP.format(status=exc.code)) from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise TransientDeliveryError(str(getattr(exc, "reason", exc))) from exc
+        endpoint = outbound_http.endpoint_resolve(
+            url, allow_private=settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS
+        )
+    except outbound_http.HostNotFound as exc:
+        raise TransientDeliveryError(exc.message) from exc  # DNS may be back at the next try
+    except outbound_http.EndpointRefused as exc:
+        raise err.IllError(err.ISO_ENDPOINT_REFUSED.format(detail=exc.message)) from exc
+    try:
+        answer = outbound_http.endpoint_post(
+            endpoint,
+            body=body,
+            headers={"Content-Type": "application/xml; charset=utf-8"},
+            timeout=settings.ISO18626_TIMEOUT,
+            max_bytes=MAX_ANSWER_BYTES,
+        )
+    except outbound_http.EndpointUnreachable as exc:
+        raise TransientDeliveryError(str(exc)) from exc
+    if 200 <= answer.status < 300:
+        return answer.body
+    if 300 <= answer.status < 400:
+        # Followed, a redirect would send the message (and the portal's requests after it)
+        # wherever the peer points, inside the portal's network too: the library records
+        # its system's final address instead.
+        raise err.IllError(
+            err.ISO_PEER_REDIRECT.format(status=answer.status, location=answer.location[:300] or "?")
+        )
+    if answer.status >= 500 or answer.status == 429:
+        raise TransientDeliveryError(f"HTTP {answer.status}")
+    if answer.body.strip():
+        return answer.body  # 4xx with a Confirmation (ERROR) in it: read it
+    raise err.IllError(err.ISO_PEER_HTTP.format(status=answer.status))
 
 
 def deliver(*, delivery_id: int, final: bool = False) -> str:
@@ -239,7 +235,6 @@ def deliver(*, delivery_id: int, final: bool = False) -> str:
         delivery.save(update_fields=["attempts"])
     status, fields = delivery.status, {}
     try:
-        _check_endpoint(delivery.url)
         answer = _post(delivery.url, delivery.body.encode("utf-8"))
         if len(answer) > MAX_ANSWER_BYTES:
             raise err.IllError(err.ISO_PEER_ANSWER.format(detail="answer too large"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -36,6 +38,29 @@ def test_librarian_uploads_and_sees_the_report(login, librarian, django_capture_
     assert lines[0] == "file,record_number,local_id,reason"
     assert lines[1].startswith("mixed.mrc,2,,Invalid UTF-8")
     assert "Imports" in client.get("/imports/").content.decode()
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_import_error_report_shows_a_formula_as_text(login, librarian, django_capture_on_commit_callbacks):
+    # given a CSV whose record with no title has a spreadsheet formula as its local id,
+    # and a bidirectional override in another record's id
+    client = login(librarian)
+    content = 'ID,Title\n"=HYPERLINK(""http://x"",""y"")",\nev\u202eil-2,\nok-3,A fine title\n'.encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/imports/new/", {"file": upload("formula.csv", content=content)})
+    job = ImportJob.objects.get()
+    assert job.errors.count() == 2
+    # when the librarian downloads the error report
+    report = client.get(f"/imports/{job.pk}/errors.csv").content.decode("utf-8-sig")
+    # then a spreadsheet shows the formula as text (a leading quote), and the number as a number
+    rows = list(csv.reader(io.StringIO(report)))
+    by_number = {row[1]: row for row in rows[1:]}
+    assert by_number["1"][2] == "'" + FORMULA
+    assert "\nformula.csv,1,\"'=HYPERLINK(" in report  # record_number unquoted: a number
+    assert by_number["2"][2] == "evil-2"  # the override cannot reverse what follows it
+    assert "\u202e" not in report
 
 
 def test_running_job_page_polls_with_htmx(login, librarian, library):

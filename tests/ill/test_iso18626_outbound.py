@@ -293,3 +293,156 @@ def test_private_addresses_are_refused_outside_tests(queued, peer, settings):
     queued.refresh_from_db()
     assert "127.0.0.1" in queued.last_error and "not a public address" in queued.last_error
     assert peer.received == []
+
+
+# --- where the portal connects: the checked address only, no redirects ---------------
+
+
+class Listener:
+    """A local HTTP server that records every request (any method) and answers as told."""
+
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, Host header)
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                listener.requests.append((self.command, self.path, self.headers.get("Host", "")))
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_HEAD = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/inside"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def inside():
+    """A service inside the portal's network that no member's endpoint may reach."""
+    listener = Listener()
+    yield listener
+    listener.stop()
+
+
+def _point(delivery, url):
+    Iso18626Delivery.objects.filter(pk=delivery.pk).update(url=url)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_delivery_says_why(queued, inside, status):
+    # given a member endpoint that redirects to an address inside the portal's network
+    # (the test settings allow 127.0.0.1 endpoints: redirects are refused even so)
+    redirector = Listener(status=status, headers={"Location": inside.url})
+    try:
+        _point(queued, redirector.url)
+        # when the message is delivered
+        assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    finally:
+        redirector.stop()
+    # then the redirect target heard nothing, and the delivery row says why
+    assert [method for method, _, _ in redirector.requests] == ["POST"]
+    assert inside.requests == []
+    queued.refresh_from_db()
+    assert queued.status == "failed"
+    assert f"HTTP {status}" in queued.last_error and inside.url in queued.last_error
+    assert "redirects are not followed" in queued.last_error
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(queued, inside, resolver, settings):
+    # given a name that answers a public address to the first lookup and 127.0.0.1 after
+    # (DNS rebinding), and a service listening on 127.0.0.1 at the endpoint's port
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    settings.ISO18626_TIMEOUT = 1  # the public address does not answer here: give up soon
+    resolver.answer("ill.rebind.example", "196.200.10.10", "127.0.0.1")
+    _point(queued, f"http://ill.rebind.example:{inside.port}/iso18626")
+    # when the message is delivered (that address cannot be reached from the test machine)
+    with pytest.raises(outbound.TransientDeliveryError):
+        outbound.deliver(delivery_id=queued.pk)
+    # then the name was looked up once, the connection went to the checked address only,
+    # and nothing reached 127.0.0.1
+    assert resolver.lookups == ["ill.rebind.example"]
+    assert inside.requests == []
+    queued.refresh_from_db()
+    assert queued.status == "queued" and "196.200.10.10" in queued.last_error
+
+
+def test_the_checked_address_is_asked_for_the_endpoints_host(queued, inside, resolver):
+    # given a name that resolves to the (test-allowed) local peer
+    resolver.answer("ill.peer.example", "127.0.0.1")
+    _point(queued, f"http://ill.peer.example:{inside.port}/iso18626?x=1")
+    outbound.deliver(delivery_id=queued.pk)
+    # the peer sees its own name in Host (virtual hosts keep working) and the path and query
+    assert inside.requests == [("POST", "/iso18626?x=1", f"ill.peer.example:{inside.port}")]
+
+
+FORBIDDEN_ADDRESSES = [
+    "127.0.0.1",
+    "10.0.0.1",
+    "172.16.5.4",
+    "192.168.1.1",
+    "169.254.169.254",  # cloud metadata
+    "0.0.0.0",  # noqa: S104 - an address refused, not bound
+    "100.64.0.1",
+    "224.0.0.1",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::1",
+    "::",
+    "fe80::1",
+    "fc00::1",
+    "fec0::1",
+    "ff02::1",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::127.0.0.1",
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "2001:db8::1",
+]
+
+
+@pytest.mark.parametrize("address", FORBIDDEN_ADDRESSES)
+def test_an_endpoint_resolving_to_an_inside_address_fails(queued, inside, resolver, settings, address):
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    resolver.answer("ill.peer.example", address)
+    _point(queued, f"http://ill.peer.example:{inside.port}/iso18626")
+    assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert address in queued.last_error and "not a public address" in queued.last_error
+    assert inside.requests == []
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::ffff:10.0.0.1", "127.0.0.1"])
+def test_an_endpoint_written_as_an_inside_address_fails(queued, inside, settings, address):
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    host = f"[{address}]" if ":" in address else address
+    _point(queued, f"http://{host}:{inside.port}/iso18626")
+    assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert "not a public address" in queued.last_error
+    assert inside.requests == []
+
+
+def test_one_inside_address_among_public_ones_fails(queued, inside, resolver, settings):
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    resolver.answer("ill.peer.example", ["196.200.10.10", "10.0.0.1"])
+    _point(queued, f"http://ill.peer.example:{inside.port}/iso18626")
+    assert outbound.deliver(delivery_id=queued.pk) == "failed"
+    queued.refresh_from_db()
+    assert "10.0.0.1" in queued.last_error

@@ -14,6 +14,7 @@ from ill.reports import ill_report
 from ill.routing import route
 from ill.services import ill_request_create
 from ill.timers import loans_overdue
+from members.models import Library
 from tests.ill.factories import held_by
 
 PKT = ZoneInfo("Asia/Karachi")
@@ -90,6 +91,23 @@ def test_report_page_and_csv_for_consortium_admin_without_patrons(story, consort
     home = next(r for r in rows if r["library"] == "PK-HOME")
     assert (home["requested"], home["supplied"], home["fill_rate"]) == ("3", "1", "0.500")
     assert rows[-1]["library"] == "ALL"
+
+
+def test_report_csv_shows_a_library_name_formula_as_text(story, consortium_admin, login, lender):
+    # given a member library whose name is a spreadsheet formula (with an override in it)
+    formula = '=HYPERLINK("http://x","y")'
+    Library.objects.filter(pk=lender.pk).update(name=formula + "\u202e")
+    # when the consortium admin downloads the report
+    day = START.date().isoformat()
+    response = login(consortium_admin).get(f"/ill/reports/?start={day}&end={day}&format=csv")
+    text = response.content.decode()
+    # then the name is text in a spreadsheet, the figures stay numbers
+    rows = list(csv.DictReader(io.StringIO(text)))
+    away = next(r for r in rows if r["library"] == "PK-AWAY")
+    assert away["name"] == "'" + formula
+    assert (away["asked_to_lend"], away["lender_fill_rate"]) == ("2", "0.500")
+    assert "\nPK-AWAY,\"'=HYPERLINK(" in text and ",2,1,1,0,0.500," in text
+    assert "\u202e" not in text
 
 
 @pytest.mark.parametrize(

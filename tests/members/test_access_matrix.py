@@ -347,7 +347,9 @@ def _snapshot() -> tuple:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_post_matrix_and_denied_posts_change_nothing(world, role):
+def test_post_matrix_and_denied_posts_change_nothing(world, role, resolver):
+    resolver.answer("ill.home.edu.pk", "196.200.10.10")  # the endpoints' hosts, public
+    resolver.answer("ill.away.edu.pk", "196.200.20.20")
     _reset(world)
     for label, url, data, expected in _posts(world):
         before = _snapshot()

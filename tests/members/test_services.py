@@ -4,7 +4,13 @@ import pytest
 from django.core import mail
 
 from members import services
-from members.exceptions import LAST_ADMIN, PATRON_ALREADY_DECIDED, MembersConflict, MembersPermissionDenied
+from members.exceptions import (
+    LAST_ADMIN,
+    PATRON_ALREADY_DECIDED,
+    MembersConflict,
+    MembersError,
+    MembersPermissionDenied,
+)
 from members.models import ApiToken, Library, MembershipEvent, PatronStatus, User
 from tests.factories import PatronFactory
 
@@ -101,7 +107,10 @@ def test_token_is_stored_hashed(library, library_admin):
     assert key.startswith(stored.prefix)
 
 
-def test_library_admin_records_the_iso18626_endpoint_through_the_page(library, library_admin, login):
+def test_library_admin_records_the_iso18626_endpoint_through_the_page(
+    library, library_admin, login, resolver
+):
+    resolver.answer("ill.home.edu.pk", "196.200.10.10")
     client = login(library_admin)
     page = client.get("/my-library/").content.decode()
     assert 'data-testid="iso-form"' in page
@@ -128,6 +137,66 @@ def test_bad_iso18626_endpoint_is_refused_and_the_old_one_kept(library, library_
     assert page.status_code == 200 and "alert-danger" in page.content.decode()
     library.refresh_from_db()
     assert library.iso18626_url == "https://ill.home.edu.pk/iso18626"
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("169.254.169.254", "169.254.169.254"),
+        ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+        ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+        ("fd00::1", "fd00::1"),
+    ],
+)
+def test_an_endpoint_on_an_inside_address_is_refused_when_saved(
+    library, library_admin, login, resolver, settings, answer, shown
+):
+    # given a portal that calls public addresses only, and a host that resolves inside
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    resolver.answer("ill.home.edu.pk", answer)
+    # when the library admin saves it
+    page = login(library_admin).post(
+        "/libraries/PK-HOME/iso18626/", {"iso18626_url": "https://ill.home.edu.pk/iso18626"}, follow=True
+    )
+    # then the page says why, and nothing was saved
+    text = page.content.decode()
+    assert "alert-danger" in text and shown in text and "not a public address" in text
+    library.refresh_from_db()
+    assert library.iso18626_url == ""
+    assert not MembershipEvent.objects.filter(library=library, kind="iso18626_endpoint").exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::ffff:127.0.0.1]/iso18626", "http://[::1]:8080/x", "http://10.1.2.3/iso18626"]
+)
+def test_an_endpoint_written_as_an_inside_address_is_refused(library, library_admin, settings, url):
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    with pytest.raises(MembersError, match="not a public address") as refused:
+        services.library_iso18626_endpoint_set(actor=library_admin, library=library, url=url)
+    assert refused.value.details == {"field": "iso18626_url"}
+    library.refresh_from_db()
+    assert library.iso18626_url == ""
+
+
+def test_an_endpoint_whose_host_is_unknown_is_refused(library, library_admin, resolver):
+    resolver.answer("ill.home.edu.pk", [])  # no address (NXDOMAIN-like)
+    with pytest.raises(MembersError, match="could not be found"):
+        services.library_iso18626_endpoint_set(
+            actor=library_admin, library=library, url="https://ill.home.edu.pk/iso18626"
+        )
+
+
+def test_the_django_admin_refuses_an_inside_endpoint_too(library, resolver, settings):
+    from members.admin import LibraryAdminForm
+
+    settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS = False
+    resolver.answer("ill.home.edu.pk", "10.0.0.1")
+    data = {f.name: getattr(library, f.attname) for f in Library._meta.fields if f.editable}
+    form = LibraryAdminForm(data={**data, "iso18626_url": "https://ill.home.edu.pk/x"}, instance=library)
+    assert not form.is_valid()
+    assert "not a public address" in form.errors["iso18626_url"][0]
 
 
 def test_forms_never_send_a_librarian_to_another_site(library, library_admin, login):

@@ -5,7 +5,10 @@ with overlaps so that merged records show several holding libraries.
   with 880 vernacular fields);
 * PK-QAU: the same 30 records as MARCXML (they merge with LUMS's);
 * PK-UOK: Duke's TRLN fixtures, PK-PU: UNC's (one file each, one record per 001);
-* PK-UOP: a spreadsheet (CSV) of some LC titles and Urdu books, as libraries without MARC send.
+* PK-UOP: a spreadsheet (CSV) of some LC titles and Urdu books, as libraries without MARC send;
+* PK-PU also: well-known Urdu books (demo_data/urdu-books.xml) catalogued the three ways
+  catalogues record Urdu: romanized with the Urdu-script title in an 880, romanized only,
+  and in Urdu script only, so cross-script search shows in the demo.
 
 Idempotent: a library whose demo file was already imported is skipped.
 """
@@ -65,6 +68,9 @@ DEMO_CSV_ROWS = [
         "urd",
     ),
 ]
+
+
+URDU_BOOKS = Path(__file__).with_name("demo_data") / "urdu-books.xml"
 
 
 def data_dir() -> Path:
@@ -149,6 +155,7 @@ def seed() -> dict[str, int]:
         ("PK-UOK", "duke-records.mrc", lambda: _records_once(sorted((trln / "duke").rglob("*.*"))), "marc"),
         ("PK-PU", "unc-records.mrc", lambda: _records_once(sorted((trln / "unc").rglob("*.*"))), "marc"),
         ("PK-UOP", "uop-catalogue.csv", lambda: _csv_for_uop(root), "csv"),
+        ("PK-PU", "urdu-books.xml", lambda: URDU_BOOKS.read_bytes(), "marcxml"),
     ]
     for code, name, content, fmt in plan:
         if not ImportJob.objects.filter(library__code=code, original_name=name, status="done").exists():

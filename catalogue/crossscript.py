@@ -15,8 +15,9 @@ writes every vowel, differently in each scheme. So a word is reduced to:
   one vowel both scripts always write;
 * the same class twice in a row counted once (shadda is not written; "Muhammad" = محمد).
 
-A key of one letter ("k" for کا, ka, kī, ke) would match a word in almost every Urdu
-title, so such words carry no key, in the index or in a query.
+A word of one consonant also gets the class of its final vowel, which both scripts write
+(کا kā = "ka", کی kī = "ki", سیاہ siyāh = "sa"); a key of one letter would match a word in
+almost every Urdu title, so a word whose key is still one letter (ہے hai) has none.
 
 Where a romanization digraph stands for different letters in different schemes (th is
 ث in Arabic ALA-LC and aspirated ت in Urdu; dh is ذ or aspirated د; ph is aspirated پ or
@@ -60,6 +61,7 @@ _ARABIC_CLASS = {
     "\u062a": "t",  # TEH
     "\u0679": "t",  # TTEH (retroflex, ALA-LC ṭ)
     "\u0637": "t",  # TAH (ALA-LC ṭ)
+    "\u06c3": "t",  # TEH MARBUTA GOAL (Urdu: qurrat, mirʼāt)
     "\u062b": "s",  # THEH (Urdu s̲, Arabic th: see _LATIN_DIGRAPHS)
     "\u0633": "s",  # SEEN
     "\u0635": "s",  # SAD (ṣ)
@@ -93,6 +95,10 @@ _ARABIC_CLASS = {
     "\u0621": "",  # HAMZA
 }
 _ARABIC_INITIAL_VOWELS = {"\u0627", "\u0639"}  # ALEF (and آ folded to it), AIN
+# A word of one consonant ends its key with the class of its final vowel, which both
+# scripts write: ا and a final ہ (ة) are romanized a, ā, ah; ی and ے i, ī, e, y; و o, u.
+_ARABIC_FINAL_VOWELS = {"\u0627": "a", "\u06c1": "a", "\u06cc": "i", "\u0648": "u"}
+_LATIN_FINAL_VOWELS = {"a": "a", "i": "i", "e": "i", "y": "i", "o": "u", "u": "u"}
 
 # Latin, after fold (lower case, no diacritics, no ʻ ʼ '): digraphs first, each with its
 # readings (a tuple when the schemes disagree), then single letters.
@@ -140,9 +146,10 @@ def _word_keys(word: str) -> list[str]:
     if _ARABIC_LETTERS.match(word):
         # The article al- is written joined and romanized apart ("al-Ḥarb"): keyed without
         # it. (Keyed with it too, الأمة read "alm" and found every ʻilm.)
-        rest = _arabic_keys(word[2:]) if word.startswith("\u0627\u0644") and len(word) > 3 else []
-        if rest and len(rest[0]) >= MIN_KEY_CHARS:
-            return rest
+        if word.startswith("\u0627\u0644") and len(word) > 3:
+            rest = _arabic_keys(word[2:], final=False)
+            if rest and len(rest[0]) >= MIN_KEY_CHARS:
+                return _arabic_keys(word[2:])
         return _arabic_keys(word)  # (a word with only a letter after al-: اللہ, Allah)
     return []
 
@@ -171,17 +178,32 @@ def query_keys(text: str) -> list[list[str]]:
     return [found for word in fold(text).split() if (found := word_keys(word))]
 
 
-def _finish(classes: list[str], initial_vowel: bool) -> str:
+def _finish(classes: list[str], initial_vowel: bool, final_vowel: str) -> str:
     # The same class twice in a row is one (shadda is not written), also across dropped
     # letters: "Muhammad" = محمد, "Allah" = اللہ.
     key = _REPEATS.sub(r"\1", "".join(classes))
-    return (VOWEL_MARK + key) if key and initial_vowel else key
+    if key and initial_vowel:
+        key = VOWEL_MARK + key
+    if len(key) == 1:
+        key += final_vowel  # one consonant: its final vowel tells sa (سیاہ) from si (سے)
+    return key
 
 
-def _arabic_keys(word: str) -> list[str]:
+def _arabic_keys(word: str, *, final: bool = True) -> list[str]:
     classes = [_ARABIC_CLASS.get(ch, "") for ch in word]
-    key = _finish(classes, word[0] in _ARABIC_INITIAL_VOWELS)
-    return [key] if key else []
+    initial = word[0] in _ARABIC_INITIAL_VOWELS
+    endings = [_ARABIC_FINAL_VOWELS.get(word[-1], "")] if final else [""]
+    if final and len(word) > 2 and word[-1] == "\u06cc" and word[-2] in "\u0627\u0648":
+        # Persian ezafe: گوى, برای are gū-yi, barā-yi, romanized with the ی apart
+        endings.append(_ARABIC_FINAL_VOWELS[word[-2]])
+    found = [key for ending in endings if (key := _finish(classes, initial, ending))]
+    return list(dict.fromkeys(found))
+
+
+def _latin_final_vowel(word: str) -> str:
+    if len(word) > 2 and word[-1] == "h" and word[-2] in "aeiou":
+        word = word[:-1]  # ALA-LC -ah, -ih for a final ہ
+    return _LATIN_FINAL_VOWELS.get(word[-1], "")
 
 
 def _latin_keys(word: str) -> list[str]:
@@ -196,9 +218,10 @@ def _latin_keys(word: str) -> list[str]:
             options.append((_LATIN_CLASS.get(word[i], ""),))
             i += 1
     initial_vowel = word[0] in _LATIN_INITIAL_VOWELS
+    final_vowel = _latin_final_vowel(word)
     found: list[str] = []
     for reading in product(*options):
-        key = _finish(list(reading), initial_vowel)
+        key = _finish(list(reading), initial_vowel, final_vowel)
         if key and key not in found:
             found.append(key)
             if len(found) == MAX_READINGS:

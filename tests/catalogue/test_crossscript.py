@@ -71,3 +71,11 @@ def test_words_without_a_consonant_or_in_other_scripts_have_no_key():
 def test_a_word_starting_with_a_vowel_is_told_from_one_that_does_not():
     # Urdu (اردو) against Rada (رڈا): the initial vowel is written in both scripts
     assert not set(keys("Urdu")) & set(keys("رڈا"))
+
+
+def test_a_word_of_one_consonant_is_told_apart_by_its_final_vowel():
+    assert keys("Siyāh ḥāshiye") == keys("سیاہ حاشیے") == ["sa", "si"]
+    assert keys("kā kī ke") == ["ka", "ki"] and keys("کا کی کے") == ["ka", "ki"]
+    assert keys("hai ہے") == []  # still one letter: no key
+    # a Persian ezafe is written on the word and romanized apart: گوى = gū-yi
+    assert set(keys("gū-yi")) <= set(keys("گوى"))

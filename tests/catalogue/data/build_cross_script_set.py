@@ -103,7 +103,7 @@ def main() -> None:
             seen.add(pair)
             entries.append(entry)
     OUT.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {len(entries)} labelled titles to {OUT}")  # noqa: T201
+    print(f"wrote {len(entries)} labelled titles to {OUT}")
 
 
 if __name__ == "__main__":

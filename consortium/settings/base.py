@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -46,8 +47,13 @@ REDIS_URL = env("REDIS_URL")
 
 
 def celery_url(url: str) -> str:
-    """Celery names a Unix-socket Redis 'redis+socket://'; redis-py names it 'unix://'."""
-    return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
+    """REDIS_URL as Celery names it: redis-py's 'unix://...?db=N' is kombu's 'redis+socket://...?virtual_host=N'."""
+    if not url.startswith("unix://"):
+        return url
+    # kombu ignores a socket URL's 'db' (its tasks would go to database 0, away from the cache's).
+    path, _, query = url.removeprefix("unix://").partition("?")
+    query = urlencode([("virtual_host" if key == "db" else key, value) for key, value in parse_qsl(query)])
+    return f"redis+socket://{path}" + (f"?{query}" if query else "")
 
 
 INSTALLED_APPS = [

@@ -150,6 +150,19 @@ def test_the_image_serves_pages_api_docs_and_health(portal, settings, library):
     assert b"Tarikh-i Pakistan" in pages["/search/?q=tarikh+pakistan"].body
     assert library.name.encode() in pages[f"/records/{record.pk}/"].body
     assert b'"worker": "ok' in pages["/healthz"].body
+    # and each carries the Content-Security-Policy that lets no inline script run
+    for response in pages.values():
+        assert "script-src 'self';" in response.getheader("Content-Security-Policy") + ";"
+    # and the API docs' init script (not inline: the policy refuses that) is served as JavaScript
+    init = re.search(r'<script src="(/api/docs/\?[^"]*script[^"]*)"', pages["/api/docs/"].body.decode())
+    assert init, "the API docs page has no init script URL"
+    script = _get(portal, init.group(1).replace("&amp;", "&"))
+    assert script.status == 200 and script.getheader("Content-Type").startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.body
+    # and Swagger UI's own files (drf-spectacular-sidecar, collected and hashed) are there
+    docs = pages["/api/docs/"].body.decode()
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', docs)
+    assert len(assets) >= 4 and all(_get(portal, url).status == 200 for url in assets), assets
     # and the HTML links its CSS and JS under hashed names that the server has
     home = pages["/"].body
     for name in ("vendor/bootstrap/bootstrap.min.css", "css/portal.css", "vendor/htmx/htmx.min.js"):

@@ -71,7 +71,7 @@ def test_consortium_admin_pages_load_without_a_policy_violation(
     log_in(consortium_admin.username)
     for path in (
         "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/matrix/",
-        "/manage/holidays/", "/admin/", "/admin/members/library/",
+        "/manage/holidays/", "/admin/", "/admin/members/library/", "/admin/members/library/add/",
     ):  # fmt: skip
         _visit(page, path)
     assert csp_violations == []

@@ -4,9 +4,11 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN SECRET_KEY=build DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost ALLOWED_HOSTS=x \
-    python manage.py collectstatic --noinput
+# bin/web holds the build and start steps; tests/consortium/test_production.py runs the same
+# two (collectstatic with hashing, gzip and Brotli; gunicorn) against PostgreSQL and Redis.
+RUN bin/web build
 RUN useradd --create-home ishtiraak && mkdir -p /app/var/media /app/var/private && chown -R ishtiraak /app/var
 USER ishtiraak
+ENV PORT=8000 WEB_CONCURRENCY=3
 EXPOSE 8000
-CMD ["gunicorn", "consortium.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+CMD ["bin/web", "start"]

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
@@ -95,7 +95,14 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("iso18626", Iso18626Api.as_view(), name="iso18626"),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="schema"),
-    path("api/docs/", public(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    # Swagger UI with its init script from a URL (?script) rather than inline, for the CSP.
+    path(
+        "api/docs/",
+        public(
+            SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="consortium/swagger_ui.html")
+        ),
+        name="api-docs",
+    ),
 ]
 
 if settings.DEBUG:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from consortium import embedded
@@ -46,8 +48,13 @@ REDIS_URL = env("REDIS_URL")
 
 
 def celery_url(url: str) -> str:
-    """Celery names a Unix-socket Redis 'redis+socket://'; redis-py names it 'unix://'."""
-    return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
+    """REDIS_URL as Celery names it: redis-py's 'unix://...?db=N' is kombu's 'redis+socket://...?virtual_host=N'."""
+    if not url.startswith("unix://"):
+        return url
+    # kombu ignores a socket URL's 'db' (its tasks would go to database 0, away from the cache's).
+    path, _, query = url.removeprefix("unix://").partition("?")
+    query = urlencode([("virtual_host" if key == "db" else key, value) for key, value in parse_qsl(query)])
+    return f"redis+socket://{path}" + (f"?{query}" if query else "")
 
 
 INSTALLED_APPS = [
@@ -64,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "consortium",
     "members",
     "catalogue",
@@ -74,6 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: the policy is for pages and API answers, not the static files.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -142,6 +152,26 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Karachi"
 USE_I18N = True
 USE_TZ = True
+
+# Content-Security-Policy (django-csp) on every page, API answer and error page: scripts,
+# styles, fonts and fetches only from the portal itself, so no inline script or handler runs
+# (templates keep behaviour in static/js and styles in static/css; htmx's inline indicator
+# styles are off in base.html; /api/docs/ loads its init script from a URL). Images may also
+# be data: URIs, which Bootstrap's and Swagger UI's CSS use for their small icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -229,6 +259,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge from the public validator: it would send the schema's URL to swagger.io, and
+    # the CSP (img-src) refuses its image.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {

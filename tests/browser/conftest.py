@@ -45,13 +45,40 @@ def chromium():
         browser.close()
 
 
+# Reports each Content-Security-Policy violation on the console, where the fixture below
+# collects it (an init script runs outside the page's policy).
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} refused ${event.blockedURI || "inline code"}`
+    + ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
-def page(chromium, live_server):
-    """A fresh browser page (own cookies) on the live server."""
+def csp_violations() -> list[str]:
+    """The CSP violations any page of the test's browser context reported, in order."""
+    return []
+
+
+@pytest.fixture
+def page(chromium, live_server, csp_violations):
+    """A fresh browser page (own cookies) on the live server; the test fails on a CSP violation."""
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_REPORTER)
+    context.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text)
+            if message.text.startswith("CSP violation") or "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page = context.new_page()
     yield page
     context.close()
+    # Every journey doubles as a check of the policy (consortium/settings/base.py).
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -26,9 +26,15 @@ def test_services_and_images():
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "consortium.settings.production"
         assert "@db:5432/" in env["DATABASE_URL"] and env["REDIS_URL"].startswith("redis://redis:6379")
-    assert "gunicorn" in " ".join(Path(ROOT / "Dockerfile").read_text().split()) or "gunicorn" in str(
-        services["web"].get("command", "")
-    )
+    assert "command" not in services["web"], "web runs the image's CMD (bin/web start: gunicorn)"
+
+
+def test_image_builds_and_starts_with_the_steps_the_production_test_runs():
+    """tests/consortium/test_production.py runs bin/web build and start; the image must run the same."""
+    lines = [" ".join(line.split()) for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    assert "RUN bin/web build" in lines
+    assert lines[-1] == 'CMD ["bin/web", "start"]'
+    assert "exec gunicorn consortium.wsgi:application" in (ROOT / "bin" / "web").read_text()
 
 
 def test_health_checks_and_dependencies():

@@ -101,3 +101,12 @@ def test_portal_sessions_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_celery_on_a_socket_redis_uses_the_database_the_url_names():
+    """kombu reads a socket URL's database from virtual_host; a 'db' would send tasks to database 0."""
+    from consortium.settings.base import celery_url
+
+    url = celery_url("unix:///run/redis/redis.sock?db=3")
+    assert url == "redis+socket:///run/redis/redis.sock?virtual_host=3"
+    assert celery_url("redis://redis:6379/0") == "redis://redis:6379/0"

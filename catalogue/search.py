@@ -622,6 +622,28 @@ def refresh_vocabulary() -> int:
         return cursor.rowcount
 
 
+# Words of the records an import job wrote, added to the vocabulary as the job ends: a
+# fresh install or a just-imported catalogue suggests at once. A word already known keeps
+# the larger of its two counts (records the job merged were counted before); the nightly
+# refresh_vocabulary recounts exactly.
+_LEARN_SQL = """
+INSERT INTO catalogue_searchterm (word, documents, head, length)
+SELECT word, count(*), left(word, 1), length(word)
+FROM catalogue_bibrecord b, unnest(tsvector_to_array(b.search_document)) AS word
+WHERE b.id IN (SELECT bib_record_id FROM catalogue_sourcerecord WHERE last_job_id = %s)
+  AND length(word) BETWEEN 2 AND 60 AND word !~ %s
+GROUP BY word
+ON CONFLICT (word) DO UPDATE SET documents = GREATEST(catalogue_searchterm.documents, EXCLUDED.documents)
+"""
+
+
+def vocabulary_learn(*, job_id: int) -> int:
+    """Add the words of the records this import job wrote to the suggestion vocabulary."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LEARN_SQL, [job_id, KEY_TERM_PATTERN])
+        return cursor.rowcount
+
+
 __all__ = [
     "FACETS",
     "SORTS",
@@ -633,5 +655,6 @@ __all__ = [
     "refresh_vocabulary",
     "search_catalogue",
     "suggest_query",
+    "vocabulary_learn",
     "words_query",
 ]

@@ -246,6 +246,10 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
     job.error = file_error
     job.total = max(job.total, job.processed)
     job.finished_at = timezone.now()
+    if imported:
+        from catalogue.search import vocabulary_learn  # (search builds on the catalogue's tables)
+
+        vocabulary_learn(job_id=job.pk)
     job.save(update_fields=["status", "error", "total", "finished_at"])
     return job
 

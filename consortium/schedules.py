@@ -16,9 +16,10 @@ BEAT_SCHEDULE = {
         "task": "policies.expire_agreements",
         "schedule": crontab(hour=0, minute=5),
     },
-    # Spelling-suggestion vocabulary: ts_stat reads every search document (about a minute
-    # at 1M records), so nightly at 02:30 Pakistan time, when nobody is searching; words new
-    # since then are found, just not yet suggested.
+    # Spelling-suggestion vocabulary: every import adds its records' words as it ends
+    # (catalogue.search.vocabulary_learn); this exact recount corrects the counts and drops
+    # words no record has any more. ts_stat reads every search document (about a minute at
+    # 1M records), so nightly at 02:30 Pakistan time, when nobody is searching.
     "catalogue.refresh_search_vocabulary": {
         "task": "catalogue.refresh_search_vocabulary",
         "schedule": crontab(hour=2, minute=30),

@@ -552,3 +552,20 @@ def test_a_later_copy_is_found_by_a_key_that_a_joining_copy_added(library, other
     # Then it is found by the key the joining copy added, and joins the same record
     assert job.merged == 1 and not BibRecord.objects.filter(title="Aag ka dariya").exists()
     assert record.sources.count() == 3
+
+
+def test_an_import_teaches_did_you_mean_its_words_at_once(library, other_library, tmp_path):
+    from catalogue.models import SearchTerm
+    from catalogue.search import search_catalogue
+
+    # given a fresh install: no vocabulary, no nightly run yet
+    assert not SearchTerm.objects.exists()
+    path = write(tmp_path, "a.mrc", marc_record("A1", "Irrigation in the Punjab"))
+    services.import_path(actor=None, library=library, path=path)
+    # then a misspelling is corrected at once
+    assert search_catalogue(q="irigation").suggestion == "irrigation"
+    # and a second library's copy (merged) keeps the count, which the nightly run corrects
+    services.import_path(actor=None, library=other_library, path=path)
+    assert SearchTerm.objects.get(word="irrigation").documents == 1
+    # cross-script keys never become suggestions
+    assert not SearchTerm.objects.filter(word__startswith="0").exists()

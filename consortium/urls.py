@@ -98,5 +98,7 @@ urlpatterns = [
     path("api/docs/", public(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
 ]
 
+handler404 = views.page_not_found
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -183,14 +183,7 @@ class RequestActionApi(APIView):
             )
         ],
         request=IllActionInputSerializer,
-        responses={
-            200: RequestOutputSerializer,
-            409: inline_serializer(
-                "ActionConflict",
-                {"code": serializers.CharField(), "detail": serializers.CharField(),
-                 "available": serializers.ListField(child=serializers.CharField())},
-            ),
-        },
+        responses={200: RequestOutputSerializer},
     )  # fmt: skip
     def post(self, request, pk: int, action: str):
         data = self.IllActionInputSerializer(data=request.data)

@@ -95,7 +95,7 @@ def error_response(code: int) -> OpenApiResponse:
 
 
 def access_rule(view: Any) -> str | None:
-    """The permission rule the view applies to this operation (per action for viewsets)."""
+    """The permission rule the view applies to this operation (per action, as RuleByActionMixin does)."""
     rules = getattr(view, "action_rules", {})
     return rules.get(getattr(view, "action", None), getattr(type(view), "access_rule", None))
 

@@ -9,17 +9,14 @@ empty page with the true count.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import django_filters
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,6 +25,8 @@ from catalogue.models import BibRecord
 from catalogue.query import MAX_QUERY_CHARS
 from catalogue.records import EXPORT_FORMATS, citation_text, export, record_detail, record_for_local_id
 from catalogue.search import FACETS, MAX_PAGE_SIZE, PAGE_SIZE, SORTS, SearchFilters, search_catalogue
+from consortium.negotiation import FormatIsAParameter
+from consortium.schema import error_response
 from members.permissions import PUBLIC
 
 
@@ -177,17 +176,11 @@ def _list_param(name: str) -> OpenApiParameter:
     )
 
 
-class FacetFormatNegotiation(DefaultContentNegotiation):
-    """?format= is the format facet here (book, thesis), not DRF's renderer override."""
-
-    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
-
-
 class RecordSearchApi(APIView):
     """Search the union catalogue: a page of ranked records, the exact count and facet counts."""
 
     access_rule = PUBLIC
-    content_negotiation_class = FacetFormatNegotiation
+    content_negotiation_class = FormatIsAParameter
 
     @extend_schema(
         operation_id="records_search",
@@ -205,12 +198,7 @@ class RecordSearchApi(APIView):
             ),
             *[_list_param(name) for name in FACETS],
         ],
-        responses={
-            200: SearchOutput,
-            400: inline_serializer(
-                "SearchError", {"code": serializers.CharField(), "detail": serializers.CharField()}
-            ),
-        },
+        responses={200: SearchOutput},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -267,7 +255,17 @@ class RecordExportApi(APIView):
     access_rule = PUBLIC
 
     @extend_schema(
-        operation_id="records_export", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}
+        operation_id="records_export",
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS))
+        ],
+        responses={
+            # One media type per format (without its charset parameter, as OpenAPI keys them).
+            **{
+                (200, kind.split(";")[0]): OpenApiTypes.BINARY for kind, _extension in EXPORT_FORMATS.values()
+            },
+            400: error_response(400),
+        },
     )
     def get(self, request: Request, record_id: int, fmt: str) -> HttpResponse:
         if fmt not in EXPORT_FORMATS:

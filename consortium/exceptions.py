@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -44,9 +48,22 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+BODY_TOO_LARGE = _("The request body is larger than %(limit)s, the most the portal accepts.")
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus domain errors as {code, detail, ...details}."""
+    """DRF's handler, plus domain errors as {code, detail, ...details}.
+
+    The bodies are the ones consortium/schema.py documents (Error, FieldErrors).
+    """
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "detail": exc.message, **exc.details}
         return Response(body, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE with this; left to
+        # Django it became an HTML 400 page, which no API client reads.
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(
+            {"detail": BODY_TOO_LARGE % {"limit": limit}}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     return exception_handler(exc, context)

@@ -105,5 +105,7 @@ urlpatterns = [
     ),
 ]
 
+handler404 = views.page_not_found
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
+from rest_framework.exceptions import NotFound
 
 from members.permissions import PUBLIC, access
 
@@ -57,3 +59,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "down", "checks": report}, status=200 if healthy else 503
     )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page, but the API's error body for a path under /api/ that matches no endpoint."""
+    if request.path.startswith("/api/"):
+        # The same body as DRF's NotFound, so an API client reads one shape for every 404.
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -6,9 +6,10 @@ fields); an unavailable action answers 409 with the actions that are available.
 
 from __future__ import annotations
 
-from django.db.models import Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,6 +58,10 @@ class BorrowerRequestOutputSerializer(RequestOutputSerializer):
         return {"id": req.patron_id, "name": req.patron.display_name, "card_number": req.patron.card_number}
 
 
+# What ?status= filters on: "open", or a status of either side (the queue says which).
+LIST_STATUSES = ["open", *sorted(s.code for s in states.STATUSES.values() if s.code)]
+
+
 def _serialize(request, req: IllRequest) -> dict:
     user = request.user
     own = works_at(user, req.borrower_id) or (getattr(user, "pk", None) == req.patron_id and req.patron_id)
@@ -68,6 +73,7 @@ class RequestListCreateApi(APIView):
     """ILL requests of your library (as borrower, or as the lender asked)."""
 
     access_rule = "ill.request"
+    pagination_class = PageNumberPagination
 
     class IllRequestCreateInputSerializer(serializers.Serializer):
         bib_record = serializers.IntegerField(required=False, allow_null=True)
@@ -84,37 +90,50 @@ class RequestListCreateApi(APIView):
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
         patron = serializers.IntegerField(required=False, allow_null=True)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "role", str, enum=["borrower", "lender"], description="Which queue (default borrower)"
+    class RequestListQuerySerializer(serializers.Serializer):
+        role = serializers.ChoiceField(
+            choices=[("borrower", _("borrower")), ("lender", _("lender"))],
+            default="borrower",
+            help_text=_(
+                "Which queue of a library: its own requests (borrower) or those it is asked to supply."
             ),
-            OpenApiParameter(
-                "status", str, description="Requester status (borrower) or supplier status (lender)"
+        )
+        status = serializers.ChoiceField(
+            choices=LIST_STATUSES,
+            required=False,
+            allow_blank=True,
+            help_text=_(
+                "Requester status (borrower queue, patrons) or supplier status (lender queue); open: not finished."
             ),
-            OpenApiParameter("attention", bool, description="Only those needing your attention"),
-            OpenApiParameter("q", str, description="Title, author, ISBN or ILL number"),
-        ],
-        responses=RequestOutputSerializer(many=True),
-    )
+        )
+        attention = serializers.BooleanField(default=False, help_text=_("Only those needing your attention."))
+        q = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=200,
+            help_text=_("Title, author, ISBN or ILL number."),
+        )
+
+    @extend_schema(parameters=[RequestListQuerySerializer], responses=RequestOutputSerializer(many=True))
     def get(self, request):
+        query = self.RequestListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
         user = request.user
-        params = request.query_params
+        status_filter = params.get("status", "")
         if works_at(user, None):
-            select = selectors.lending_queue if params.get("role") == "lender" else selectors.borrowing_queue
+            select = selectors.lending_queue if params["role"] == "lender" else selectors.borrowing_queue
             qs = select(
-                library_id=user.library_id,
-                status=params.get("status", "")[:24],
-                q=params.get("q", ""),
-                attention=params.get("attention") in ("1", "true"),
+                library_id=user.library_id, status=status_filter, q=params["q"], attention=params["attention"]
             )
         else:
             qs = selectors.patron_requests(patron_id=user.pk).select_related("patron")
-            if params.get("status"):
-                qs = qs.filter(Q(status=params["status"][:24]))
-        from rest_framework.pagination import PageNumberPagination
-
-        paginator = PageNumberPagination()
+            if status_filter == "open":
+                qs = qs.open()
+            elif status_filter:
+                qs = qs.filter(status=status_filter)
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_serialize(request, r) for r in page])
 
@@ -183,14 +202,7 @@ class RequestActionApi(APIView):
             )
         ],
         request=IllActionInputSerializer,
-        responses={
-            200: RequestOutputSerializer,
-            409: inline_serializer(
-                "ActionConflict",
-                {"code": serializers.CharField(), "detail": serializers.CharField(),
-                 "available": serializers.ListField(child=serializers.CharField())},
-            ),
-        },
+        responses={200: RequestOutputSerializer},
     )  # fmt: skip
     def post(self, request, pk: int, action: str):
         data = self.IllActionInputSerializer(data=request.data)

@@ -7,6 +7,7 @@ Policies are public to read; agreements are readable by member staff, library sy
 
 from __future__ import annotations
 
+import django_filters
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
@@ -14,6 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from consortium.filters import StrictBooleanFilter
+from consortium.negotiation import FormatIsAParameter
 from members.models import Library
 from members.permissions import PUBLIC
 from policies import selectors, services
@@ -46,7 +49,7 @@ class RuleByActionMixin:
 
 
 class PolicyVersionOutputSerializer(serializers.ModelSerializer):
-    published_by = serializers.CharField(source="published_by.display_name", default=None)
+    published_by = serializers.CharField(source="published_by.display_name", default=None, allow_null=True)
     body_html = serializers.SerializerMethodField()
 
     class Meta:
@@ -120,6 +123,14 @@ class AcknowledgementOutputSerializer(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField()
 
 
+class PolicyFilter(django_filters.FilterSet):
+    retired = StrictBooleanFilter()
+
+    class Meta:
+        model = Policy
+        fields = ["category", "retired"]
+
+
 class PolicyViewSet(RuleByActionMixin, viewsets.ReadOnlyModelViewSet):
     """Cooperation policies with the version in force and their history."""
 
@@ -132,7 +143,7 @@ class PolicyViewSet(RuleByActionMixin, viewsets.ReadOnlyModelViewSet):
     }
     serializer_class = PolicyOutputSerializer
     lookup_field = "slug"
-    filterset_fields = ["category", "retired"]
+    filterset_class = PolicyFilter
 
     def get_queryset(self):
         return selectors.policies_with_history(include_retired=True)
@@ -297,6 +308,7 @@ class AgreementViewSet(RuleByActionMixin, viewsets.ReadOnlyModelViewSet):
     }
     serializer_class = AgreementOutputSerializer
     filterset_fields = ["status", "kind"]
+    content_negotiation_class = FormatIsAParameter  # terms' ?format= is a catalogue format
 
     def get_queryset(self):
         return selectors.agreements_visible(user=self.request.user)

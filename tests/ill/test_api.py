@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from ill import states
 from members.services import api_token_create
+from tests.api_schema import response_schema, served_schema
 
 
 def _client(user):
@@ -73,3 +74,30 @@ def test_lender_not_asked_gets_403_and_stranger_404(sent, second_lender_libraria
 def test_schema_documents_the_ill_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
     assert "/api/v1/ill/requests/{id}/actions/{action}/" in schema
+
+
+def test_request_list_is_the_page_the_schema_documents(client, patron, submitted):
+    # given the schema's promise for the list
+    page = response_schema(served_schema(client), "get", "/api/v1/ill/requests/", 200)
+    assert page["type"] == "object" and {"count", "next", "previous", "results"} <= set(page["properties"])
+    # when the patron lists their requests, then that is what comes back
+    body = _client(patron).get("/api/v1/ill/requests/").json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 1 and [r["id"] for r in body["results"]] == [submitted.pk]
+
+
+def test_an_unknown_queue_is_refused_with_the_field(sent, lender_librarian):
+    # when the lender asks for a queue that does not exist
+    response = _client(lender_librarian).get("/api/v1/ill/requests/", {"role": "supplier"})
+    # then it is told which parameter is wrong instead of silently getting the borrowing queue
+    assert response.status_code == 400
+    assert list(response.json()) == ["role"] and "supplier" in response.json()["role"][0]
+
+
+def test_an_unknown_status_is_refused_and_open_lists_the_unfinished(sent, patron, lender_librarian):
+    lender = _client(lender_librarian)
+    assert lender.get("/api/v1/ill/requests/", {"status": "lost-in-post"}).status_code == 400
+    queue = lender.get("/api/v1/ill/requests/", {"role": "lender", "status": "RequestReceived"}).json()
+    assert [r["id"] for r in queue["results"]] == [sent.pk]
+    mine = _client(patron).get("/api/v1/ill/requests/", {"status": "open"}).json()
+    assert [r["id"] for r in mine["results"]] == [sent.pk]

@@ -9,6 +9,7 @@ import pytest
 from members.services import api_token_create
 from policies import services
 from policies.models import Agreement, AgreementKind, AgreementStatus, PolicyVersion
+from tests.api_schema import served_schema
 from tests.policies.factories import AgreementFactory
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,40 @@ def test_schema_documents_the_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
     for path in ("/api/v1/policies/", "/api/v1/agreements/{id}/accept/", "/api/v1/agreements/terms/"):
         assert path in schema
+
+
+def test_terms_for_a_catalogue_format_are_answered(login, librarian, library, other_library):
+    # given an agreement that excludes theses
+    AgreementFactory(name="No theses", parties=[library, other_library], excluded_formats=["thesis"])
+    # when a library asks about lending a thesis (?format= is the catalogue format here)
+    response = login(librarian).get(
+        "/api/v1/agreements/terms/",
+        {
+            "borrower": "PK-HOME",
+            "lender": "PK-AWAY",
+            "service": "loan",
+            "format": "thesis",
+            "on": "2026-06-01",
+        },
+    )
+    # then it gets the decision, not a 404 for an unknown renderer
+    assert response.status_code == 200, response.content
+    assert response.json()["allowed"] is False
+
+
+def test_a_retired_filter_that_is_not_a_boolean_is_refused(client, policy):
+    assert [p["slug"] for p in client.get("/api/v1/policies/", {"retired": "false"}).json()["results"]] == [
+        "ill"
+    ]
+    assert client.get("/api/v1/policies/", {"retired": "true"}).json()["results"] == []
+    response = client.get("/api/v1/policies/", {"retired": "maybe"})
+    assert response.status_code == 400 and list(response.json()) == ["retired"]
+
+
+def test_a_version_without_its_publisher_is_as_documented(client, policy):
+    # given a version whose publisher's account was removed
+    PolicyVersion.objects.filter(policy=policy).update(published_by=None)
+    # then the API shows no publisher, and the schema says that can happen
+    assert client.get("/api/v1/policies/ill/").json()["in_force"]["published_by"] is None
+    version = served_schema(client)["components"]["schemas"]["PolicyVersionOutput"]
+    assert version["properties"]["published_by"].get("nullable") is True

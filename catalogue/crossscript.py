@@ -32,6 +32,7 @@ rank above them (catalogue.search).
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import product
 
@@ -135,9 +136,16 @@ _REPEATS = re.compile(r"(.)\1+")
 _ARABIC_LETTERS = re.compile(r"^[\u0621-\u064a\u0660-\u06ff]+$")
 
 
+@functools.lru_cache(maxsize=100_000)
+def _cached_keys(word: str) -> tuple[str, ...]:
+    return tuple(key for key in _word_keys(word) if len(key) >= MIN_KEY_CHARS)
+
+
 def word_keys(word: str) -> list[str]:
-    """The keys of one folded word (several when its spelling reads several ways)."""
-    return [key for key in _word_keys(word) if len(key) >= MIN_KEY_CHARS]
+    """The keys of one folded word (several when its spelling reads several ways).
+
+    Cached: an import keys the same words over and over (100,000 words, a few MB)."""
+    return list(_cached_keys(word))
 
 
 def _word_keys(word: str) -> list[str]:
@@ -154,10 +162,10 @@ def _word_keys(word: str) -> list[str]:
     return []
 
 
-def keys(text: str) -> list[str]:
+def keys(text: str, *, folded: bool = False) -> list[str]:
     """Every key of a text's words, in order, without repeats."""
     seen: dict[str, None] = {}
-    for word in fold(text).split():
+    for word in (text if folded else fold(text)).split():
         for key in word_keys(word):
             seen.setdefault(key, None)
     return list(seen)
@@ -166,7 +174,7 @@ def keys(text: str) -> list[str]:
 def with_keys(folded: str, *, mark: bool = False) -> str:
     """A folded text followed by its words' keys as index terms ("0" + key), and with
     mark, the term that says the record has keys."""
-    terms = [KEY_PREFIX + key for key in keys(folded)]
+    terms = [KEY_PREFIX + key for key in keys(folded, folded=True)]
     if mark:
         terms.append(KEYED_MARK)
     return " ".join([folded, *terms]) if terms else folded

@@ -71,7 +71,10 @@ def document_parts(record: dict, *, fold: Callable[[str], str] = fold) -> tuple[
             )
         )
     )
-    if record.get("language") in crossscript.KEYED_LANGUAGES or has_arabic_script(title + authors + subjects):
+    if record.get("language") in crossscript.KEYED_LANGUAGES or (
+        not (title.isascii() and authors.isascii() and subjects.isascii())
+        and has_arabic_script(title + authors + subjects)
+    ):
         title = crossscript.with_keys(title, mark=True)
         authors, subjects = crossscript.with_keys(authors), crossscript.with_keys(subjects)
     # (after the keys: "al-ummah" joined would read "alm", as علم does)

@@ -97,12 +97,17 @@ _PARTICLES = re.compile(
 )
 
 
+_VARIANT_CANDIDATE = re.compile(r"['’]|\b(?:al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-", re.IGNORECASE)
+
+
 def elision_variants(text: str) -> list[str]:
     """The other form of each elided or particle-prefixed word (folded), to add to the
     index beside fold(text): the word without its elided article, and a particle chain
     joined to its word (with and without the first particles)."""
     if not text or ("'" not in text and "’" not in text and "-" not in text):
         return []
+    if not _VARIANT_CANDIDATE.search(text):
+        return []  # most texts: one scan (a hyphen alone, as in 1947-1971, is no candidate)
     found: list[str] = []
     for match in _ELIDED.finditer(text):
         rest = text[match.end() :].split(maxsplit=1)[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from members.models import Library, PatronStatus, Role, User
+from members.models import Library, OutboundEmail, PatronStatus, Role, User
 
 
 def library_directory(
@@ -42,3 +42,8 @@ def library_counts() -> dict[str, int]:
         former=Count("pk", filter=Q(is_active=False)),
     )
     return row
+
+
+def outbox_messages() -> QuerySet[OutboundEmail]:
+    """Every email of the outbox, newest first (the demo mailbox)."""
+    return OutboundEmail.objects.order_by("-created_at", "-pk")

@@ -24,11 +24,15 @@ def no_heartbeats(settings):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)  # the worker closes the connections it finds
-def test_healthz_is_ok_while_a_real_worker_runs(client, settings, no_heartbeats):
-    # given a running worker
+def test_healthz_is_ok_while_a_real_worker_runs(client, settings, no_heartbeats, monkeypatch):
+    # given a running worker, its beats and the staleness limit made short
+    monkeypatch.setattr(heartbeat, "HEARTBEAT_EVERY_S", 0.2)
+    monkeypatch.setattr(heartbeat, "STALE_AFTER_S", 1.0)
     with solo_worker(settings):
         # when the health check is asked, then it says ok, naming one worker
         assert wait_for(lambda: client.get("/healthz").status_code == 200, timeout=10)
+        # and still after several staleness periods: the worker keeps beating
+        time.sleep(3 * heartbeat.STALE_AFTER_S)
         body = client.get("/healthz").json()
     assert body == {
         "status": "ok",

@@ -22,7 +22,8 @@ def sent_notice(demo_delivery, django_capture_on_commit_callbacks):
         email = email_enqueue(
             to=["patron@lums.edu.pk"],
             subject="Your interlibrary loan ILL-7 has arrived",
-            body="Collect it at the LUMS circulation desk.\nIt is due back on 20 December.",
+            body="Collect it at the LUMS circulation desk.\nIt is due back on 20 December.\n"
+            "http://127.0.0.1:8000/ill/my-requests/7/",
         )
     return email
 
@@ -42,9 +43,10 @@ def test_consortium_admin_reads_the_demo_mailbox(sent_notice, consortium_admin, 
     # and its page shows the body, line by line
     message = client.get(reverse("mailbox-message", args=[sent_notice.pk]))
     assert message.status_code == 200
-    assert "Collect it at the LUMS circulation desk.<br>It is due back on 20 December." in (
-        message.content.decode()
-    )
+    body = message.content.decode()
+    assert "Collect it at the LUMS circulation desk.<br>It is due back on 20 December." in body
+    # and its links can be followed, as in a mail client (a password-reset link)
+    assert '<a href="http://127.0.0.1:8000/ill/my-requests/7/"' in body
 
 
 @pytest.mark.parametrize("who", ["patron", "librarian", "library_admin"])

@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings.local")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 os.environ.setdefault("SECRET_KEY", "healthz-benchmark-only")
+OWN_VAR_DIR = "ISHTIRAAK_VAR_DIR" not in os.environ
 os.environ.setdefault("ISHTIRAAK_VAR_DIR", tempfile.mkdtemp(prefix="ishtiraak-healthz-bench-"))
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
@@ -99,6 +101,8 @@ def main() -> int:
     finally:
         server.shutdown()
         embedded.stop_all()
+        if OWN_VAR_DIR:
+            shutil.rmtree(embedded.VAR_DIR, ignore_errors=True)
     return 0
 
 

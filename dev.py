@@ -42,11 +42,14 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_venv()
     os.chdir(ROOT)
+    # The command replaces this process (same pid): a signal sent to dev.py reaches the
+    # runner or pytest itself, which stop everything they started.
+    sys.stdout.flush()
     if command == "run":
-        return subprocess.call([PY, "-m", "consortium.run", *argv[1:]])
+        os.execv(PY, [str(PY), "-m", "consortium.run", *argv[1:]])  # noqa: S606 - our venv's python
     if command == "test":
         subprocess.check_call([PY, "-m", "consortium.testsetup"])
-        return subprocess.call([PY, "-m", "pytest", *argv[1:]])
+        os.execv(PY, [str(PY), "-m", "pytest", *argv[1:]])  # noqa: S606 - our venv's python
     return 0
 
 

@@ -49,6 +49,8 @@ def main() -> int:
             {},
         ),
     ]
+    # healthz reads no table: the server's own database will do.
+    runs.append(("healthz", ["benchmarks/healthz_bench.py"], {"DATABASE_URL": f"{SERVER}/postgres"}))
     if (ROOT / "benchmarks" / "ill_routing.py").exists():
         runs.append(
             ("ill routing", ["benchmarks/ill_routing.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_ill"})

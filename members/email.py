@@ -124,3 +124,21 @@ class OutboxEmailBackend(BaseEmailBackend):
                 from_email=message.from_email,
             )
         return len(email_messages)
+
+
+DEMO_MAILBOX_BACKEND = "members.email.DemoMailboxBackend"
+
+
+class DemoMailboxBackend(BaseEmailBackend):
+    """Delivery for the demo: nothing leaves the machine; the sent outbox rows are the mailbox."""
+
+    # Like a development mail catcher (Mailpit): the one-command demo selects this backend
+    # (consortium/run.py) and consortium admins read every message at /manage/mailbox/.
+
+    def send_messages(self, email_messages: Sequence[EmailMultiAlternatives]) -> int:
+        return len(email_messages)
+
+
+def demo_mailbox_enabled() -> bool:
+    """Whether delivery goes to the demo mailbox (never with a real mail server: bodies hold reset links)."""
+    return settings.EMAIL_DELIVERY_BACKEND == DEMO_MAILBOX_BACKEND

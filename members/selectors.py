@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
-from members.models import Library, PatronStatus, Role, User, same_name
+from members.models import Library, OutboundEmail, PatronStatus, Role, User, same_name
 
 
 def library_directory(
@@ -59,3 +59,8 @@ def library_counts() -> dict[str, int]:
         former=Count("pk", filter=Q(is_active=False)),
     )
     return row
+
+
+def outbox_messages() -> QuerySet[OutboundEmail]:
+    """Every email of the outbox, newest first (the demo mailbox)."""
+    return OutboundEmail.objects.order_by("-created_at", "-pk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -333,3 +333,28 @@ def library_membership(request: HttpRequest, code: str) -> HttpResponse:
         services.library_reactivate(actor=request.user, library=library)
         messages.success(request, _("%(name)s is an active member again.") % {"name": library.name})
     return redirect("manage-library", code=code)
+
+
+def _demo_mailbox_or_404() -> None:
+    # Only in the demo: with a real mail server the messages are the recipients' own
+    # (password-reset links), not something a consortium admin reads.
+    from members.email import demo_mailbox_enabled
+
+    if not demo_mailbox_enabled():
+        raise Http404(_("The demo mailbox is only there when the portal runs with demo delivery."))
+
+
+@access("consortium.manage")
+def mailbox(request: HttpRequest) -> HttpResponse:
+    """The demo's mailbox: every email the portal sent, newest first (like a dev mail catcher)."""
+    _demo_mailbox_or_404()
+    page = Paginator(selectors.outbox_messages(), 50).get_page(request.GET.get("page"))
+    return render(request, "members/mailbox.html", {"page": page})
+
+
+@access("consortium.manage")
+def mailbox_message(request: HttpRequest, email_id: int) -> HttpResponse:
+    """One email of the demo mailbox, with its body."""
+    _demo_mailbox_or_404()
+    email = get_object_or_404(selectors.outbox_messages(), pk=email_id)
+    return render(request, "members/mailbox_message.html", {"email": email})

@@ -79,10 +79,9 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def test_embedded_servers_keep_data_across_restarts_and_stop(tmp_path):
+def test_embedded_servers_keep_data_across_restarts_and_stop(var_dir):
     import json
 
-    var_dir = tmp_path / "var"
     # given a first start that writes a row and a key, then stops
     first = json.loads(_run(SCRIPT, var_dir, "write"))
     assert first["rows"] == ["Bahauddin Zakariya"]
@@ -94,3 +93,71 @@ def test_embedded_servers_keep_data_across_restarts_and_stop(tmp_path):
     assert second["rows"] == ["Bahauddin Zakariya"]
     assert _run(READ_REDIS, var_dir) == "Quaid-i-Azam"
     assert (var_dir / "pg" / "PG_VERSION").exists()
+
+
+HOLD = textwrap.dedent(
+    """
+    import json, sys
+    from consortium import embedded
+
+    embedded.postgres_url()
+    embedded.redis_url()
+    print(json.dumps(embedded.server_pids()), flush=True)
+    sys.stdin.read()  # hold the servers until stdin closes (or a signal comes)
+    """
+)
+
+JOIN_AND_LEAVE = textwrap.dedent(
+    """
+    import json
+    from consortium import embedded
+
+    embedded.postgres_url()
+    embedded.redis_url()
+    print(json.dumps(embedded.stop_all()))
+    """
+)
+
+
+def _env(var_dir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "XDG_RUNTIME_DIR", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    return {**env, "ISHTIRAAK_VAR_DIR": str(var_dir)}
+
+
+def _hold(var_dir: Path) -> tuple[subprocess.Popen, list[int]]:
+    import json
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD], cwd=ROOT, env=_env(var_dir),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return proc, json.loads(proc.stdout.readline())
+
+
+def test_servers_stop_with_their_last_live_user(var_dir):
+    import json
+
+    # given a process holding the servers (a running portal)
+    holder, pids = _hold(var_dir)
+    try:
+        # when another process joins and leaves, then it stops nothing: the holder still uses them
+        assert json.loads(_run(JOIN_AND_LEAVE, var_dir)) == []
+        assert all(_alive(pid) for pid in pids)
+        # when the holder is killed outright (no clean-up of its own)
+        holder.kill()
+        holder.wait()
+        assert all(_alive(pid) for pid in pids)
+        # then the next one to leave stops them: a dead holder does not count
+        assert json.loads(_run(JOIN_AND_LEAVE, var_dir)) == ["Redis", "PostgreSQL"]
+        assert not any(_alive(pid) for pid in pids)
+    finally:
+        holder.kill()
+    # and a holder that is terminated (SIGTERM, the default end of a process) stops them
+    holder, pids = _hold(var_dir)
+    holder.terminate()
+    assert holder.wait(timeout=60) == -15
+    assert not any(_alive(pid) for pid in pids)

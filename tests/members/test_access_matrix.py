@@ -121,6 +121,8 @@ GET_MATRIX = [
     ("manage-library", {"code": "PK-HOME"}, CADMIN_PAGE),
     ("manage-library", {"code": "PK-AWAY"}, CADMIN_PAGE),
     ("ill-report", {}, CADMIN_PAGE),
+    # the demo mailbox: consortium admins only, and only with demo delivery (not in the suite)
+    ("mailbox", {}, {**CADMIN_PAGE, "cadmin": 404}),
     ("admin:index", {}, expect(LOGIN, cadmin=OK)),
     ("admin:members_library_changelist", {}, expect(LOGIN, cadmin=OK)),
     ("api-library-list", {}, PUBLIC_PAGE),
@@ -420,6 +422,7 @@ def _url(name: str, world: dict) -> str:
         "library-detail": ["PK-HOME"],
         "manage-library": ["PK-HOME"],
         "invitation-accept": ["no-such-token"],
+        "mailbox-message": [1],
     }.get(name, [])
     return reverse(name, args=args)
 

@@ -10,7 +10,12 @@ class BootstrapFormMixin:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                # Django puts the class on the group's <div> as well as on each input: with
+                # form-check-input the group became a floated 1em box and its options ran over
+                # the fields below (the agreement form). Styled as a group in portal.css.
+                css = "form-choices"
+            elif isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"

@@ -13,6 +13,7 @@ Reading is split in two so the costly half runs in worker processes:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -25,6 +26,7 @@ from typing import Any
 import pymarc
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
+from django.utils.translation import gettext_lazy as _
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
@@ -37,6 +39,15 @@ FORMATS = ("marc", "marcxml", "csv")
 MSG_EMPTY = "The file is empty."
 MSG_NO_RECORDS = "No MARC records found in the file (is it {expected}?)."
 MSG_XML_INVALID = "Invalid XML at line {line}, column {column}: {reason}"
+MSG_XML_ENCODING = _(
+    "The XML declaration at line {line} names the character encoding {encoding!r}, which is not"
+    ' a known encoding; nothing was imported. Save the file as UTF-8 (encoding="UTF-8").'
+)
+MSG_XML_ENCODING_UNREADABLE = _(
+    "The XML declaration at line {line} names the character encoding {encoding!r}, which the"
+    " XML reader cannot read (of the multi-byte encodings only UTF-8 and UTF-16 are read);"
+    " nothing was imported. Save the file as UTF-8."
+)
 MSG_XML_FORBIDDEN = "XML refused: {reason} (entity declarations and DTDs are not accepted)."
 MSG_CSV_COLUMNS = "CSV header lacks the required column(s) {missing}; found: {found}."
 MSG_CSV_ENCODING = "The CSV file is not UTF-8 text (bad byte near line {line})."
@@ -118,8 +129,37 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
+# The encoding named in an XML declaration (<?xml version="1.0" encoding="..."?>).
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _check_xml_encoding(path: Path) -> None:
+    """Refuse a file whose XML declaration names an encoding that Python does not know, or
+    a multi-byte one that expat cannot read, before any record is read: expat raised
+    LookupError or ValueError from inside the parse, which ended the task as an internal
+    error and told the library to run it again (which cannot help)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    found = _XML_ENCODING.search(head)
+    if found is None:
+        return
+    name = found.group(1).decode("ascii", "replace")
+    line = head.count(b"\n", 0, found.start()) + 1
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise FileRejected(str(MSG_XML_ENCODING).format(line=line, encoding=name)) from None
+    try:
+        SafeET.XMLParser(encoding=None).feed(head[: found.end()] + b"?><x/>")
+    except ValueError:
+        raise FileRejected(str(MSG_XML_ENCODING_UNREADABLE).format(line=line, encoding=name)) from None
+    except SafeET.ParseError:
+        pass  # the declaration itself is read; what the file holds is judged by the parse
+
+
 def _iter_xml(path: Path) -> Iterator[tuple]:
     number = 0
+    _check_xml_encoding(path)
     try:
         context = SafeET.iterparse(str(path), events=("end",), forbid_dtd=True)
         for _event, elem in context:

@@ -99,6 +99,21 @@ def test_invalid_xml_names_line_and_keeps_earlier_records(tmp_path):
         next(items)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [("UVF-8", marc.MSG_XML_ENCODING), ("Shift_JIS", marc.MSG_XML_ENCODING_UNREADABLE)],
+)
+def test_xml_declaring_an_unreadable_encoding_is_refused_before_any_record(tmp_path, encoding, message):
+    path = tmp_path / "odd.xml"
+    path.write_text(
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<collection xmlns="{marc.MARC_NS}"><record>'
+        '<leader>00000nam a2200000 a 4500</leader><controlfield tag="001">x</controlfield></record></collection>'
+    )
+    with pytest.raises(FileRejected) as refused:
+        next(iter_items(path, "marcxml"))
+    assert str(refused.value) == str(message).format(line=1, encoding=encoding)
+
+
 def test_xml_bomb_is_refused(tmp_path):
     path = tmp_path / "bomb.xml"
     path.write_text(

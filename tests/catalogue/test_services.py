@@ -11,6 +11,7 @@ import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue import services
+from catalogue.marc import MSG_XML_ENCODING
 from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, MatchKey, SourceRecord
 from consortium.exceptions import DomainError, PermissionDenied
 from tests.catalogue.conftest import TRAJECT, TRLN
@@ -172,6 +173,22 @@ def test_file_with_only_bad_records_fails_with_the_reason(library):
 def test_invalid_xml_fails_naming_the_file(library):
     job = services.import_path(actor=None, library=library, path=TRAJECT / "sample-oai-pmh.xml")
     assert job.status == "failed" and job.error.startswith("sample-oai-pmh.xml: No MARC records")
+
+
+def test_xml_in_an_unknown_encoding_is_rejected_naming_it_and_nothing_is_imported(library, tmp_path):
+    # given a MARCXML file whose declaration names an encoding that does not exist
+    text = (TRAJECT / "test_data.utf8.marc.xml").read_text()
+    path = tmp_path / "typo.xml"
+    path.write_text('<?xml version="1.0" encoding="UVF-8"?>\n' + text)
+    # when it is imported (a task would have crashed with LookupError)
+    job = services.import_path(actor=None, library=library, path=path)
+    # then the job failed with a message naming the file, the encoding and the line
+    assert job.status == "failed"
+    assert job.error == "typo.xml: " + str(MSG_XML_ENCODING).format(line=1, encoding="UVF-8")
+    assert "run it again" not in job.error
+    # and nothing was imported
+    assert not SourceRecord.objects.exists() and not BibRecord.objects.exists()
+    assert (job.processed, job.created, job.rejected) == (0, 0, 0)
 
 
 def test_file_over_the_size_limit_is_refused(library, settings):

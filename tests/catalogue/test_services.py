@@ -209,9 +209,13 @@ def test_staff_of_another_library_may_not_import(library, other_librarian):
         )
 
 
-def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
-    path = write(
-        tmp_path, "many.mrc", *[marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
+def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, tmp_path, monkeypatch):
+    # given a file of five good records and a bad one, read two records a batch
+    records = [marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
+    path = tmp_path / "many.mrc"
+    bad = (TRAJECT / "bad_utf_byte.utf8.marc").read_bytes()
+    path.write_bytes(
+        b"".join(r.as_marc() for r in records[:1]) + bad + b"".join(r.as_marc() for r in records[1:])
     )
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
@@ -227,12 +231,16 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
     monkeypatch.setattr(services, "_plan_batch", dying)
     with open(path, "rb") as fh:
         job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
+    # when the import dies in its second batch
     with pytest.raises(RuntimeError):
         services.import_job_run(job_id=job.pk)
-    assert SourceRecord.objects.count() == 2 and ImportJob.objects.get().status == "failed"
+    assert SourceRecord.objects.count() == 1 and ImportJob.objects.get().status == "failed"
+    # and is run again
     monkeypatch.setattr(services, "_plan_batch", real)
     job = services.import_job_run(job_id=job.pk)
-    assert (job.status, job.created, job.unchanged) == ("done", 3, 2)
+    # then it finished the rest, and its counts are those of the whole file, once each
+    assert (job.status, job.processed, job.created, job.unchanged, job.rejected) == ("done", 6, 5, 0, 1)
+    assert list(job.errors.values_list("record_number", flat=True)) == [2]
     assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
 
 

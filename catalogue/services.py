@@ -279,10 +279,10 @@ _JOB_RUN_ALIVE_SQL = (
 
 
 @contextmanager
-def _job_lock(job_id: int, wait: float = JOB_LOCK_WAIT) -> Iterator[bool]:
+def _job_lock(job_id: int) -> Iterator[bool]:
     """The job's lock for this session while the block runs (True), or False when another
-    live session holds it for longer than ``wait`` seconds."""
-    deadline = time.monotonic() + wait
+    live session holds it for longer than JOB_LOCK_WAIT seconds."""
+    deadline = time.monotonic() + JOB_LOCK_WAIT
     while True:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_JOB_LOCK_CLASS, job_id])

@@ -577,3 +577,55 @@ def test_a_later_copy_is_found_by_a_key_that_a_joining_copy_added(library, other
     # Then it is found by the key the joining copy added, and joins the same record
     assert job.merged == 1 and not BibRecord.objects.filter(title="Aag ka dariya").exists()
     assert record.sources.count() == 3
+
+
+def _job_of(library, path, **fields) -> ImportJob:
+    with open(path, "rb") as fh:
+        job = services.import_job_create(actor=None, library=library, file=fh, name=path.name)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def test_the_sweep_resumes_a_running_job_whose_heartbeat_is_stale(
+    library, settings, django_capture_on_commit_callbacks
+):
+    # given a job left "running" by a worker that died (its heartbeat a minute old)
+    from django.utils import timezone
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 30
+    old = timezone.now() - timezone.timedelta(seconds=60)
+    job = _job_of(library, TRAJECT / "test_data.utf8.mrc", status="running", heartbeat_at=old)
+    # and one that is alive
+    alive = _job_of(library, TRAJECT / "george_eliot.marc", status="running", heartbeat_at=timezone.now())
+    # when the sweep runs
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = services.import_jobs_resume_stale()
+    # then only the dead one was queued again, and it finished
+    assert resumed == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("done", 30)
+    assert ImportJob.objects.get(pk=alive.pk).status == "running"
+
+
+def test_the_sweep_and_a_second_delivery_leave_a_job_whose_run_is_alive_alone(library, settings, monkeypatch):
+    # given a running job whose heartbeat is stale but whose run still holds its lock
+    import psycopg2
+    from django.db import connection
+    from django.utils import timezone
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 30
+    old = timezone.now() - timezone.timedelta(seconds=60)
+    job = _job_of(library, TRAJECT / "test_data.utf8.mrc", status="running", heartbeat_at=old)
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_JOB_LOCK_CLASS, job.pk])
+        # when the sweep runs, and the job's task is delivered a second time
+        assert services.import_jobs_resume_stale() == []
+        assert not services.import_job_can_rerun(job)
+        monkeypatch.setattr(services, "JOB_LOCK_WAIT", 0.0)
+        services.import_job_run(job_id=job.pk)
+    finally:
+        other.close()
+    # then nothing was queued or imported
+    assert ImportJob.objects.get(pk=job.pk).status == "running" and not SourceRecord.objects.exists()

@@ -182,7 +182,7 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
     eof = False
     with open(path, "rb") as fh:
         while True:
-            if not eof and len(buf) - pos < _LOOKAHEAD:
+            if not eof and len(buf) - pos <= _LOOKAHEAD:
                 data = fh.read(max(block, _LOOKAHEAD))
                 eof = not data
                 dropped += pos

@@ -226,6 +226,19 @@ def test_damaged_shared_files_never_crash_or_hang_the_reader(tmp_path, shared_re
     assert cases > 1500
 
 
+def test_a_record_ending_where_the_reader_reads_on_is_followed_by_the_rest(tmp_path, shared_records):
+    # Given a file whose first block leaves exactly the reader's lookahead after a record
+    # (it then read on forever instead of reading more of the file)
+    first, rest = shared_records[0][0], [raw for raw, _ in shared_records[1:]] * 20
+    padding = b"\n" * ((1 << 20) - marc._LOOKAHEAD - len(first))
+    path = tmp_path / "edge.mrc"
+    path.write_bytes(first + padding + b"".join(rest))
+    # When it is split into records, then every record comes out
+    with _time_bound("edge"):
+        items = list(iter_items(path, "marc"))
+    assert [item[2] for item in items] == [first, *rest]
+
+
 def test_damaged_records_across_the_readers_blocks_cost_only_themselves(tmp_path, shared_records):
     # Given a file of some megabytes (read in several blocks) with a damaged end-of-record
     # byte here and there, some right at a block's edge

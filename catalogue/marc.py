@@ -104,6 +104,7 @@ def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tu
 
 # Bytes found between records (line breaks, NULs, a DOS end-of-file mark): skipped.
 _FILLER = frozenset(b"\r\n\x00\x1a ")
+_NOT_FILLER = re.compile(rb"[^\r\n\x00\x1a ]")
 # ISO 2709 record length is five digits: a record is at most this long.
 MAX_RECORD = 99_999
 # A damaged record is resynchronised on the next well-formed one within this many bytes
@@ -151,10 +152,10 @@ def _declared_end(buf: bytes, start: int, eof: bool) -> int:
     if not head.isdigit() or int(head) < 25:
         return -1
     end = start + int(head)
-    after = end
-    while after < len(buf) and buf[after] in _FILLER:
-        after += 1
-    if (eof and after == len(buf)) or _leader_at(buf, after):
+    if end > len(buf):
+        return -1
+    more = _NOT_FILLER.search(buf, end)
+    if (more is None and eof) or (more is not None and _leader_at(buf, more.start())):
         return end
     return -1
 
@@ -180,6 +181,11 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
     pos = 0  # in buf
     dropped = 0  # bytes of the file before buf
     eof = False
+    # What the last search for a well-formed record found, in file offsets: where one
+    # starts, up to where none does, and the end of the data it searched (none found: no
+    # need to search again before more is read). A run of damaged records (garbage full
+    # of stray end-of-record bytes) is then searched once, not once per piece of it.
+    found, clear, exhausted = -1, 0, -1
     with open(path, "rb") as fh:
         while True:
             if not eof and len(buf) - pos <= _LOOKAHEAD:
@@ -194,7 +200,8 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
             find = buf.find
             while pos < limit:
                 if buf[pos] in _FILLER:
-                    pos += 1
+                    more = _NOT_FILLER.search(buf, pos)
+                    pos = more.start() if more else size
                     continue
                 end = find(b"\x1d", pos)
                 head = buf[pos : pos + 5]
@@ -214,7 +221,15 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
                 break
             following = _declared_end(buf, pos, eof)
             if following < 0:
-                following = _next_record(buf, pos + 1)
+                if found > dropped + pos:
+                    following = found - dropped
+                elif exhausted != dropped + size:
+                    following = _next_record(buf, max(pos + 1, clear - dropped))
+                    if following >= 0:
+                        found = dropped + following
+                    else:  # (a record too near the end of what was read is not seen yet)
+                        clear = dropped + (size if eof else size - MAX_RECORD - 17)
+                        exhausted = dropped + size
             if following < 0:
                 # None within the lookahead: up to the next end-of-record byte, or as far
                 # as no record can start unseen (one that ends beyond the data read).

@@ -263,3 +263,22 @@ def test_damaged_records_across_the_readers_blocks_cost_only_themselves(tmp_path
             assert item[0] == "damaged" and item[2][1] == raw[:-1] + b"#", n
         else:
             assert item == ("marc", n + 1, raw), n
+
+
+@pytest.mark.parametrize(
+    "filling",
+    [b"#" * 49 + b"\x1d", b"\n", b"00000nam a2200000 a 4500\x1d"],
+    ids=["stray end-of-record bytes", "line breaks", "leaders"],
+)
+def test_megabytes_of_damage_are_read_in_time_and_the_record_after_them_kept(
+    tmp_path, shared_records, filling
+):
+    # Given megabytes of damage (each piece of it needing a search for the next record)
+    # before a good record
+    good = shared_records[0][0]
+    path = tmp_path / "damage.mrc"
+    path.write_bytes(filling * ((4 << 20) // len(filling)) + good)
+    # When the file is split into records, then it takes seconds and the record is kept
+    with _time_bound("damage"):
+        items = list(iter_items(path, "marc"))
+    assert items[-1][0] == "marc" and items[-1][2] == good

@@ -101,3 +101,47 @@ def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(s
     assert SourceRecord.objects.count() == records
     assert BibRecord.objects.count() == records - job.merged
     assert Holding.objects.values("source").distinct().count() == records
+
+
+def test_a_job_whose_worker_child_was_killed_is_redelivered_and_counts_the_whole_file(
+    settings, library, tmp_path
+):
+    import psutil
+
+    # given a file of some thousands of new records, imported by a prefork worker
+    generate(12_000, 1, tmp_path / "catalogue")
+    path = tmp_path / "catalogue" / "library-000.mrc"
+    records = path.read_bytes().count(b"\x1d")
+    with open(path, "rb") as fh:
+        job = services.import_job_create(actor=None, library=library, file=fh, name=path.name)
+    log = tmp_path / "worker.log"
+    try:
+        with worker_process(settings, log) as process:
+            services.import_job_start(job=job)
+            started = wait_for(
+                timeout=120.0,
+                interval=0.05,
+                predicate=lambda: ImportJob.objects.get(pk=job.pk).processed >= 700,
+            )
+            assert started, log.read_text()[-3000:]
+            # when the pool process running the task is killed (its parser processes follow it)
+            (child,) = psutil.Process(process.pid).children()
+            child.kill()
+            # then the worker hands the task to a new pool process, which finishes the job
+            assert wait_for(
+                timeout=180.0, predicate=lambda: ImportJob.objects.get(pk=job.pk).status in ("done", "failed")
+            ), log.read_text()[-3000:]
+    finally:
+        forget_unacknowledged()
+    # with the counts of the whole file
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("done", "")
+    assert (job.processed, job.created, job.updated, job.unchanged, job.rejected) == (
+        records,
+        records,
+        0,
+        0,
+        0,
+    )
+    assert SourceRecord.objects.count() == records
+    assert BibRecord.objects.count() == records - job.merged

@@ -34,9 +34,15 @@ How an import stays fast and safe (PERFORMANCE.md):
 * batch statements are planned for index lookups with JIT off (_batch_plans): during a
   large import the new tables have no statistics yet (nor has the staging table ever:
   its joins are written so that only key lookups are possible);
-* a killed import leaves whole batches only; running it again skips the records already
-  stored (same checksum) and finishes the rest. Batches commit without waiting for the
-  WAL flush for the same reason: what a crash could lose is redone by the re-run;
+* a killed import leaves whole batches only, each with its counts and rejected records
+  added to the job in its own transaction; running it again (the task redelivered, the
+  stale-job sweep, a librarian's "Run again") goes on after the last committed batch, so
+  the job's counts stay those of the whole file. Batches commit without waiting for the
+  WAL flush for the same reason: what a server crash could lose (the last batches, with
+  their counts) is redone by the re-run. A run holds its job's advisory lock (a second
+  delivery while it is alive ends at once) and refreshes the job's heartbeat from a
+  thread (_Heartbeat); a running job with a stale heartbeat and a free lock lost its
+  worker and is queued again by import_jobs_resume_stale (consortium/schedules.py);
 * batches take the catalogue's advisory lock (the writer for the session, in turn for
   the transaction) so two imports never create the same new record twice.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 from celery.contrib.testing.worker import start_worker
 
@@ -43,12 +44,12 @@ def worker_process(settings, log_path, **env_settings) -> Iterator:
 
     from django.db import connection
 
-    db = connection.settings_dict
+    # The suite's URL (given, or the embedded server's socket form) naming the test database.
+    database = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "consortium.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}"
-        f":{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": urlunsplit(database),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         **{name: str(value) for name, value in env_settings.items()},

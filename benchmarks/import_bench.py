@@ -87,7 +87,9 @@ def lean_rate(files: list[Path]) -> tuple[int, float]:
     start = time.perf_counter()
     count = 0
     for path in files:
-        for _kind, _number, raw in iter_items(path, "marc"):
+        for kind, _number, raw in iter_items(path, "marc"):
+            if kind != "marc":  # damaged bytes the reader set apart
+                continue
             if (_decode_utf8(raw) if raw[9:10] == b"a" else None) is not None or parse_binary(
                 raw
             ) is not None:

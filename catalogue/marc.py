@@ -13,6 +13,7 @@ Reading is split in two so the costly half runs in worker processes:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -25,6 +26,7 @@ from typing import Any
 import pymarc
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
+from django.utils.translation import gettext_lazy as _
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
@@ -37,11 +39,24 @@ FORMATS = ("marc", "marcxml", "csv")
 MSG_EMPTY = "The file is empty."
 MSG_NO_RECORDS = "No MARC records found in the file (is it {expected}?)."
 MSG_XML_INVALID = "Invalid XML at line {line}, column {column}: {reason}"
+MSG_XML_ENCODING = _(
+    "The XML declaration at line {line} names the character encoding {encoding!r}, which is not"
+    ' a known encoding; nothing was imported. Save the file as UTF-8 (encoding="UTF-8").'
+)
+MSG_XML_ENCODING_UNREADABLE = _(
+    "The XML declaration at line {line} names the character encoding {encoding!r}, which the"
+    " XML reader cannot read (of the multi-byte encodings only UTF-8 and UTF-16 are read);"
+    " nothing was imported. Save the file as UTF-8."
+)
 MSG_XML_FORBIDDEN = "XML refused: {reason} (entity declarations and DTDs are not accepted)."
 MSG_CSV_COLUMNS = "CSV header lacks the required column(s) {missing}; found: {found}."
 MSG_CSV_ENCODING = "The CSV file is not UTF-8 text (bad byte near line {line})."
 MSG_LEADER_LENGTH = "Record length in the leader ({declared}) differs from the record's length ({actual})."
 MSG_TRUNCATED = "Truncated record: the file ends inside it ({length} bytes, no record terminator)."
+MSG_DAMAGED = _(
+    "Damaged record at byte {offset} of the file (the records before and after it are read): {reason}"
+)
+MSG_TERMINATOR = "Its end-of-record byte (0x1D) is missing, damaged or misplaced."
 MSG_NO_ID = "The record has no local id (001 control number)."
 MSG_NO_TITLE = "The record has no title (245 $a)."
 
@@ -87,26 +102,141 @@ def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tu
         raise FileRejected(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
+# Bytes found between records (line breaks, NULs, a DOS end-of-file mark): skipped.
+_FILLER = frozenset(b"\r\n\x00\x1a ")
+_NOT_FILLER = re.compile(rb"[^\r\n\x00\x1a ]")
+# ISO 2709 record length is five digits: a record is at most this long.
+MAX_RECORD = 99_999
+# A damaged record is resynchronised on the next well-formed one within this many bytes
+# (read ahead of it); two records' worth, so the one after a damaged record is always seen.
+_LOOKAHEAD = 2 * MAX_RECORD + 2
+# Where a leader may start: record length, five characters, indicator and subfield-code
+# counts, base address of data (ISO 2709 leader positions 0-16). Zero-width, so that
+# overlapping candidates are all tried.
+_LEADER_SHAPE = re.compile(rb"(?=\d{5}[\x20-\x7e]{7}\d{5})")
+
+
+def _leader_at(buf: bytes, start: int) -> int:
+    """The record length in a leader at ``start``, with letters or blanks where MARC21 has
+    them (leader/05-09: status, type, level, control, coding scheme; so a directory's
+    digits never pass for a leader) and a base address that falls on the end of its
+    directory (a field terminator), or 0."""
+    head = buf[start : start + 17]
+    if len(head) < 17 or not (head[:5].isdigit() and head[12:17].isdigit()):
+        return 0
+    if not head[5:10].replace(b" ", b"").isalpha() and head[5:10] != b"     ":
+        return 0
+    length, base = int(head[:5]), int(head[12:17])
+    if not 25 <= base < length or start + base > len(buf) or buf[start + base - 1] != 0x1E:
+        return 0
+    return length
+
+
+def _record_at(buf: bytes, start: int) -> int:
+    """The length of a well-formed record starting at ``start`` (a leader as _leader_at
+    whose record length ends on an end-of-record byte followed by another record or the
+    end of the data), or 0."""
+    length = _leader_at(buf, start)
+    end = start + length
+    if not length or end > len(buf) or buf[end - 1] != 0x1D:
+        return 0
+    after = buf[end : end + 5].lstrip(b"\r\n\x00\x1a ")
+    return length if not after or after[:1].isdigit() else 0
+
+
+def _declared_end(buf: bytes, start: int, eof: bool) -> int:
+    """Where the record at ``start`` ends by its leader's record length, if a leader starts
+    there (_leader_at) or the file ends there: the record's own end-of-record byte is the
+    damage (and the next one's may be too), or -1."""
+    head = buf[start : start + 5]
+    if not head.isdigit() or int(head) < 25:
+        return -1
+    end = start + int(head)
+    if end > len(buf):
+        return -1
+    more = _NOT_FILLER.search(buf, end)
+    if (more is None and eof) or (more is not None and _leader_at(buf, more.start())):
+        return end
+    return -1
+
+
+def _next_record(buf: bytes, start: int) -> int:
+    """Where the next well-formed record at or after ``start`` begins, or -1."""
+    for match in _LEADER_SHAPE.finditer(buf, start):
+        if _record_at(buf, match.start()):
+            return match.start()
+    return -1
+
+
 def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
+    """Records split on their end-of-record byte (0x1D) where the leader's record length
+    agrees (the usual case: one find and one comparison a record). Where it does not (the
+    byte is damaged or missing, a stray one, a wrong length, garbage), the damaged bytes
+    end where their leader's record length says if another leader starts there
+    (_declared_end), else where the next well-formed record starts (_next_record), else
+    at the next end-of-record byte: a damaged record costs only itself and is reported
+    with its byte offset, the records around it are read as if it were not there."""
     number = 0
-    rest = b""
+    buf = b""
+    pos = 0  # in buf
+    dropped = 0  # bytes of the file before buf
+    eof = False
+    # What the last search for a well-formed record found, in file offsets: where one
+    # starts, up to where none does, and the end of the data it searched (none found: no
+    # need to search again before more is read). A run of damaged records (garbage full
+    # of stray end-of-record bytes) is then searched once, not once per piece of it.
+    found, clear, exhausted = -1, 0, -1
     with open(path, "rb") as fh:
         while True:
-            data = fh.read(block)
-            if not data:
-                break
-            parts = (rest + data).split(RECORD_TERMINATOR)
-            rest = parts.pop()
-            for part in parts:
-                part = part.lstrip(b"\r\n\x00 ")
-                if not part:
+            if not eof and len(buf) - pos <= _LOOKAHEAD:
+                data = fh.read(max(block, _LOOKAHEAD))
+                eof = not data
+                dropped += pos
+                buf, pos = buf[pos:] + data, 0
+                continue
+            size = len(buf)
+            # Well-formed records, up to where the next one might need more of the file.
+            limit = size if eof else size - _LOOKAHEAD
+            find = buf.find
+            while pos < limit:
+                if buf[pos] in _FILLER:
+                    more = _NOT_FILLER.search(buf, pos)
+                    pos = more.start() if more else size
                     continue
+                end = find(b"\x1d", pos)
+                head = buf[pos : pos + 5]
+                if end < 0 or not head.isdigit() or int(head) != end + 1 - pos:
+                    break
                 number += 1
-                yield ("marc", number, part + RECORD_TERMINATOR)
-    rest = rest.strip(b"\r\n\x00\x1a ")
-    if rest:
-        number += 1
-        yield ("error", number, MSG_TRUNCATED.format(length=len(rest)))
+                yield ("marc", number, buf[pos : end + 1])
+                pos = end + 1
+            else:
+                if eof:
+                    break
+                continue
+            if end < 0 and eof:
+                number += 1
+                reason = MSG_TRUNCATED.format(length=len(buf[pos:].rstrip(b"\r\n\x00\x1a ")))
+                yield ("error", number, str(MSG_DAMAGED).format(offset=dropped + pos, reason=reason))
+                break
+            following = _declared_end(buf, pos, eof)
+            if following < 0:
+                if found > dropped + pos:
+                    following = found - dropped
+                elif exhausted != dropped + size:
+                    following = _next_record(buf, max(pos + 1, clear - dropped))
+                    if following >= 0:
+                        found = dropped + following
+                    else:  # (a record too near the end of what was read is not seen yet)
+                        clear = dropped + (size if eof else size - MAX_RECORD - 17)
+                        exhausted = dropped + size
+            if following < 0:
+                # None within the lookahead: up to the next end-of-record byte, or as far
+                # as no record can start unseen (one that ends beyond the data read).
+                following = end + 1 if end >= 0 else max(pos + 1, size - MAX_RECORD)
+            number += 1
+            yield ("damaged", number, (dropped + pos, buf[pos:following]))
+            pos = following
     if number == 0:
         raise FileRejected(MSG_NO_RECORDS.format(expected="MARC21 binary"))
 
@@ -118,8 +248,37 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
+# The encoding named in an XML declaration (<?xml version="1.0" encoding="..."?>).
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _check_xml_encoding(path: Path) -> None:
+    """Refuse a file whose XML declaration names an encoding that Python does not know, or
+    a multi-byte one that expat cannot read, before any record is read: expat raised
+    LookupError or ValueError from inside the parse, which ended the task as an internal
+    error and told the library to run it again (which cannot help)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    found = _XML_ENCODING.search(head)
+    if found is None:
+        return
+    name = found.group(1).decode("ascii", "replace")
+    line = head.count(b"\n", 0, found.start()) + 1
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise FileRejected(str(MSG_XML_ENCODING).format(line=line, encoding=name)) from None
+    try:
+        SafeET.XMLParser(encoding=None).feed(head[: found.end()] + b"?><x/>")
+    except ValueError:
+        raise FileRejected(str(MSG_XML_ENCODING_UNREADABLE).format(line=line, encoding=name)) from None
+    except SafeET.ParseError:
+        pass  # the declaration itself is read; what the file holds is judged by the parse
+
+
 def _iter_xml(path: Path) -> Iterator[tuple]:
     number = 0
+    _check_xml_encoding(path)
     try:
         context = SafeET.iterparse(str(path), events=("end",), forbid_dtd=True)
         for _event, elem in context:
@@ -228,6 +387,8 @@ def process_item(item: tuple) -> dict[str, Any]:
     try:
         if kind == "error":
             return {"number": number, "error": payload}
+        if kind == "damaged":
+            return _damaged(number, *payload)
         raw = None
         if kind == "marc":
             record = parse_binary(payload)
@@ -245,6 +406,40 @@ def process_item(item: tuple) -> dict[str, Any]:
         return {"number": number, "error": str(exc), "local_id": exc.local_id}
     except Exception as exc:
         return {"number": number, "error": f"Unreadable record: {type(exc).__name__}: {exc}"[:500]}
+
+
+def _damaged(number: int, offset: int, data: bytes) -> dict[str, Any]:
+    """A damaged record's report: what is wrong with it, and its local id when readable."""
+    local_id = ""
+    try:
+        control = _indexed(parse_binary(data)).get("001")
+        local_id = (control.data or "").strip()[:100] if control is not None else ""
+        reason = MSG_TERMINATOR
+    except RecordError as exc:
+        reason, local_id = str(exc), exc.local_id
+    except Exception as exc:
+        reason = f"Unreadable record: {type(exc).__name__}: {exc}"
+    return {
+        "number": number,
+        "error": str(MSG_DAMAGED).format(offset=offset, reason=reason)[:1000],
+        "local_id": local_id or _control_number(data),
+    }
+
+
+def _control_number(data: bytes) -> str:
+    """The 001 of a record too damaged to read, found through its directory (so that the
+    library can find the record in its own system), or ''."""
+    try:
+        base = int(data[12:17])
+        for start in range(24, base - 1, 12):
+            entry = data[start : start + 12]
+            if entry[:3] == b"001":
+                begin = base + int(entry[7:12])
+                value = data[begin : begin + int(entry[3:7])].split(b"\x1e")[0]
+                return value.decode("utf-8", "replace").strip()[:100]
+    except ValueError:
+        pass
+    return ""
 
 
 class RecordError(Exception):

@@ -34,9 +34,15 @@ How an import stays fast and safe (PERFORMANCE.md):
 * batch statements are planned for index lookups with JIT off (_batch_plans): during a
   large import the new tables have no statistics yet (nor has the staging table ever:
   its joins are written so that only key lookups are possible);
-* a killed import leaves whole batches only; running it again skips the records already
-  stored (same checksum) and finishes the rest. Batches commit without waiting for the
-  WAL flush for the same reason: what a crash could lose is redone by the re-run;
+* a killed import leaves whole batches only, each with its counts and rejected records
+  added to the job in its own transaction; running it again (the task redelivered, the
+  stale-job sweep, a librarian's "Run again") goes on after the last committed batch, so
+  the job's counts stay those of the whole file. Batches commit without waiting for the
+  WAL flush for the same reason: what a server crash could lose (the last batches, with
+  their counts) is redone by the re-run. A run holds its job's advisory lock (a second
+  delivery while it is alive ends at once) and refreshes the job's heartbeat from a
+  thread (_Heartbeat); a running job with a stale heartbeat and a free lock lost its
+  worker and is queued again by import_jobs_resume_stale (consortium/schedules.py);
 * batches take the catalogue's advisory lock (the writer for the session, in turn for
   the transaction) so two imports never create the same new record twice.
 """
@@ -57,14 +63,18 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
+from itertools import dropwhile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from psycopg2.extras import execute_values
 
 from catalogue import indexing, matching
@@ -72,7 +82,7 @@ from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
 from catalogue.tombstones import bib_records_tombstone
-from consortium.exceptions import DomainError, NotFound, PermissionDenied
+from consortium.exceptions import Conflict, DomainError, NotFound, PermissionDenied
 from members.models import Library
 from members.permissions import can
 
@@ -192,34 +202,44 @@ def import_job_create(
 
 
 def import_job_start(*, job: ImportJob) -> None:
-    from catalogue.tasks import import_file_task
-
-    import_file_task.delay_on_commit(job_id=job.pk)
+    _queue(job.pk)
 
 
 def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
-    """Import a queued (or interrupted) job's file; safe to run again."""
-    job = ImportJob.objects.select_related("library").get(pk=job_id)
-    if job.status == ImportJob.Status.DONE:
-        return job
+    """Import a queued job's file, or go on with an interrupted one after its last committed
+    batch (its counts and rejected records are kept: they are those of the whole job). Safe
+    to run again, and twice at once: a second run while the first is alive does nothing."""
+    with _job_lock(job_id) as mine:
+        job = ImportJob.objects.select_related("library").get(pk=job_id)
+        if job.status == ImportJob.Status.DONE:
+            return job
+        if not mine:
+            logger.info("Import job %s is being run by another worker; this delivery ends", job_id)
+            return job
+        return _import_job_go_on(job, processes)
+
+
+def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
+    # Each batch adds its counts and rejected records to the job in its own transaction,
+    # so ``processed`` is the number of the file's last item whose batch was committed: a
+    # run after a crash starts after it, and the job's counts stay those of the whole file
+    # (reading it all again would count the first run's new records as unchanged).
+    resume_after = job.processed
+    now = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING,
-        started_at=timezone.now(),
-        processed=0,
-        created=0,
-        updated=0,
-        merged=0,
-        unchanged=0,
-        rejected=0,
-        withdrawn=0,
+        started_at=Coalesce(F("started_at"), now),
+        heartbeat_at=now,
+        finished_at=None,
         error="",
     )
-    ImportRecordError.objects.filter(job=job).delete()
     path = Path(job.file.path)
     file_error = ""
     try:
-        with _no_cyclic_gc():
-            _run_batches(job, _parsed_batches(path, job.format, job.options, processes))
+        with _no_cyclic_gc(), _Heartbeat(job.pk):
+            _run_batches(job, _parsed_batches(path, job.format, job.options, processes, skip=resume_after))
+            if job.replace:
+                _withdraw_absent(job)
     except FileRejected as exc:
         file_error = f"{job.original_name}: {exc}"
     except Exception as exc:
@@ -232,9 +252,6 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
         )
         raise
     job.refresh_from_db()
-    if job.replace and not file_error:
-        _withdraw_absent(job)
-        job.refresh_from_db()
     imported = job.created + job.updated + job.unchanged
     if file_error and imported == 0:
         job.status = ImportJob.Status.FAILED
@@ -252,6 +269,173 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
         vocabulary_learn(job_id=job.pk)
     job.save(update_fields=["status", "error", "total", "finished_at"])
     return job
+
+
+# An import job's own advisory lock (two-key form: this class, the job's id), held by the
+# session of the run that imports it: a second delivery of its task (the broker's, the
+# stale-job sweep's, a librarian's "run again") finds it taken and ends; and a job whose
+# lock is free has no live run, whatever its heartbeat says. A killed worker's sessions
+# end with its sockets, and their locks with them.
+IMPORT_JOB_LOCK_CLASS = 0x15_4A8
+# How long a new run waits for the lock: a worker process killed mid-batch leaves its
+# server session to notice the closed socket (at once when idle, at the end of the running
+# statement otherwise, well under a second for a batch), and the task is redelivered at once.
+JOB_LOCK_WAIT = 10.0
+_JOB_RUN_ALIVE_SQL = (
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid = %s AND objid = %s AND objsubid = 2)"
+)
+
+
+@contextmanager
+def _job_lock(job_id: int) -> Iterator[bool]:
+    """The job's lock for this session while the block runs (True), or False when another
+    live session holds it for longer than JOB_LOCK_WAIT seconds."""
+    deadline = time.monotonic() + JOB_LOCK_WAIT
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_JOB_LOCK_CLASS, job_id])
+            mine = cursor.fetchone()[0]
+        if mine or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_JOB_LOCK_CLASS, job_id])
+            except DatabaseError:
+                logger.warning("Import job %s: lock not released (its session ends with it)", job_id)
+
+
+def import_job_run_alive(job_id: int) -> bool:
+    """Whether a live run holds the job (its session holds the job's lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_JOB_RUN_ALIVE_SQL, [IMPORT_JOB_LOCK_CLASS, job_id])
+        return cursor.fetchone()[0]
+
+
+class _Heartbeat:
+    """The job's heartbeat refreshed every IMPORT_HEARTBEAT_SECONDS by a thread with a
+    connection of its own while the import runs, batches or not (waiting for the catalogue
+    lock, reading past the batches a resumed run skips, withdrawing with --replace). Not
+    inside a caller's transaction: its uncommitted update of the job row would block the
+    thread's, and nobody else could see the job running anyway."""
+
+    def __init__(self, job_id: int) -> None:
+        self._job_id = job_id
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        interval = settings.IMPORT_HEARTBEAT_SECONDS
+        if interval > 0 and not connection.in_atomic_block:
+            self._thread = threading.Thread(
+                target=self._beat, args=(interval,), daemon=True, name=f"import-heartbeat-{self._job_id}"
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self, interval: float) -> None:
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    ImportJob.objects.filter(pk=self._job_id, status=ImportJob.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    # The server is away: the import itself fails or waits; beat again later.
+                    logger.warning("Import job %s: heartbeat not written", self._job_id, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()
+
+
+def _stale_jobs(cutoff) -> Q:
+    """Jobs queued or running with no sign of life since ``cutoff`` (heartbeat, or for a
+    job never started its upload)."""
+    return Q(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def _stale_cutoff():
+    return timezone.now() - timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+
+
+# Jobs re-queued per sweep: a dead worker leaves at most as many running imports as it
+# ran at once (its concurrency, a few); the next minute's sweep takes any left over.
+RESUME_BATCH = 50
+
+
+def import_jobs_resume_stale() -> list[int]:
+    """Queue again every running job whose worker died (heartbeat stale, lock free); it
+    resumes after its last committed batch. Their heartbeat is set now, so a job whose new
+    task is still waiting in the queue is queued again only after another stale period."""
+    with transaction.atomic():
+        candidates = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(_stale_jobs(_stale_cutoff()), status=ImportJob.Status.RUNNING)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:RESUME_BATCH]
+        )
+        dead = [pk for pk in candidates if not import_job_run_alive(pk)]
+        if dead:
+            ImportJob.objects.filter(pk__in=dead).update(heartbeat_at=timezone.now())
+            for pk in dead:
+                logger.warning("Import job %s lost its worker; queued again to resume", pk)
+                _queue(pk)
+    return dead
+
+
+MSG_RERUN_DONE = _("This import has finished; it cannot be run again. Upload the file again instead.")
+MSG_RERUN_ALIVE = _("This import is still running; it can be run again only if it fails or stops.")
+
+
+def import_job_can_rerun(job: ImportJob) -> bool:
+    """A failed job, or one queued or running with no sign of life for
+    IMPORT_STALE_AFTER_SECONDS and no live run, may be run again by its library's staff."""
+    if job.status == ImportJob.Status.FAILED:
+        return True
+    if job.status == ImportJob.Status.DONE:
+        return False
+    stale = ImportJob.objects.filter(_stale_jobs(_stale_cutoff()), pk=job.pk).exists()
+    return stale and not import_job_run_alive(job.pk)
+
+
+def import_job_rerun(*, actor: Any, job_id: int) -> ImportJob:
+    """Queue a failed or stale job again (it resumes after its last committed batch)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("library").filter(pk=job_id).first()
+        if job is None:
+            raise NotFound(_("No such import."))
+        if not can(actor, "library.work", job.library):
+            raise PermissionDenied(MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
+        if job.status == ImportJob.Status.DONE:
+            raise Conflict(str(MSG_RERUN_DONE))
+        if not import_job_can_rerun(job):
+            raise Conflict(str(MSG_RERUN_ALIVE))
+        job.status = ImportJob.Status.QUEUED
+        job.heartbeat_at = timezone.now()
+        job.error = ""
+        job.save(update_fields=["status", "heartbeat_at", "error"])
+        logger.info("Import job %s queued again by %s", job.pk, getattr(actor, "pk", None))
+        _queue(job.pk)
+    return job
+
+
+def _queue(job_id: int) -> None:
+    from catalogue.tasks import import_file_task
+
+    import_file_task.delay_on_commit(job_id=job_id)
 
 
 @contextmanager
@@ -314,9 +498,15 @@ def _process(item: tuple) -> dict:
     return result
 
 
-def _parsed_batches(path: Path, fmt: str, options: dict, processes: int | None) -> Iterator[list[dict]]:
-    """Batches of processed records; a pool parses the next batch while we write this one."""
+def _parsed_batches(
+    path: Path, fmt: str, options: dict, processes: int | None, *, skip: int = 0
+) -> Iterator[list[dict]]:
+    """Batches of processed records after the first ``skip`` items (a resumed job's
+    committed ones, read but not parsed again); a pool parses the next batches while we
+    write this one."""
     items = iter_items(path, fmt, options)
+    if skip:
+        items = dropwhile(lambda item: item[1] <= skip, items)
     processes = settings.IMPORT_PARSE_PROCESSES if processes is None else processes
     failure: FileRejected | None = None
 
@@ -1628,7 +1818,7 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
                 {"source_id": sid, "old_bib": bib, "fields": data, "keys": matching.block_keys(data)}
                 for sid, bib, data in rows
             ]
-            assignments, _, _ = _assign(records, lowest_id=True)
+            assignments, _merges, _candidates = _assign(records, lowest_id=True)
             now = timezone.now()
             changes = []
             for r in records:

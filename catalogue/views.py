@@ -68,7 +68,23 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else "catalogue/import_detail.html"
     )
     errors = job.errors.all()[:200]
-    return render(request, template, {"job": job, "errors": errors})
+    can_rerun = job.status != ImportJob.Status.DONE and services.import_job_can_rerun(job)
+    return render(request, template, {"job": job, "errors": errors, "can_rerun": can_rerun})
+
+
+@require_POST
+@access("staff")
+def import_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job_for(request, pk)
+    try:
+        services.import_job_rerun(actor=request.user, job_id=job.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("The import was queued again; it goes on after the last records it stored.")
+        )
+    return redirect("import-detail", pk=job.pk)
 
 
 @access("staff")

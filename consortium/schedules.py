@@ -9,6 +9,18 @@ BEAT_SCHEDULE = {
         "task": "members.outbox_sweep",
         "schedule": crontab(minute="*/5"),
     },
+    # Imports whose worker died (killed, out of memory, machine restarted) are queued again
+    # and go on after their last committed batch. A running import refreshes its job's
+    # heartbeat every 30 s (IMPORT_HEARTBEAT_SECONDS); a heartbeat older than 5 minutes
+    # (IMPORT_STALE_AFTER_SECONDS: ten missed beats, so a database restart or a paused
+    # machine does not pass for a death; and a job whose run still holds its lock is never
+    # queued twice) means the worker is gone. Swept every minute, a dead import resumes
+    # within about 6 minutes instead of waiting out the broker's one-hour visibility
+    # timeout; the sweep is one indexed query on a handful of rows.
+    "catalogue.resume_stale_imports": {
+        "task": "catalogue.resume_stale_imports",
+        "schedule": crontab(minute="*"),
+    },
     # Agreements whose validity ended yesterday (Pakistan time) are marked expired just
     # after midnight PKT. Routing already ignores them by date (policies.terms); this only
     # makes the status shown to people agree, so a few minutes' lag is harmless.

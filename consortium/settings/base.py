@@ -298,6 +298,11 @@ IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)
 # Write each batch from a thread of its own while the next batch is matched
 # (catalogue.services._WriteBehind); off, batches are matched and written in turn.
 IMPORT_WRITE_BEHIND = env.bool("IMPORT_WRITE_BEHIND", default=True)
+# A running import refreshes its job's heartbeat this often; a running job whose heartbeat
+# is older than IMPORT_STALE_AFTER_SECONDS lost its worker and is queued again to resume
+# (consortium/schedules.py says why these values). Tests shorten both.
+IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=30.0)
+IMPORT_STALE_AFTER_SECONDS = env.float("IMPORT_STALE_AFTER_SECONDS", default=300.0)
 
 # --- ill ---
 # Delivered copies (PDFs) are stored outside MEDIA_ROOT and served only via signed links.

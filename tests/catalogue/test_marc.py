@@ -76,8 +76,30 @@ def test_wrong_leader_length_and_truncation_are_reported_per_record(tmp_path):
     path.write_bytes(good + liar + good.replace(b"\x1d", b"")[:0] + truncated)
     results = read(path, "marc")
     assert "error" not in results[0]
-    assert results[1]["error"] == MSG_LEADER_LENGTH.format(declared=99999, actual=len(good))
+    reason = MSG_LEADER_LENGTH.format(declared=99999, actual=len(good))
+    assert results[1]["error"] == str(marc.MSG_DAMAGED).format(offset=len(good), reason=reason)
     assert results[2]["number"] == 3 and "Truncated record" in results[2]["error"]
+    assert f"at byte {2 * len(good)} " in results[2]["error"]
+
+
+@pytest.mark.parametrize("decoder", ["lean", "pymarc"])
+@pytest.mark.parametrize("damage", [b"", b"x", b"0", b"\x1e"])
+def test_a_damaged_end_of_record_byte_costs_only_its_own_record(tmp_path, monkeypatch, decoder, damage):
+    # given three good records, the middle one's end-of-record byte damaged (or missing)
+    first, middle, last = (TRAJECT / "test_data.utf8.mrc").read_bytes().split(b"\x1d")[:3]
+    path = tmp_path / "damaged.mrc"
+    path.write_bytes(first + b"\x1d" + middle + damage + last + b"\x1d")
+    if decoder == "pymarc":
+        monkeypatch.setattr(marc, "_decode_utf8", lambda data: None)
+    # when the file is read
+    results = read(path, "marc")
+    # then the record after it is read as if nothing happened
+    assert [r["number"] for r in results] == [1, 2, 3]
+    assert "error" not in results[0] and "error" not in results[2]
+    assert results[2] == {**process_item(("marc", 3, last + b"\x1d")), "number": 3}
+    # and the damaged one is reported with where it starts and its local id
+    assert results[1]["error"].startswith(f"Damaged record at byte {len(first) + 1} of the file")
+    assert results[1]["local_id"] == process_item(("marc", 2, middle + b"\x1d"))["local_id"]
 
 
 def test_garbage_instead_of_a_leader(tmp_path):
@@ -97,6 +119,21 @@ def test_invalid_xml_names_line_and_keeps_earlier_records(tmp_path):
     assert first[1] == 1 and second[1] == 2
     with pytest.raises(FileRejected, match=r"Invalid XML at line \d+, column \d+"):
         next(items)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [("UVF-8", marc.MSG_XML_ENCODING), ("Shift_JIS", marc.MSG_XML_ENCODING_UNREADABLE)],
+)
+def test_xml_declaring_an_unreadable_encoding_is_refused_before_any_record(tmp_path, encoding, message):
+    path = tmp_path / "odd.xml"
+    path.write_text(
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<collection xmlns="{marc.MARC_NS}"><record>'
+        '<leader>00000nam a2200000 a 4500</leader><controlfield tag="001">x</controlfield></record></collection>'
+    )
+    with pytest.raises(FileRejected) as refused:
+        next(iter_items(path, "marcxml"))
+    assert str(refused.value) == str(message).format(line=1, encoding=encoding)
 
 
 def test_xml_bomb_is_refused(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue import services
+from catalogue.marc import MSG_XML_ENCODING
 from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, MatchKey, SourceRecord
 from consortium.exceptions import DomainError, PermissionDenied
 from tests.catalogue.conftest import TRAJECT, TRLN
@@ -174,6 +175,22 @@ def test_invalid_xml_fails_naming_the_file(library):
     assert job.status == "failed" and job.error.startswith("sample-oai-pmh.xml: No MARC records")
 
 
+def test_xml_in_an_unknown_encoding_is_rejected_naming_it_and_nothing_is_imported(library, tmp_path):
+    # given a MARCXML file whose declaration names an encoding that does not exist
+    text = (TRAJECT / "test_data.utf8.marc.xml").read_text()
+    path = tmp_path / "typo.xml"
+    path.write_text('<?xml version="1.0" encoding="UVF-8"?>\n' + text)
+    # when it is imported (a task would have crashed with LookupError)
+    job = services.import_path(actor=None, library=library, path=path)
+    # then the job failed with a message naming the file, the encoding and the line
+    assert job.status == "failed"
+    assert job.error == "typo.xml: " + str(MSG_XML_ENCODING).format(line=1, encoding="UVF-8")
+    assert "run it again" not in job.error
+    # and nothing was imported
+    assert not SourceRecord.objects.exists() and not BibRecord.objects.exists()
+    assert (job.processed, job.created, job.rejected) == (0, 0, 0)
+
+
 def test_file_over_the_size_limit_is_refused(library, settings):
     settings.IMPORT_MAX_BYTES = 10
     with pytest.raises(DomainError, match="over the limit of 10 bytes"):
@@ -192,9 +209,13 @@ def test_staff_of_another_library_may_not_import(library, other_librarian):
         )
 
 
-def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
-    path = write(
-        tmp_path, "many.mrc", *[marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
+def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, tmp_path, monkeypatch):
+    # given a file of five good records and a bad one, read two records a batch
+    records = [marc_record(f"L{i}", f"Title number {i}", year="1990") for i in range(5)]
+    path = tmp_path / "many.mrc"
+    bad = (TRAJECT / "bad_utf_byte.utf8.marc").read_bytes()
+    path.write_bytes(
+        b"".join(r.as_marc() for r in records[:1]) + bad + b"".join(r.as_marc() for r in records[1:])
     )
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
@@ -210,12 +231,16 @@ def test_interrupted_import_can_be_run_again(library, tmp_path, monkeypatch):
     monkeypatch.setattr(services, "_plan_batch", dying)
     with open(path, "rb") as fh:
         job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
+    # when the import dies in its second batch
     with pytest.raises(RuntimeError):
         services.import_job_run(job_id=job.pk)
-    assert SourceRecord.objects.count() == 2 and ImportJob.objects.get().status == "failed"
+    assert SourceRecord.objects.count() == 1 and ImportJob.objects.get().status == "failed"
+    # and is run again
     monkeypatch.setattr(services, "_plan_batch", real)
     job = services.import_job_run(job_id=job.pk)
-    assert (job.status, job.created, job.unchanged) == ("done", 3, 2)
+    # then it finished the rest, and its counts are those of the whole file, once each
+    assert (job.status, job.processed, job.created, job.unchanged, job.rejected) == ("done", 6, 5, 0, 1)
+    assert list(job.errors.values_list("record_number", flat=True)) == [2]
     assert SourceRecord.objects.count() == 5 == BibRecord.objects.count() == Holding.objects.count()
 
 
@@ -569,3 +594,55 @@ def test_an_import_teaches_did_you_mean_its_words_at_once(library, other_library
     assert SearchTerm.objects.get(word="irrigation").documents == 1
     # cross-script keys never become suggestions
     assert not SearchTerm.objects.filter(word__startswith="0").exists()
+
+
+def _job_of(library, path, **fields) -> ImportJob:
+    with open(path, "rb") as fh:
+        job = services.import_job_create(actor=None, library=library, file=fh, name=path.name)
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def test_the_sweep_resumes_a_running_job_whose_heartbeat_is_stale(
+    library, settings, django_capture_on_commit_callbacks
+):
+    # given a job left "running" by a worker that died (its heartbeat a minute old)
+    from django.utils import timezone
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 30
+    old = timezone.now() - timezone.timedelta(seconds=60)
+    job = _job_of(library, TRAJECT / "test_data.utf8.mrc", status="running", heartbeat_at=old)
+    # and one that is alive
+    alive = _job_of(library, TRAJECT / "george_eliot.marc", status="running", heartbeat_at=timezone.now())
+    # when the sweep runs
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = services.import_jobs_resume_stale()
+    # then only the dead one was queued again, and it finished
+    assert resumed == [job.pk]
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("done", 30)
+    assert ImportJob.objects.get(pk=alive.pk).status == "running"
+
+
+def test_the_sweep_and_a_second_delivery_leave_a_job_whose_run_is_alive_alone(library, settings, monkeypatch):
+    # given a running job whose heartbeat is stale but whose run still holds its lock
+    import psycopg2
+    from django.db import connection
+    from django.utils import timezone
+
+    settings.IMPORT_STALE_AFTER_SECONDS = 30
+    old = timezone.now() - timezone.timedelta(seconds=60)
+    job = _job_of(library, TRAJECT / "test_data.utf8.mrc", status="running", heartbeat_at=old)
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_JOB_LOCK_CLASS, job.pk])
+        # when the sweep runs, and the job's task is delivered a second time
+        assert services.import_jobs_resume_stale() == []
+        assert not services.import_job_can_rerun(job)
+        monkeypatch.setattr(services, "JOB_LOCK_WAIT", 0.0)
+        services.import_job_run(job_id=job.pk)
+    finally:
+        other.close()
+    # then nothing was queued or imported
+    assert ImportJob.objects.get(pk=job.pk).status == "running" and not SourceRecord.objects.exists()

@@ -159,3 +159,57 @@ def test_api_csv_with_column_mapping(library, library_admin, django_capture_on_c
     assert response.status_code == 202, response.content
     assert client.get(response.json()["url"]).json()["created"] == 1
     assert SourceRecord.objects.get().local_id == "77"
+
+
+def _stopped_job(library, *, status: str, minutes_ago: int = 30) -> ImportJob:
+    """A job of the shared LC file (30 records), stopped before it stored any."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    job = ImportJob(library=library, original_name="lc.mrc", format="marc", status=status, processed=0)
+    job.file.save("lc.mrc", ContentFile((TRAJECT / "test_data.utf8.mrc").read_bytes()), save=False)
+    job.heartbeat_at = timezone.now() - timezone.timedelta(minutes=minutes_ago)
+    job.save()
+    return job
+
+
+@pytest.mark.parametrize(("status", "minutes_ago"), [("failed", 0), ("running", 30), ("queued", 30)])
+def test_staff_run_a_failed_or_stale_import_again_from_its_page(
+    login, librarian, library, status, minutes_ago, django_capture_on_commit_callbacks
+):
+    # given an import that failed, or whose worker stopped giving signs of life
+    job = _stopped_job(library, status=status, minutes_ago=minutes_ago)
+    client = login(librarian)
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert 'data-testid="import-rerun"' in page and f"/imports/{job.pk}/rerun/" in page
+    # when a librarian of its library runs it again
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/imports/{job.pk}/rerun/")
+    # then it is queued and runs to the end
+    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    job.refresh_from_db()
+    assert (job.status, job.processed, job.created) == ("done", 30, 30), job.error
+    assert SourceRecord.objects.count() == 30
+    assert 'data-testid="import-rerun"' not in client.get(f"/imports/{job.pk}/").content.decode()
+
+
+def test_a_live_or_finished_import_cannot_be_run_again(login, librarian, library):
+    running = _stopped_job(library, status="running", minutes_ago=0)
+    done = _stopped_job(library, status="done", minutes_ago=30)
+    client = login(librarian)
+    for job in (running, done):
+        assert 'data-testid="import-rerun"' not in client.get(f"/imports/{job.pk}/").content.decode()
+        response = client.post(f"/imports/{job.pk}/rerun/", follow=True)
+        assert response.status_code == 200
+        assert ("finished" if job is done else "still running") in response.content.decode()
+    assert [j.status for j in ImportJob.objects.order_by("pk")] == ["running", "done"]
+
+
+def test_another_librarys_staff_cannot_run_an_import_again(login, other_librarian, patron, library):
+    job = _stopped_job(library, status="failed")
+    assert login(other_librarian).post(f"/imports/{job.pk}/rerun/").status_code == 403
+    assert login(patron).post(f"/imports/{job.pk}/rerun/").status_code == 403
+    assert Client().post(f"/imports/{job.pk}/rerun/").status_code == 302  # to the login page
+    assert login(other_librarian).get(f"/imports/{job.pk}/rerun/").status_code == 405
+    job.refresh_from_db()
+    assert job.status == "failed" and not SourceRecord.objects.exists()

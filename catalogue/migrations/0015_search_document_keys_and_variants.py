@@ -27,7 +27,7 @@ def add_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalogue', '0013_match_key_table'),
+        ('catalogue', '0014_import_job_heartbeat'),
     ]
 
     operations = [

@@ -694,9 +694,11 @@ class _Stored:
 
 
 # A bigint advisory lock key is kept as two halves: classid (high) and objid (low).
+# (pg_locks shows every database of the server: a waiter in another one is no reason to let go.)
 _LOCK_WAITERS_SQL = (
     "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
-    " AND objsubid = 1 AND NOT granted)"
+    " AND objsubid = 1 AND NOT granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
 )
 
 

@@ -147,10 +147,11 @@ def _portal(var_dir: Path, log: Path, **extra: str):
 
 
 def _wait_healthy(proc: subprocess.Popen, port: int, log: Path) -> dict:
+    """Healthy, and the runner has said so (it polls /healthz on its own: a moment later)."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         health = _health(port)
-        if health and health["status"] == "ok":
+        if health and health["status"] == "ok" and "Ctrl-C stops everything." in log.read_text():
             return health
         time.sleep(0.5)
     raise AssertionError(f"the portal did not become healthy:\n{log.read_text()[-3000:]}")

@@ -289,7 +289,7 @@ def members_admin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         library = services.library_create(actor=request.user, **form.cleaned_data)
         messages.success(
-            request, _("%(name)s added. Invite its first library admin below.") % {"name": library.name}
+            request, _("%(name)s added. Invite its first library admin below.") % {"name": library.local_name}
         )
         return redirect("manage-library", code=library.code)
     return render(
@@ -327,9 +327,9 @@ def library_membership(request: HttpRequest, code: str) -> HttpResponse:
         services.library_deactivate(actor=request.user, library=library, note=request.POST.get("note", ""))
         messages.success(
             request,
-            _("%(name)s is no longer an active member; its history is kept.") % {"name": library.name},
+            _("%(name)s is no longer an active member; its history is kept.") % {"name": library.local_name},
         )
     else:
         services.library_reactivate(actor=request.user, library=library)
-        messages.success(request, _("%(name)s is an active member again.") % {"name": library.name})
+        messages.success(request, _("%(name)s is an active member again.") % {"name": library.local_name})
     return redirect("manage-library", code=code)

@@ -89,6 +89,14 @@ class Library(models.Model):
             "Where the portal sends ISO 18626 messages for this library; blank to use the web queues only."
         ),
     )
+    # Notices to the contact address are written in one language, this one (staff accounts
+    # get theirs in their own language).
+    language = models.CharField(
+        _("language of emails to the contact address"),
+        max_length=5,
+        choices=[("en", "English"), ("ur", "اردو")],
+        default="en",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -202,7 +202,7 @@ def library_admins(library: Library) -> list[User]:
 def _notify_library(*, library: Library, template: str, context: dict, dedup_key: str) -> int:
     """Email a library's admins (or its contact address when it has none); returns emails queued."""
     admins = library_admins(library)
-    recipients: list[User | str] = list(admins) or [library.email]
+    recipients: list[User | Library] = list(admins) or [library]
     for recipient in recipients:
         who = recipient.pk if isinstance(recipient, User) else "library"
         notify(to=recipient, template=template, context=context, dedup_key=f"{dedup_key}:{who}")

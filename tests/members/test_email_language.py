@@ -45,7 +45,7 @@ def ill_setup(db):
 
 def test_an_urdu_patrons_ill_notice_is_urdu_and_the_english_library_gets_english(ill_setup, librarian):
     # given an Urdu patron and the borrowing library, whose contact address reads English
-    borrower, lender, record = ill_setup
+    borrower, _lender, record = ill_setup
     patron = PatronFactory(library=borrower, language="ur", first_name="Sana")
     librarian.library = borrower
     librarian.save(update_fields=["library"])
@@ -146,7 +146,12 @@ def test_registration_and_invitation_take_the_page_language(db, library_admin, l
     invitee.cookies["django_language"] = "ur"
     invitee.post(
         f"/invitations/{token}/",
-        {"username": "newlib", "first_name": "New", "password1": "a-long-pass-9x", "password2": "a-long-pass-9x"},
+        {
+            "username": "newlib",
+            "first_name": "New",
+            "password1": "a-long-pass-9x",
+            "password2": "a-long-pass-9x",
+        },
     )
     assert User.objects.get(username="newlib").language == "ur"
 

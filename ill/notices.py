@@ -15,6 +15,7 @@ from django.utils import translation
 
 from ill import states
 from ill.models import IllEvent, IllMessage, IllRequest
+from ill.rota_reasons import end_of_rota_lines
 from members.models import Library, User
 from members.services import notify, recipient_language
 
@@ -81,6 +82,8 @@ def _send(req: IllRequest, audience: str, template: str, key: str, extra: dict) 
     language = recipient_language(recipient)
     with translation.override(language):
         context = {"r": _summary(req, audience=audience), **extra}
+        if "reasons" in (extra.get("data") or {}):
+            context["reasons"] = end_of_rota_lines(extra["data"]["reasons"])
     if audience == PATRON:
         context["patron_name"] = req.patron.first_name or req.patron.username
     notify(to=recipient, template=template, context=context, language=language, dedup_key=key)

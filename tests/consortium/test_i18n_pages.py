@@ -23,7 +23,7 @@ from ill.models import IllRequest
 from ill.routing import route
 from ill.services import ill_request_create, ill_request_transition
 from members.models import Library, User
-from policies.models import Agreement, AgreementKind, Policy
+from policies.models import Agreement, AgreementKind, Policy, PolicyVersion
 from policies.services import agreement_event
 from tests.catalogue.factories_search import make_record
 from tests.factories import LibrarianFactory, LibraryFactory, PatronFactory
@@ -36,9 +36,22 @@ pytestmark = pytest.mark.django_db
 ENGLISH_WORD = re.compile(r"(?<![\w@./:-])[A-Za-z][a-z]{2,}(?![\w@/-])")
 URL_OR_EMAIL = re.compile(r"\S+@\S+|https?://\S+|/\S*")
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
-# Words that are the same in an Urdu page: names of standards and formats, the portal's
-# Latin-script brand as a URL shows it.
-SAME_IN_URDU = {"MARCXML", "Dublin", "Core", "BibTeX", "RIS", "Markdown", "Nastaliq"}
+# Words that are the same on an Urdu page: names of standards and formats; the search
+# syntax's field names (title:, author:, subject:, isbn:), which a query must use as they are.
+SAME_IN_URDU = {
+    "MARCXML",
+    "Dublin",
+    "Core",
+    "BibTeX",
+    "RIS",
+    "Markdown",
+    "title",
+    "author",
+    "subject",
+    "isbn",
+}
+# The registration form offers English by its own name (English), as the language switch does.
+SAME_IN_URDU |= {"English"}
 
 
 def _visible_text(html: str) -> list[str]:
@@ -65,6 +78,10 @@ def _data_strings() -> list[str]:
         data += [user.username, user.first_name, user.last_name, user.display_name]
     data += list(Agreement.objects.values_list("name", flat=True))
     data += list(Policy.objects.values_list("title", flat=True))
+    # a policy's text is the consortium's own, in the language it was written in
+    for body in PolicyVersion.objects.values_list("body_markdown", flat=True):
+        data += [line.strip("# ").strip() for line in body.splitlines()]
+    data += ["Kitab"]  # the search the pages are asked for
     for req in IllRequest.objects.all():
         data += [req.title, req.author, req.reference, req.publisher]
     return sorted((d for d in data if d), key=len, reverse=True)

@@ -27,6 +27,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from pymarc import Field, Indicators, Record, Subfield
 
+from catalogue.import_messages import MESSAGES, ImportMessage
 from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
@@ -34,16 +35,17 @@ RECORD_TERMINATOR = b"\x1d"
 FORMATS = ("marc", "marcxml", "csv")
 
 # Messages (tests reuse them).
-MSG_EMPTY = "The file is empty."
-MSG_NO_RECORDS = "No MARC records found in the file (is it {expected}?)."
-MSG_XML_INVALID = "Invalid XML at line {line}, column {column}: {reason}"
-MSG_XML_FORBIDDEN = "XML refused: {reason} (entity declarations and DTDs are not accepted)."
-MSG_CSV_COLUMNS = "CSV header lacks the required column(s) {missing}; found: {found}."
-MSG_CSV_ENCODING = "The CSV file is not UTF-8 text (bad byte near line {line})."
-MSG_LEADER_LENGTH = "Record length in the leader ({declared}) differs from the record's length ({actual})."
-MSG_TRUNCATED = "Truncated record: the file ends inside it ({length} bytes, no record terminator)."
-MSG_NO_ID = "The record has no local id (001 control number)."
-MSG_NO_TITLE = "The record has no title (245 $a)."
+# Messages are catalogue.import_messages codes; these names stay for tests that build them.
+MSG_EMPTY = MESSAGES["empty"]
+MSG_NO_RECORDS = MESSAGES["no_records"]
+MSG_XML_INVALID = MESSAGES["xml_invalid"]
+MSG_XML_FORBIDDEN = MESSAGES["xml_forbidden"]
+MSG_CSV_COLUMNS = MESSAGES["csv_columns"]
+MSG_CSV_ENCODING = MESSAGES["csv_encoding"]
+MSG_LEADER_LENGTH = MESSAGES["leader_length"]
+MSG_TRUNCATED = MESSAGES["truncated"]
+MSG_NO_ID = MESSAGES["no_id"]
+MSG_NO_TITLE = MESSAGES["no_title"]
 
 
 class FileRejected(Exception):
@@ -76,7 +78,7 @@ def detect_format(path: Path, head: bytes | None = None) -> str:
 def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tuple]:
     """Items (kind, number, payload) for process_item, numbered from 1."""
     if path.stat().st_size == 0:
-        raise FileRejected(MSG_EMPTY)
+        raise FileRejected(ImportMessage("empty"))
     if fmt == "marc":
         yield from _iter_binary(path)
     elif fmt == "marcxml":
@@ -84,7 +86,7 @@ def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tu
     elif fmt == "csv":
         yield from _iter_csv(path, (options or {}).get("mapping") or {})
     else:
-        raise FileRejected(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise FileRejected(ImportMessage("unknown_format", fmt=repr(fmt), formats=", ".join(FORMATS)))
 
 
 def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
@@ -106,9 +108,9 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
     rest = rest.strip(b"\r\n\x00\x1a ")
     if rest:
         number += 1
-        yield ("error", number, MSG_TRUNCATED.format(length=len(rest)))
+        yield ("error", number, ImportMessage("truncated", length=len(rest)))
     if number == 0:
-        raise FileRejected(MSG_NO_RECORDS.format(expected="MARC21 binary"))
+        raise FileRejected(ImportMessage("no_records", expected="marc"))
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -135,11 +137,11 @@ def _iter_xml(path: Path) -> Iterator[tuple]:
     except SafeET.ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         reason = str(exc).split(":")[0]
-        raise FileRejected(MSG_XML_INVALID.format(line=line, column=column, reason=reason)) from exc
+        raise FileRejected(ImportMessage("xml_invalid", line=line, column=column, reason=reason)) from exc
     except DefusedXmlException as exc:
-        raise FileRejected(MSG_XML_FORBIDDEN.format(reason=type(exc).__name__)) from exc
+        raise FileRejected(ImportMessage("xml_forbidden", reason=type(exc).__name__)) from exc
     if number == 0:
-        raise FileRejected(MSG_NO_RECORDS.format(expected="MARCXML (records in the MARC21/slim schema)"))
+        raise FileRejected(ImportMessage("no_records", expected="marcxml"))
 
 
 def _xml_struct(children) -> tuple:
@@ -189,7 +191,7 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
         try:
             header = next(reader, None)
             if not header:
-                raise FileRejected(MSG_EMPTY)
+                raise FileRejected(ImportMessage("empty"))
             lowered = {h.strip().lower(): i for i, h in enumerate(header)}
             columns: dict[str, int] = {}
             for field, names in CSV_COLUMNS.items():
@@ -201,7 +203,7 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
             missing = [mapping.get(f) or f for f in CSV_REQUIRED if f not in columns]
             if missing:
                 raise FileRejected(
-                    MSG_CSV_COLUMNS.format(missing=", ".join(missing), found=", ".join(header) or "nothing")
+                    ImportMessage("csv_columns", missing=", ".join(missing), found=", ".join(header))
                 )
             number = 0
             for row in reader:
@@ -212,11 +214,11 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
                 values = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
                 yield ("csv", number, values)
         except UnicodeDecodeError as exc:
-            raise FileRejected(MSG_CSV_ENCODING.format(line=line + 1)) from exc
+            raise FileRejected(ImportMessage("csv_encoding", line=line + 1)) from exc
         except csv.Error as exc:
-            raise FileRejected(f"CSV error at line {line + 1}: {exc}") from exc
+            raise FileRejected(ImportMessage("csv_error", line=line + 1, error=str(exc))) from exc
         if number == 0:
-            raise FileRejected("The CSV file has a header but no rows.")
+            raise FileRejected(ImportMessage("csv_no_rows"))
 
 
 # --- one record -----------------------------------------------------------------
@@ -242,9 +244,12 @@ def process_item(item: tuple) -> dict[str, Any]:
             fmt = "csv"
         return record_result(record, number=number, source_format=fmt, raw=raw)
     except RecordError as exc:
-        return {"number": number, "error": str(exc), "local_id": exc.local_id}
+        return {"number": number, "error": exc.args[0], "local_id": exc.local_id}
     except Exception as exc:
-        return {"number": number, "error": f"Unreadable record: {type(exc).__name__}: {exc}"[:500]}
+        return {
+            "number": number,
+            "error": ImportMessage("unreadable", error=f"{type(exc).__name__}: {exc}"[:450]),
+        }
 
 
 class RecordError(Exception):
@@ -258,11 +263,11 @@ def parse_binary(data: bytes) -> Record | _Fields:
     its fields (_decode_utf8), any other as a pymarc Record."""
     head = data[:5]
     if not head.isdigit():
-        raise RecordError(f"Invalid leader: record length {head!r} is not five digits.")
+        raise RecordError(ImportMessage("leader_not_digits", head=repr(head)))
     if int(head) != len(data):
-        raise RecordError(MSG_LEADER_LENGTH.format(declared=int(head), actual=len(data)))
+        raise RecordError(ImportMessage("leader_length", declared=int(head), actual=len(data)))
     if len(data) < 25:
-        raise RecordError("Record shorter than a MARC leader.")
+        raise RecordError(ImportMessage("too_short"))
     utf8 = data[9:10] == b"a"
     if utf8:
         fields = _decode_utf8(data)
@@ -274,11 +279,10 @@ def parse_binary(data: bytes) -> Record | _Fields:
             record = Record(data=data, to_unicode=True, force_utf8=utf8, utf8_handling="strict")
         except UnicodeDecodeError as exc:
             raise RecordError(
-                f"Invalid UTF-8 (leader/09 = 'a'): byte 0x{exc.object[exc.start]:02x} "
-                f"at offset {exc.start} of a field."
+                ImportMessage("invalid_utf8", byte=f"{exc.object[exc.start]:02x}", offset=exc.start)
             ) from exc
         except pymarc.exceptions.PymarcException as exc:
-            raise RecordError(f"Corrupt MARC record: {type(exc).__name__}: {exc}") from exc
+            raise RecordError(ImportMessage("corrupt", error=f"{type(exc).__name__}: {exc}")) from exc
     if not utf8:
         record.leader = record.leader[:9] + "a" + record.leader[10:]
     return record
@@ -362,12 +366,12 @@ def record_from_struct(struct: tuple) -> Record:
         if len(field) == 2:
             tag, value = field
             if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
-                raise RecordError(f"Invalid control field tag {tag!r}.")
+                raise RecordError(ImportMessage("control_tag", tag=repr(tag)))
             record.add_field(Field(tag=tag, data=value))
         else:
             tag, ind1, ind2, subs = field
             if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
-                raise RecordError(f"Invalid data field tag {tag!r}.")
+                raise RecordError(ImportMessage("data_tag", tag=repr(tag)))
             record.add_field(
                 Field(
                     tag=tag,
@@ -449,14 +453,14 @@ def record_result(
     control = indexed.get("001")
     local_id = (control.data.strip() if control else "")[:100]
     if not local_id:
-        raise RecordError(MSG_NO_ID)
+        raise RecordError(ImportMessage("no_id"))
     fields = extract(indexed)
     if not fields["title"]:
-        raise RecordError(MSG_NO_TITLE, local_id)
+        raise RecordError(ImportMessage("no_title"), local_id)
     try:
         marc = raw if raw is not None else record.as_marc()
     except Exception as exc:
-        raise RecordError(f"Record cannot be stored as MARC21: {exc}", local_id) from exc
+        raise RecordError(ImportMessage("not_storable", error=str(exc)), local_id) from exc
     return {
         "number": number,
         "local_id": local_id,

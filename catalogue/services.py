@@ -65,9 +65,11 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from psycopg2.extras import execute_values
 
 from catalogue import indexing, matching
+from catalogue.import_messages import MESSAGES, ImportMessage
 from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
@@ -96,13 +98,12 @@ PARSER_NICE = 10
 IMPORT_LOCK = 0x15_4A7  # pg advisory lock id for catalogue writes
 _WITHDRAWN = Holding.Status.WITHDRAWN.value
 
-MSG_TOO_BIG = "{name}: the file is {size} bytes, over the limit of {limit} bytes."
-MSG_EMPTY_FILE = "{name}: the file is empty."
-MSG_UNKNOWN_LIBRARY = "Unknown library code {code!r}."
-MSG_NOT_YOUR_LIBRARY = "You may import records only for your own library ({code})."
-MSG_BAD_FORMAT = "{name}: unknown format {fmt!r}; use one of marc, marcxml, csv."
-MSG_DUPLICATE_ID = "Local id {local_id!r} appears again in this file (first at record {first})."
-MSG_NOTHING_IMPORTED = "{name}: no record could be imported."
+MSG_TOO_BIG = _("{name}: the file is {size} bytes, over the limit of {limit} bytes.")
+MSG_EMPTY_FILE = _("{name}: the file is empty.")
+MSG_UNKNOWN_LIBRARY = _("Unknown library code {code}.")
+MSG_NOT_YOUR_LIBRARY = _("You may import records only for your own library ({code}).")
+MSG_BAD_FORMAT = _("{name}: unknown format {fmt}; use one of marc, marcxml, csv.")
+MSG_DUPLICATE_ID = MESSAGES["duplicate_id"]
 
 BIB_FIELDS = (
     "title",
@@ -144,7 +145,7 @@ class ImportRejected(DomainError):
 def library_by_code(code: str) -> Library:
     library = Library.objects.filter(code=code).first()
     if library is None:
-        raise NotFound(MSG_UNKNOWN_LIBRARY.format(code=code), field="library")
+        raise NotFound(MSG_UNKNOWN_LIBRARY.format(code=repr(code)), field="library")
     return library
 
 
@@ -177,7 +178,7 @@ def import_job_create(
         file.seek(0)
         fmt = detect_format(Path(name), head)
     if fmt not in FORMATS:
-        raise ImportRejected(MSG_BAD_FORMAT.format(name=name, fmt=fmt), field="format")
+        raise ImportRejected(MSG_BAD_FORMAT.format(name=name, fmt=repr(fmt)), field="format")
     job = ImportJob(
         library=library,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -213,21 +214,26 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
         rejected=0,
         withdrawn=0,
         error="",
+        error_data={},
     )
     ImportRecordError.objects.filter(job=job).delete()
     path = Path(job.file.path)
-    file_error = ""
+    file_error, file_error_data = "", {}
     try:
         with _no_cyclic_gc():
             _run_batches(job, _parsed_batches(path, job.format, job.options, processes))
     except FileRejected as exc:
-        file_error = f"{job.original_name}: {exc}"
+        message = exc.args[0]
+        file_error = f"{job.original_name}: {message}"
+        if isinstance(message, ImportMessage):
+            file_error_data = message.as_data(file=job.original_name)
     except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
+        stopped = ImportMessage("internal_error", error=type(exc).__name__)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            error=f"{job.original_name}: import stopped by an internal error ({type(exc).__name__}); "
-            "run it again to continue.",
+            error=f"{job.original_name}: {stopped}",
+            error_data=stopped.as_data(file=job.original_name),
             finished_at=timezone.now(),
         )
         raise
@@ -240,13 +246,18 @@ def import_job_run(*, job_id: int, processes: int | None = None) -> ImportJob:
         job.status = ImportJob.Status.FAILED
     elif imported == 0 and job.rejected:
         job.status = ImportJob.Status.FAILED
-        file_error = file_error or MSG_NOTHING_IMPORTED.format(name=job.original_name)
+        if not file_error:
+            nothing = ImportMessage("nothing_imported")
+            file_error, file_error_data = (
+                f"{job.original_name}: {nothing}",
+                nothing.as_data(file=job.original_name),
+            )
     else:
         job.status = ImportJob.Status.DONE
-    job.error = file_error
+    job.error, job.error_data = file_error, file_error_data
     job.total = max(job.total, job.processed)
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error", "total", "finished_at"])
+    job.save(update_fields=["status", "error", "error_data", "total", "finished_at"])
     return job
 
 
@@ -636,7 +647,9 @@ def _plan_batch(
                 {
                     "number": r["number"],
                     "local_id": r["local_id"],
-                    "error": MSG_DUPLICATE_ID.format(local_id=r["local_id"], first=seen[r["local_id"]]),
+                    "error": ImportMessage(
+                        "duplicate_id", local_id=repr(r["local_id"]), first=seen[r["local_id"]]
+                    ),
                 }
             )
             continue
@@ -684,6 +697,7 @@ def _plan_batch(
                     record_number=e["number"],
                     local_id=(e.get("local_id") or "")[:100],
                     reason=e["error"],
+                    reason_data=e["error"].as_data() if isinstance(e["error"], ImportMessage) else {},
                 )
                 for e in errors
             ]

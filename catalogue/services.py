@@ -104,6 +104,10 @@ MSG_UNKNOWN_LIBRARY = _("Unknown library code {code}.")
 MSG_NOT_YOUR_LIBRARY = _("You may import records only for your own library ({code}).")
 MSG_BAD_FORMAT = _("{name}: unknown format {fmt}; use one of marc, marcxml, csv.")
 MSG_DUPLICATE_ID = MESSAGES["duplicate_id"]
+MSG_NOT_MERGED = _("This source record is not part of a merged record.")
+MSG_ONE_SOURCE = _("This record has only one source; there is nothing to split.")
+MSG_MERGE_ITSELF = _("A record cannot be merged with itself.")
+MSG_MERGE_NO_SOURCES = _("Both records need at least one source record to merge.")
 
 BIB_FIELDS = (
     "title",
@@ -1582,10 +1586,10 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
     _lock()
     old = source.bib_record
     if old is None:
-        raise DomainError("This source record is not part of a merged record.")
+        raise DomainError(MSG_NOT_MERGED)
     others = list(SourceRecord.objects.filter(bib_record=old).exclude(pk=source.pk))
     if not others:
-        raise DomainError("This record has only one source; there is nothing to split.")
+        raise DomainError(MSG_ONE_SOURCE)
     for other in others:
         _decide(source, other, same=False, actor=actor, note="split")
     now = timezone.now()
@@ -1604,12 +1608,12 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
 def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibRecord:
     """Merge `other` into `target` by hand; remembered on every rematch."""
     if target.pk == other.pk:
-        raise DomainError("A record cannot be merged with itself.")
+        raise DomainError(MSG_MERGE_ITSELF)
     _lock()
     anchor = SourceRecord.objects.filter(bib_record=target).order_by("-richness").first()
     moving = list(SourceRecord.objects.filter(bib_record=other))
     if anchor is None or not moving:
-        raise DomainError("Both records need at least one source record to merge.")
+        raise DomainError(MSG_MERGE_NO_SOURCES)
     for source in moving:
         _decide(anchor, source, same=True, actor=actor, note="merge")
     SourceRecord.objects.filter(bib_record=other).update(bib_record=target)

@@ -224,7 +224,7 @@ def staff_invite(
     if not administers(actor, library):
         raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
     if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-        raise err.MembersError("Staff can be invited only as librarian or library admin.", field="role")
+        raise err.MembersError(err.STAFF_INVITE_ROLE, field="role")
     if not library.is_active:
         raise err.MembersError(err.LIBRARY_INACTIVE)
     email = User.objects.normalize_email(email).strip()
@@ -318,7 +318,7 @@ def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
         membership_event(library=staff.library, kind="staff_removed", actor=actor, note=staff.username)
     else:
         if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-            raise err.MembersError("Staff roles are librarian and library admin.", field="role")
+            raise err.MembersError(err.STAFF_ROLE_UNKNOWN, field="role")
         staff.role = role
         staff.save(update_fields=["role"])
         membership_event(

@@ -469,7 +469,10 @@ def _full_clean(agreement: Agreement) -> None:
         agreement.full_clean(exclude=["created_by"])
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise err.PoliciesError(f"{field}: {' '.join(messages)}", field=field) from exc
+        # The field as the form labels it (its verbose name, translated), not its code.
+        label = Agreement._meta.get_field(field).verbose_name if field != "__all__" else ""
+        text = " ".join(messages)
+        raise err.PoliciesError(f"{label}: {text}" if label else text, field=field) from exc
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.test import Client
 
 from catalogue.models import BibRecord
+from catalogue.services import import_path
 from ill import states
 from ill.models import IllRequest
 from ill.routing import route
@@ -82,6 +83,7 @@ def _data_strings() -> list[str]:
     for body in PolicyVersion.objects.values_list("body_markdown", flat=True):
         data += [line.strip("# ").strip() for line in body.splitlines()]
     data += ["Kitab"]  # the search the pages are asked for
+    data += ["books.csv", "B1", "B2"]  # the import's file and its records' ids
     for req in IllRequest.objects.all():
         data += [req.title, req.author, req.reference, req.publisher]
     return sorted((d for d in data if d), key=len, reverse=True)
@@ -106,7 +108,7 @@ def urdu(client: Client) -> Client:
 
 
 @pytest.fixture
-def consortium(db):
+def consortium(db, tmp_path):
     """Two member libraries with Urdu names, a record each of several languages and decades,
     an ILL request routed to the lender, agreements with history, a policy."""
     borrower = LibraryFactory(
@@ -132,7 +134,12 @@ def consortium(db):
     route(request_id=req.pk)
     req.refresh_from_db()
     assert req.status == states.SENT_TO_SUPPLIER
+    upload = tmp_path / "books.csv"
+    upload.write_bytes(b"ID,Title\nB1,Kitab B1\nB2,\nB1,Kitab B1\n")
+    job = import_path(actor=None, library=borrower, path=upload)
+    assert job.rejected == 2
     return {
+        "import": job,
         "record": record,
         "request": req,
         "patron": patron,
@@ -169,6 +176,10 @@ def _page(client: Client, url: str, data: dict | None = None) -> str:
         ("lender_librarian", "/ill/lending/"),
         ("librarian", "agreement"),
         ("librarian", "/agreements/"),
+        ("librarian", "import"),
+        ("librarian", "/imports/"),
+        ("patron", "/account/"),
+        ("librarian", "/my-library/"),
     ],
 )
 def test_an_urdu_page_has_no_english_words(consortium, login, who, url):
@@ -179,6 +190,7 @@ def test_an_urdu_page_has_no_english_words(consortium, login, who, url):
         "request": f"/ill/requests/{consortium['request'].pk}/",
         "my-request": f"/ill/my-requests/{consortium['request'].pk}/",
         "agreement": f"/agreements/{consortium['agreement'].pk}/",
+        "import": f"/imports/{consortium['import'].pk}/",
     }.get(url, url)
     left = english_left(_page(client, url))
     assert not left, "\n".join(left)

@@ -12,7 +12,8 @@ DEFAULT_CONSORTIUM_NAME = gettext_noop("Ishtiraak Library Consortium of Pakistan
 
 def consortium_name() -> str:
     """The consortium's name in the active language (pages, and emails in the recipient's)."""
-    return gettext(settings.CONSORTIUM_NAME)
+    # gettext("") is the catalogue's header, not an empty name
+    return gettext(settings.CONSORTIUM_NAME) if settings.CONSORTIUM_NAME else ""
 
 
 consortium_name_lazy = lazy(consortium_name, str)

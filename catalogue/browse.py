@@ -114,7 +114,8 @@ def browse_statement(
   FROM hits h JOIN catalogue_bibrecord b ON b.id = h.id""",
         f"SELECT 'version', NULL, {VERSION_SQL}, NULL",
         "SELECT 'library_info', l.id::text, NULL, jsonb_build_object("
-        "'code', l.code, 'name', l.name, 'city', l.city, 'province', l.province) FROM members_library l",
+        "'code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city, 'province', l.province) "
+        "FROM members_library l",
     ]
     if filters.library:
         parts.append(

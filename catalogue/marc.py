@@ -26,9 +26,9 @@ from typing import Any
 import pymarc
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
-from django.utils.translation import gettext_lazy as _
 from pymarc import Field, Indicators, Record, Subfield
 
+from catalogue.import_messages import MESSAGES, ImportMessage
 from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
@@ -36,29 +36,21 @@ RECORD_TERMINATOR = b"\x1d"
 FORMATS = ("marc", "marcxml", "csv")
 
 # Messages (tests reuse them).
-MSG_EMPTY = "The file is empty."
-MSG_NO_RECORDS = "No MARC records found in the file (is it {expected}?)."
-MSG_XML_INVALID = "Invalid XML at line {line}, column {column}: {reason}"
-MSG_XML_ENCODING = _(
-    "The XML declaration at line {line} names the character encoding {encoding!r}, which is not"
-    ' a known encoding; nothing was imported. Save the file as UTF-8 (encoding="UTF-8").'
-)
-MSG_XML_ENCODING_UNREADABLE = _(
-    "The XML declaration at line {line} names the character encoding {encoding!r}, which the"
-    " XML reader cannot read (of the multi-byte encodings only UTF-8 and UTF-16 are read);"
-    " nothing was imported. Save the file as UTF-8."
-)
-MSG_XML_FORBIDDEN = "XML refused: {reason} (entity declarations and DTDs are not accepted)."
-MSG_CSV_COLUMNS = "CSV header lacks the required column(s) {missing}; found: {found}."
-MSG_CSV_ENCODING = "The CSV file is not UTF-8 text (bad byte near line {line})."
-MSG_LEADER_LENGTH = "Record length in the leader ({declared}) differs from the record's length ({actual})."
-MSG_TRUNCATED = "Truncated record: the file ends inside it ({length} bytes, no record terminator)."
-MSG_DAMAGED = _(
-    "Damaged record at byte {offset} of the file (the records before and after it are read): {reason}"
-)
-MSG_TERMINATOR = "Its end-of-record byte (0x1D) is missing, damaged or misplaced."
-MSG_NO_ID = "The record has no local id (001 control number)."
-MSG_NO_TITLE = "The record has no title (245 $a)."
+# Messages are catalogue.import_messages codes; these names stay for tests that build them.
+MSG_EMPTY = MESSAGES["empty"]
+MSG_NO_RECORDS = MESSAGES["no_records"]
+MSG_XML_INVALID = MESSAGES["xml_invalid"]
+MSG_XML_FORBIDDEN = MESSAGES["xml_forbidden"]
+MSG_CSV_COLUMNS = MESSAGES["csv_columns"]
+MSG_CSV_ENCODING = MESSAGES["csv_encoding"]
+MSG_LEADER_LENGTH = MESSAGES["leader_length"]
+MSG_TRUNCATED = MESSAGES["truncated"]
+MSG_NO_ID = MESSAGES["no_id"]
+MSG_NO_TITLE = MESSAGES["no_title"]
+MSG_XML_ENCODING = MESSAGES["xml_encoding"]
+MSG_XML_ENCODING_UNREADABLE = MESSAGES["xml_encoding_unreadable"]
+MSG_DAMAGED = MESSAGES["damaged"]
+MSG_TERMINATOR = MESSAGES["terminator"]
 
 
 class FileRejected(Exception):
@@ -91,7 +83,7 @@ def detect_format(path: Path, head: bytes | None = None) -> str:
 def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tuple]:
     """Items (kind, number, payload) for process_item, numbered from 1."""
     if path.stat().st_size == 0:
-        raise FileRejected(MSG_EMPTY)
+        raise FileRejected(ImportMessage("empty"))
     if fmt == "marc":
         yield from _iter_binary(path)
     elif fmt == "marcxml":
@@ -99,7 +91,7 @@ def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tu
     elif fmt == "csv":
         yield from _iter_csv(path, (options or {}).get("mapping") or {})
     else:
-        raise FileRejected(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+        raise FileRejected(ImportMessage("unknown_format", fmt=repr(fmt), formats=", ".join(FORMATS)))
 
 
 # Bytes found between records (line breaks, NULs, a DOS end-of-file mark): skipped.
@@ -216,8 +208,12 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
                 continue
             if end < 0 and eof:
                 number += 1
-                reason = MSG_TRUNCATED.format(length=len(buf[pos:].rstrip(b"\r\n\x00\x1a ")))
-                yield ("error", number, str(MSG_DAMAGED).format(offset=dropped + pos, reason=reason))
+                reason = ImportMessage("truncated", length=len(buf[pos:].rstrip(b"\r\n\x00\x1a ")))
+                yield (
+                    "error",
+                    number,
+                    ImportMessage("damaged", offset=dropped + pos, reason=reason.as_data()),
+                )
                 break
             following = _declared_end(buf, pos, eof)
             if following < 0:
@@ -238,7 +234,7 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
             yield ("damaged", number, (dropped + pos, buf[pos:following]))
             pos = following
     if number == 0:
-        raise FileRejected(MSG_NO_RECORDS.format(expected="MARC21 binary"))
+        raise FileRejected(ImportMessage("no_records", expected="marc"))
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -267,11 +263,11 @@ def _check_xml_encoding(path: Path) -> None:
     try:
         codecs.lookup(name)
     except LookupError:
-        raise FileRejected(str(MSG_XML_ENCODING).format(line=line, encoding=name)) from None
+        raise FileRejected(ImportMessage("xml_encoding", line=line, encoding=name)) from None
     try:
         SafeET.XMLParser(encoding=None).feed(head[: found.end()] + b"?><x/>")
     except ValueError:
-        raise FileRejected(str(MSG_XML_ENCODING_UNREADABLE).format(line=line, encoding=name)) from None
+        raise FileRejected(ImportMessage("xml_encoding_unreadable", line=line, encoding=name)) from None
     except SafeET.ParseError:
         pass  # the declaration itself is read; what the file holds is judged by the parse
 
@@ -294,11 +290,11 @@ def _iter_xml(path: Path) -> Iterator[tuple]:
     except SafeET.ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         reason = str(exc).split(":")[0]
-        raise FileRejected(MSG_XML_INVALID.format(line=line, column=column, reason=reason)) from exc
+        raise FileRejected(ImportMessage("xml_invalid", line=line, column=column, reason=reason)) from exc
     except DefusedXmlException as exc:
-        raise FileRejected(MSG_XML_FORBIDDEN.format(reason=type(exc).__name__)) from exc
+        raise FileRejected(ImportMessage("xml_forbidden", reason=type(exc).__name__)) from exc
     if number == 0:
-        raise FileRejected(MSG_NO_RECORDS.format(expected="MARCXML (records in the MARC21/slim schema)"))
+        raise FileRejected(ImportMessage("no_records", expected="marcxml"))
 
 
 def _xml_struct(children) -> tuple:
@@ -348,7 +344,7 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
         try:
             header = next(reader, None)
             if not header:
-                raise FileRejected(MSG_EMPTY)
+                raise FileRejected(ImportMessage("empty"))
             lowered = {h.strip().lower(): i for i, h in enumerate(header)}
             columns: dict[str, int] = {}
             for field, names in CSV_COLUMNS.items():
@@ -360,7 +356,7 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
             missing = [mapping.get(f) or f for f in CSV_REQUIRED if f not in columns]
             if missing:
                 raise FileRejected(
-                    MSG_CSV_COLUMNS.format(missing=", ".join(missing), found=", ".join(header) or "nothing")
+                    ImportMessage("csv_columns", missing=", ".join(missing), found=", ".join(header))
                 )
             number = 0
             for row in reader:
@@ -371,11 +367,11 @@ def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
                 values = {f: (row[i].strip() if i < len(row) else "") for f, i in columns.items()}
                 yield ("csv", number, values)
         except UnicodeDecodeError as exc:
-            raise FileRejected(MSG_CSV_ENCODING.format(line=line + 1)) from exc
+            raise FileRejected(ImportMessage("csv_encoding", line=line + 1)) from exc
         except csv.Error as exc:
-            raise FileRejected(f"CSV error at line {line + 1}: {exc}") from exc
+            raise FileRejected(ImportMessage("csv_error", line=line + 1, error=str(exc))) from exc
         if number == 0:
-            raise FileRejected("The CSV file has a header but no rows.")
+            raise FileRejected(ImportMessage("csv_no_rows"))
 
 
 # --- one record -----------------------------------------------------------------
@@ -403,9 +399,12 @@ def process_item(item: tuple) -> dict[str, Any]:
             fmt = "csv"
         return record_result(record, number=number, source_format=fmt, raw=raw)
     except RecordError as exc:
-        return {"number": number, "error": str(exc), "local_id": exc.local_id}
+        return {"number": number, "error": exc.args[0], "local_id": exc.local_id}
     except Exception as exc:
-        return {"number": number, "error": f"Unreadable record: {type(exc).__name__}: {exc}"[:500]}
+        return {
+            "number": number,
+            "error": ImportMessage("unreadable", error=f"{type(exc).__name__}: {exc}"[:450]),
+        }
 
 
 def _damaged(number: int, offset: int, data: bytes) -> dict[str, Any]:
@@ -414,14 +413,16 @@ def _damaged(number: int, offset: int, data: bytes) -> dict[str, Any]:
     try:
         control = _indexed(parse_binary(data)).get("001")
         local_id = (control.data or "").strip()[:100] if control is not None else ""
-        reason = MSG_TERMINATOR
+        reason = ImportMessage("terminator")
     except RecordError as exc:
-        reason, local_id = str(exc), exc.local_id
+        reason, local_id = exc.args[0], exc.local_id
     except Exception as exc:
-        reason = f"Unreadable record: {type(exc).__name__}: {exc}"
+        reason = ImportMessage("unreadable", error=f"{type(exc).__name__}: {exc}"[:450])
+    if not isinstance(reason, ImportMessage):
+        reason = ImportMessage("unreadable", error=str(reason)[:450])
     return {
         "number": number,
-        "error": str(MSG_DAMAGED).format(offset=offset, reason=reason)[:1000],
+        "error": ImportMessage("damaged", offset=offset, reason=reason.as_data()),
         "local_id": local_id or _control_number(data),
     }
 
@@ -453,11 +454,11 @@ def parse_binary(data: bytes) -> Record | _Fields:
     its fields (_decode_utf8), any other as a pymarc Record."""
     head = data[:5]
     if not head.isdigit():
-        raise RecordError(f"Invalid leader: record length {head!r} is not five digits.")
+        raise RecordError(ImportMessage("leader_not_digits", head=repr(head)))
     if int(head) != len(data):
-        raise RecordError(MSG_LEADER_LENGTH.format(declared=int(head), actual=len(data)))
+        raise RecordError(ImportMessage("leader_length", declared=int(head), actual=len(data)))
     if len(data) < 25:
-        raise RecordError("Record shorter than a MARC leader.")
+        raise RecordError(ImportMessage("too_short"))
     utf8 = data[9:10] == b"a"
     if utf8:
         fields = _decode_utf8(data)
@@ -469,11 +470,10 @@ def parse_binary(data: bytes) -> Record | _Fields:
             record = Record(data=data, to_unicode=True, force_utf8=utf8, utf8_handling="strict")
         except UnicodeDecodeError as exc:
             raise RecordError(
-                f"Invalid UTF-8 (leader/09 = 'a'): byte 0x{exc.object[exc.start]:02x} "
-                f"at offset {exc.start} of a field."
+                ImportMessage("invalid_utf8", byte=f"{exc.object[exc.start]:02x}", offset=exc.start)
             ) from exc
         except pymarc.exceptions.PymarcException as exc:
-            raise RecordError(f"Corrupt MARC record: {type(exc).__name__}: {exc}") from exc
+            raise RecordError(ImportMessage("corrupt", error=f"{type(exc).__name__}: {exc}")) from exc
     if not utf8:
         record.leader = record.leader[:9] + "a" + record.leader[10:]
     return record
@@ -557,12 +557,12 @@ def record_from_struct(struct: tuple) -> Record:
         if len(field) == 2:
             tag, value = field
             if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
-                raise RecordError(f"Invalid control field tag {tag!r}.")
+                raise RecordError(ImportMessage("control_tag", tag=repr(tag)))
             record.add_field(Field(tag=tag, data=value))
         else:
             tag, ind1, ind2, subs = field
             if not re.fullmatch(r"[0-9A-Za-z]{3}", tag):
-                raise RecordError(f"Invalid data field tag {tag!r}.")
+                raise RecordError(ImportMessage("data_tag", tag=repr(tag)))
             record.add_field(
                 Field(
                     tag=tag,
@@ -644,14 +644,14 @@ def record_result(
     control = indexed.get("001")
     local_id = (control.data.strip() if control else "")[:100]
     if not local_id:
-        raise RecordError(MSG_NO_ID)
+        raise RecordError(ImportMessage("no_id"))
     fields = extract(indexed)
     if not fields["title"]:
-        raise RecordError(MSG_NO_TITLE, local_id)
+        raise RecordError(ImportMessage("no_title"), local_id)
     try:
         marc = raw if raw is not None else record.as_marc()
     except Exception as exc:
-        raise RecordError(f"Record cannot be stored as MARC21: {exc}", local_id) from exc
+        raise RecordError(ImportMessage("not_storable", error=str(exc)), local_id) from exc
     return {
         "number": number,
         "local_id": local_id,

@@ -202,7 +202,9 @@ class ImportJob(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     withdrawn = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = models.TextField(blank=True)  # English: the command line and the API
+    # The same as data (catalogue.import_messages): the import pages say it in the reader's language.
+    error_data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -214,6 +216,13 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    @property
+    def error_text(self) -> str:
+        """The file's error in the reader's language (as stored when it has no data)."""
+        from catalogue.import_messages import message_text
+
+        return message_text(self.error_data, self.error)
+
 
 class ImportRecordError(models.Model):
     """One rejected record of an import, with where and why."""
@@ -221,10 +230,18 @@ class ImportRecordError(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="errors")
     record_number = models.PositiveIntegerField()
     local_id = models.CharField(max_length=100, blank=True)
-    reason = models.TextField()
+    reason = models.TextField()  # English: the command line and the API
+    reason_data = models.JSONField(default=dict, blank=True)  # catalogue.import_messages
 
     class Meta:
         ordering = ["record_number"]
+
+    @property
+    def reason_text(self) -> str:
+        """Why the record was rejected, in the reader's language (as stored when it has no data)."""
+        from catalogue.import_messages import message_text
+
+        return message_text(self.reason_data, self.reason)
 
 
 class SearchTerm(models.Model):

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pymarc
 from django.http import Http404
 
+from catalogue.languages import language_label
 from catalogue.models import BibRecord, Format, Holding, SourceRecord
 from catalogue.normalize import has_arabic_script
-from catalogue.search import language_label
 from consortium.text import contain_bidi
-from members.models import Province
+from members.models import Province, library_name_in
 
 # --- reading ---------------------------------------------------------------------
 
@@ -36,6 +36,11 @@ class HoldingRow:
     @property
     def available(self) -> bool:
         return self.status == Holding.Status.AVAILABLE
+
+    @property
+    def local_library_name(self) -> str:
+        """The holding library's name in the reader's language."""
+        return library_name_in(self.library_name, self.library_name_ur)
 
 
 @dataclass

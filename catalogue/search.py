@@ -18,22 +18,22 @@ exact.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
 from catalogue.crossscript import KEY_TERM_PATTERN
+from catalogue.languages import language_label
 from catalogue.models import Format, SearchTerm
 from catalogue.normalize import fold
 from catalogue.query import ParsedQuery, QueryError, parse_query, spaceless_variants, words_query
-from members.models import LIBRARY_CODE_RE, PROVINCE_NUMBERS, Province
+from members.models import LIBRARY_CODE_RE, PROVINCE_NUMBERS, Province, library_name_in
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -49,47 +49,6 @@ SORTS = {
     "year_asc": _("Oldest first"),
     "title": _("Title A–Z"),
 }
-LANGUAGE_NAMES = {
-    "eng": _("English"),
-    "urd": _("Urdu"),
-    "ara": _("Arabic"),
-    "per": _("Persian"),
-    "pan": _("Punjabi"),
-    "snd": _("Sindhi"),
-    "pus": _("Pashto"),
-    "bal": _("Balochi"),
-    "hin": _("Hindi"),
-    "fre": _("French"),
-    "ger": _("German"),
-    "chi": _("Chinese"),
-    "spa": _("Spanish"),
-    "rus": _("Russian"),
-    "tur": _("Turkish"),
-    "san": _("Sanskrit"),
-    "mul": _("Multiple languages"),
-    "und": _("Undetermined"),
-    "zxx": _("No linguistic content"),
-}
-
-
-def language_label(code: str) -> str:
-    """A MARC language code (008/35-37) as people read it; the code itself if unknown."""
-    if not code:
-        return _g("Unknown")
-    if code in LANGUAGE_NAMES:
-        return str(LANGUAGE_NAMES[code])
-    return _iso639_name(code) or code
-
-
-@functools.cache
-def _iso639_name(code: str) -> str:
-    """MARC language codes are ISO 639-2/B codes (bar a few obsolete ones): pycountry names them."""
-    import pycountry
-
-    language = pycountry.languages.get(bibliographic=code) or pycountry.languages.get(alpha_3=code)
-    return language.name if language is not None else ""
-
-
 FACETS = ("library", "province", "format", "language", "decade", "subject")
 _PROVINCE_BY_NUMBER = {n: code for code, n in PROVINCE_NUMBERS.items()}
 _DECADE_RE = re.compile(r"^(pre1900|1[9]\d0|20\d0)$")
@@ -131,6 +90,7 @@ class HoldingLibrary:
     name: str
     city: str
     province: str
+    name_ur: str = ""
 
 
 @dataclass
@@ -362,7 +322,8 @@ SELECT 'province', p::text, count(*), NULL FROM m, unnest(m.province_ids) AS p
   WHERE {_except(exprs, "province")} GROUP BY p
 UNION ALL
 SELECT 'library', libf.library_id::text, libf.n,
-       jsonb_build_object('code', l.code, 'name', l.name, 'city', l.city, 'province', l.province)
+       jsonb_build_object('code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city,
+                          'province', l.province)
   FROM libf JOIN members_library l ON l.id = libf.library_id
 UNION ALL
 (SELECT 'subject', s, count(*), NULL FROM m, unnest(m.subjects) AS s
@@ -454,6 +415,7 @@ def _hit(data: dict, library_info: dict[int, dict]) -> Hit:
         HoldingLibrary(
             code=info["code"],
             name=info["name"],
+            name_ur=info.get("name_ur") or "",
             city=info["city"],
             province=str(Province(info["province"]).label),
         )
@@ -479,13 +441,16 @@ def _hit(data: dict, library_info: dict[int, dict]) -> Hit:
 
 
 def _decade_label(value: str) -> str:
-    return _g("Before 1900") if value == "pre1900" else _g("%(decade)ss") % {"decade": value}
+    return gettext("Before 1900") if value == "pre1900" else gettext("%(decade)ss") % {"decade": value}
 
 
 def _facets(
     counts: dict[str, dict[str, int]], filters: SearchFilters, library_info: dict[int, dict]
 ) -> dict[str, list[FacetValue]]:
-    names = {info["code"]: info["name"] for info in library_info.values()}
+    names = {
+        info["code"]: library_name_in(info["name"], info.get("name_ur") or "")
+        for info in library_info.values()
+    }
     labels = {
         "library": lambda v: names.get(v, v),
         "province": lambda v: str(Province(v).label) if v in Province.values else v,

@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
+from catalogue.languages import common_language_choices
 from catalogue.models import Format
 from catalogue.query import QueryError
 from catalogue.records import EXPORT_FORMATS, citation_text, export, record_detail
-from catalogue.search import FACETS, LANGUAGE_NAMES, SORTS, SearchFilters, search_catalogue
+from catalogue.search import FACETS, SORTS, SearchFilters, search_catalogue
 from members.models import Province
 from members.permissions import PUBLIC, access
 
@@ -90,12 +91,12 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 FACET_TITLES = {
-    "library": _l("Holding library"),
-    "province": _l("Province or territory"),
-    "format": _l("Format"),
-    "language": _l("Language"),
-    "decade": _l("Publication year"),
-    "subject": _l("Subject"),
+    "library": gettext_lazy("Holding library"),
+    "province": gettext_lazy("Province or territory"),
+    "format": gettext_lazy("Format"),
+    "language": gettext_lazy("Language"),
+    "decade": gettext_lazy("Publication year"),
+    "subject": gettext_lazy("Subject"),
 }
 
 
@@ -122,7 +123,7 @@ def advanced_search(request: HttpRequest) -> HttpResponse:
         "catalogue/advanced.html",
         {
             "formats": Format.choices,
-            "languages": [(code, label) for code, label in LANGUAGE_NAMES.items()],
+            "languages": common_language_choices(),
             "provinces": Province.choices,
             "sorts": SORTS,
         },

@@ -78,6 +78,7 @@ from django.utils.translation import gettext_lazy as _
 from psycopg2.extras import execute_values
 
 from catalogue import indexing, matching
+from catalogue.import_messages import MESSAGES, ImportMessage
 from catalogue.indexing import PROVINCE_CODES
 from catalogue.marc import FORMATS, FileRejected, detect_format, iter_items, process_item
 from catalogue.models import BibRecord, Holding, ImportJob, ImportRecordError, MatchDecision, SourceRecord
@@ -106,13 +107,16 @@ PARSER_NICE = 10
 IMPORT_LOCK = 0x15_4A7  # pg advisory lock id for catalogue writes
 _WITHDRAWN = Holding.Status.WITHDRAWN.value
 
-MSG_TOO_BIG = "{name}: the file is {size} bytes, over the limit of {limit} bytes."
-MSG_EMPTY_FILE = "{name}: the file is empty."
-MSG_UNKNOWN_LIBRARY = "Unknown library code {code!r}."
-MSG_NOT_YOUR_LIBRARY = "You may import records only for your own library ({code})."
-MSG_BAD_FORMAT = "{name}: unknown format {fmt!r}; use one of marc, marcxml, csv."
-MSG_DUPLICATE_ID = "Local id {local_id!r} appears again in this file (first at record {first})."
-MSG_NOTHING_IMPORTED = "{name}: no record could be imported."
+MSG_TOO_BIG = _("{name}: the file is {size} bytes, over the limit of {limit} bytes.")
+MSG_EMPTY_FILE = _("{name}: the file is empty.")
+MSG_UNKNOWN_LIBRARY = _("Unknown library code {code}.")
+MSG_NOT_YOUR_LIBRARY = _("You may import records only for your own library ({code}).")
+MSG_BAD_FORMAT = _("{name}: unknown format {fmt}; use one of marc, marcxml, csv.")
+MSG_DUPLICATE_ID = MESSAGES["duplicate_id"]
+MSG_NOT_MERGED = _("This source record is not part of a merged record.")
+MSG_ONE_SOURCE = _("This record has only one source; there is nothing to split.")
+MSG_MERGE_ITSELF = _("A record cannot be merged with itself.")
+MSG_MERGE_NO_SOURCES = _("Both records need at least one source record to merge.")
 
 BIB_FIELDS = (
     "title",
@@ -154,7 +158,7 @@ class ImportRejected(DomainError):
 def library_by_code(code: str) -> Library:
     library = Library.objects.filter(code=code).first()
     if library is None:
-        raise NotFound(MSG_UNKNOWN_LIBRARY.format(code=code), field="library")
+        raise NotFound(MSG_UNKNOWN_LIBRARY.format(code=repr(code)), field="library")
     return library
 
 
@@ -187,7 +191,7 @@ def import_job_create(
         file.seek(0)
         fmt = detect_format(Path(name), head)
     if fmt not in FORMATS:
-        raise ImportRejected(MSG_BAD_FORMAT.format(name=name, fmt=fmt), field="format")
+        raise ImportRejected(MSG_BAD_FORMAT.format(name=name, fmt=repr(fmt)), field="format")
     job = ImportJob(
         library=library,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -232,22 +236,27 @@ def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
         heartbeat_at=now,
         finished_at=None,
         error="",
+        error_data={},
     )
     path = Path(job.file.path)
-    file_error = ""
+    file_error, file_error_data = "", {}
     try:
         with _no_cyclic_gc(), _Heartbeat(job.pk):
             _run_batches(job, _parsed_batches(path, job.format, job.options, processes, skip=resume_after))
             if job.replace:
                 _withdraw_absent(job)
     except FileRejected as exc:
-        file_error = f"{job.original_name}: {exc}"
+        message = exc.args[0]
+        file_error = f"{job.original_name}: {message}"
+        if isinstance(message, ImportMessage):
+            file_error_data = message.as_data(file=job.original_name)
     except Exception as exc:
         logger.exception("Import job %s failed", job.pk)
+        stopped = ImportMessage("internal_error", error=type(exc).__name__)
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportJob.Status.FAILED,
-            error=f"{job.original_name}: import stopped by an internal error ({type(exc).__name__}); "
-            "run it again to continue.",
+            error=f"{job.original_name}: {stopped}",
+            error_data=stopped.as_data(file=job.original_name),
             finished_at=timezone.now(),
         )
         raise
@@ -257,17 +266,22 @@ def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
         job.status = ImportJob.Status.FAILED
     elif imported == 0 and job.rejected:
         job.status = ImportJob.Status.FAILED
-        file_error = file_error or MSG_NOTHING_IMPORTED.format(name=job.original_name)
+        if not file_error:
+            nothing = ImportMessage("nothing_imported")
+            file_error, file_error_data = (
+                f"{job.original_name}: {nothing}",
+                nothing.as_data(file=job.original_name),
+            )
     else:
         job.status = ImportJob.Status.DONE
-    job.error = file_error
+    job.error, job.error_data = file_error, file_error_data
     job.total = max(job.total, job.processed)
     job.finished_at = timezone.now()
     if imported:
         from catalogue.search import vocabulary_learn  # (search builds on the catalogue's tables)
 
         vocabulary_learn(job_id=job.pk)
-    job.save(update_fields=["status", "error", "total", "finished_at"])
+    job.save(update_fields=["status", "error", "error_data", "total", "finished_at"])
     return job
 
 
@@ -832,7 +846,9 @@ def _plan_batch(
                 {
                     "number": r["number"],
                     "local_id": r["local_id"],
-                    "error": MSG_DUPLICATE_ID.format(local_id=r["local_id"], first=seen[r["local_id"]]),
+                    "error": ImportMessage(
+                        "duplicate_id", local_id=repr(r["local_id"]), first=seen[r["local_id"]]
+                    ),
                 }
             )
             continue
@@ -880,6 +896,7 @@ def _plan_batch(
                     record_number=e["number"],
                     local_id=(e.get("local_id") or "")[:100],
                     reason=e["error"],
+                    reason_data=e["error"].as_data() if isinstance(e["error"], ImportMessage) else {},
                 )
                 for e in errors
             ]
@@ -1764,10 +1781,10 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
     _lock()
     old = source.bib_record
     if old is None:
-        raise DomainError("This source record is not part of a merged record.")
+        raise DomainError(MSG_NOT_MERGED)
     others = list(SourceRecord.objects.filter(bib_record=old).exclude(pk=source.pk))
     if not others:
-        raise DomainError("This record has only one source; there is nothing to split.")
+        raise DomainError(MSG_ONE_SOURCE)
     for other in others:
         _decide(source, other, same=False, actor=actor, note="split")
     now = timezone.now()
@@ -1786,12 +1803,12 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
 def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibRecord:
     """Merge `other` into `target` by hand; remembered on every rematch."""
     if target.pk == other.pk:
-        raise DomainError("A record cannot be merged with itself.")
+        raise DomainError(MSG_MERGE_ITSELF)
     _lock()
     anchor = SourceRecord.objects.filter(bib_record=target).order_by("-richness").first()
     moving = list(SourceRecord.objects.filter(bib_record=other))
     if anchor is None or not moving:
-        raise DomainError("Both records need at least one source record to merge.")
+        raise DomainError(MSG_MERGE_NO_SOURCES)
     for source in moving:
         _decide(anchor, source, same=True, actor=actor, note="merge")
     SourceRecord.objects.filter(bib_record=other).update(bib_record=target)

@@ -96,9 +96,9 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer = csv_writer(response)
     writer.writerow(["file", "record_number", "local_id", "reason"])
     if job.error:
-        writer.writerow([job.original_name, "", "", job.error])
+        writer.writerow([job.original_name, "", "", job.error_text])
     for error in job.errors.all().iterator():
-        writer.writerow([job.original_name, error.record_number, error.local_id, error.reason])
+        writer.writerow([job.original_name, error.record_number, error.local_id, error.reason_text])
     return response
 
 

@@ -228,7 +228,12 @@ class RotaEntry(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     position = models.PositiveIntegerField()
     lender = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("why here"))
+    reason = models.TextField(
+        _("why here")
+    )  # in English, for API clients and entries made before reason_data
+    # Why here, as data: a code and the numbers routing ranked by (ill.rota_reasons), so each
+    # reader sees it in their own language.
+    reason_data = models.JSONField(default=dict, blank=True)
     agreement_id = models.IntegerField(null=True, blank=True)
     agreement_name = models.CharField(max_length=200, blank=True)
     loan_period_days = models.PositiveSmallIntegerField(default=0)
@@ -266,6 +271,21 @@ class RotaEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}#{self.position} {self.lender_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """Why this lender stands here, in the reader's language (the stored English text for
+        entries whose reason could not be read as data)."""
+        from ill.rota_reasons import rota_reason_text
+
+        return rota_reason_text(self.reason_data) or self.reason
+
+    @property
+    def reason_unfilled_label(self) -> str:
+        """The lender's ISO 18626 reasonUnfilled as people read it."""
+        from ill.states import REASONS_UNFILLED
+
+        return str(REASONS_UNFILLED.get(self.reason_unfilled, self.reason_unfilled))
 
 
 class IllEvent(models.Model):
@@ -320,6 +340,14 @@ EVENT_LABELS = {"submit": _("Request submitted"), "reorder_rota": _("Rota reorde
 def _label(side, code):
     st = states.STATUSES.get((side, code))
     return st.label if st is not None and code else "—"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language where it is routing's (a rota reason kept as
+        data); a person's note as they wrote it."""
+        from ill.rota_reasons import rota_reason_text
+
+        return rota_reason_text(self.data.get("rota_reason") or {}) or self.note
 
 
 class IllMessage(models.Model):

@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import translation
 
 from ill import states
 from ill.models import IllEvent, IllMessage, IllRequest
-from members.models import Library
-from members.services import notify
+from ill.rota_reasons import end_of_rota_lines
+from members.models import Library, User
+from members.services import notify, recipient_language
 
 PATRON, BORROWER, LENDER = "patron", "borrower", "lender"
 
@@ -56,8 +58,8 @@ def _summary(req: IllRequest, *, audience: str) -> dict[str, Any]:
         "author": req.author,
         "article_title": req.article_title,
         "service": req.get_service_type_display(),
-        "borrower": req.borrower.name,
-        "lender": req.supplier.name if req.supplier_id else "",
+        "borrower": req.borrower.local_name,
+        "lender": req.supplier.local_name if req.supplier_id else "",
         "status": req.patron_status_label if audience == PATRON else req.status_info.label,
         "due_date": req.due_date,
         "needed_by": req.needed_by,
@@ -66,16 +68,25 @@ def _summary(req: IllRequest, *, audience: str) -> dict[str, Any]:
 
 
 def _send(req: IllRequest, audience: str, template: str, key: str, extra: dict) -> None:
-    context = {"r": _summary(req, audience=audience), **extra}
+    """One notice, wholly in its recipient's language (the summary's labels and names too)."""
     if audience == PATRON:
         if req.patron_id is None:
             return
-        context["patron_name"] = req.patron.first_name or req.patron.username
-        notify(to=req.patron, template=template, context=context, dedup_key=key)
+        recipient: User | Library = req.patron
     elif audience == BORROWER:
-        notify(to=req.borrower.email, template=template, context=context, dedup_key=key)
+        recipient = req.borrower
     elif audience == LENDER and req.supplier_id:
-        notify(to=req.supplier.email, template=template, context=context, dedup_key=key)
+        recipient = req.supplier
+    else:
+        return
+    language = recipient_language(recipient)
+    with translation.override(language):
+        context = {"r": _summary(req, audience=audience), **extra}
+        if "reasons" in (extra.get("data") or {}):
+            context["reasons"] = end_of_rota_lines(extra["data"]["reasons"])
+    if audience == PATRON:
+        context["patron_name"] = req.patron.first_name or req.patron.username
+    notify(to=recipient, template=template, context=context, language=language, dedup_key=key)
 
 
 def queue_for_event(*, request: IllRequest, event: IllEvent) -> None:
@@ -101,5 +112,17 @@ def queue_due_soon(*, request: IllRequest) -> None:
 def queue_message(*, request: IllRequest, message: IllMessage) -> None:
     recipient: Library = message.recipient
     audience = LENDER if recipient.pk == request.supplier_id else BORROWER
-    context = {"r": _summary(request, audience=audience), "sender": message.sender.name, "body": message.body}
-    notify(to=recipient.email, template="ill_message", context=context, dedup_key=f"ill-message:{message.pk}")
+    language = recipient_language(recipient)
+    with translation.override(language):
+        context = {
+            "r": _summary(request, audience=audience),
+            "sender": message.sender.local_name,
+            "body": message.body,
+        }
+    notify(
+        to=recipient,
+        template="ill_message",
+        context=context,
+        language=language,
+        dedup_key=f"ill-message:{message.pk}",
+    )

@@ -35,9 +35,10 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Avg, Count, F, Q
+from django.utils import translation
 
 from catalogue.models import BibRecord, Holding
-from ill import states
+from ill import rota_reasons, states
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry, ServiceType
 from ill.services import SYSTEM, _now, ill_request_transition, next_position
@@ -48,13 +49,14 @@ LOAD_BAND = 10
 HISTORY_DAYS = 365
 
 
-def terms_for_candidates(*, req: IllRequest, lenders: list[Library]) -> dict[int, tuple[Terms | None, str]]:
-    """The one place routing asks the policies app: terms (or None) and why, per lender."""
+def terms_for_candidates(*, req: IllRequest, lenders: list[Library]) -> dict[int, tuple[Terms | None, dict]]:
+    """The one place routing asks the policies app: terms (or None) and why (the decision's
+    code and words, policies.terms.explanation_text), per lender."""
     service = "copy" if req.service_type == ServiceType.COPY else "loan"
     decisions = decisions_for_lenders(
         borrower=req.borrower, lenders=lenders, service=service, record_format=req.record_format or None
     )
-    out = {lender_id: (d.terms, d.explanation) for lender_id, d in decisions.items()}
+    out = {lender_id: (d.terms, d.words) for lender_id, d in decisions.items()}
     if req.service_type == ServiceType.COPY_OR_LOAN:
         # Copy-or-loan: a lender that may not lend may still send a copy.
         missing = [lender for lender in lenders if out[lender.pk][0] is None]
@@ -67,7 +69,7 @@ def terms_for_candidates(*, req: IllRequest, lenders: list[Library]) -> dict[int
             )
             for lender_id, d in copies.items():
                 if d.terms is not None:
-                    out[lender_id] = (d.terms, d.explanation)
+                    out[lender_id] = (d.terms, d.words)
     return out
 
 
@@ -75,7 +77,7 @@ def terms_for_candidates(*, req: IllRequest, lenders: list[Library]) -> dict[int
 class Candidate:
     lender: Library
     terms: Terms | None
-    why_allowed: str
+    why_allowed: dict  # the policy decision's code and words
     on_shelf: bool
     open_loans: int = 0
     lent: int = 0
@@ -117,22 +119,30 @@ class Candidate:
             self.lender.code,
         )
 
-    def reason(self, borrower: Library, default_rate: float) -> str:
-        limit = self.terms.max_open_loans if self.terms else None
-        parts = [
-            f"over the agreed maximum of open loans ({self.open_loans}/{limit})"
-            if self.over_limit
-            else f"within open-loan limit ({self.open_loans}/{limit if limit is not None else '∞'})",
-            "copy on the shelf" if self.on_shelf else "copies on loan now",
-            f"lent {self.lent}, borrowed {self.borrowed} in the last year",
-            ["same city", "same province", "other province"][self.proximity(borrower)],
-            f"filled {self.filled} of {self.asked} asked"
-            if self.asked
-            else f"no history (counted at {default_rate:.0%})",
-        ]
-        if self.answer_hours is not None:
-            parts.append(f"answers in {self.answer_hours / 24:.1f} days on average")
-        return "; ".join(parts) + f". {self.why_allowed}."
+    def reason_data(self, borrower: Library, default_rate: float, *, named_first: bool) -> dict:
+        """What ranked it, as data (ill.rota_reasons says it in the reader's language)."""
+        return {
+            "code": rota_reasons.RANKED,
+            "named_first": named_first,
+            "open_loans": self.open_loans,
+            "limit": self.terms.max_open_loans if self.terms else None,
+            "over_limit": self.over_limit,
+            "on_shelf": self.on_shelf,
+            "lent": self.lent,
+            "borrowed": self.borrowed,
+            "proximity": self.proximity(borrower),
+            "asked": self.asked,
+            "filled": self.filled,
+            "default_rate": round(default_rate, 4),
+            "answer_days": round(self.answer_hours / 24, 2) if self.answer_hours is not None else None,
+            "policy": self.why_allowed,
+        }
+
+
+def _english(data: dict) -> str:
+    """The reason in English, kept in RotaEntry.reason for API clients and the log."""
+    with translation.override("en"):
+        return rota_reasons.rota_reason_text(data)
 
 
 def _holder_rows(req: IllRequest) -> dict[int, bool]:
@@ -211,15 +221,14 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     entries = []
     for c in ranked:
         t = c.terms
-        reason = c.reason(req.borrower, default_rate)
-        if c.lender.pk == named:
-            reason = f"Named first by the requesting library (ISO 18626 supplyingAgencyId); {reason}"
+        data = c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named)
         entries.append(
             RotaEntry(
                 request=req,
                 round=req.rota_round,
                 lender=c.lender,
-                reason=reason,
+                reason=_english(data),
+                reason_data=data,
                 agreement_id=t.agreement_id,
                 agreement_name=t.agreement_name[:200],
                 loan_period_days=t.loan_period_days,
@@ -229,12 +238,14 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
             )
         )
     for c in sorted((c for c in candidates if c.terms is None), key=lambda c: c.lender.code):
+        data = {"code": rota_reasons.SKIPPED, "policy": c.why_allowed}
         entries.append(
             RotaEntry(
                 request=req,
                 round=req.rota_round,
                 lender=c.lender,
-                reason=f"Not asked: {c.why_allowed}.",
+                reason=_english(data),
+                reason_data=data,
                 status=RotaEntry.Status.SKIPPED,
             )
         )
@@ -256,13 +267,17 @@ def rota_ensure(*, request_id: int) -> int:
     return len(entries)
 
 
-def _end_of_rota_reasons(req: IllRequest) -> list[str]:
-    lines = []
-    for entry in RotaEntry.objects.filter(request=req, round=req.rota_round).select_related("lender"):
-        what = entry.get_status_display()
-        detail = entry.reason_unfilled or (entry.reason if entry.status == RotaEntry.Status.SKIPPED else "")
-        lines.append(f"{entry.lender.code}: {what}{' (' + detail + ')' if detail else ''}")
-    return lines or ["No member library holds a lendable copy of this item."]
+def _end_of_rota_reasons(req: IllRequest) -> list[dict]:
+    """Each lender of the round and how it ended, as data (rota_reasons.end_of_rota_lines)."""
+    return [
+        {
+            "lender": entry.lender.code,
+            "status": entry.status,
+            "reason_unfilled": entry.reason_unfilled,
+            "skipped": entry.reason_data if entry.status == RotaEntry.Status.SKIPPED else {},
+        }
+        for entry in RotaEntry.objects.filter(request=req, round=req.rota_round).select_related("lender")
+    ]
 
 
 @transaction.atomic
@@ -279,8 +294,9 @@ def ask_next_lender(*, request_id: int) -> str:
     ):
         if entry.lender_id not in lending_now:
             # Paused or left since the rota was built: pass over it, saying why.
-            entry.status, entry.note = RotaEntry.Status.SKIPPED, "Paused or inactive when its turn came."
-            entry.save(update_fields=["status", "note"])
+            entry.status = RotaEntry.Status.SKIPPED
+            entry.reason_data = {**entry.reason_data, "passed_over": True}
+            entry.save(update_fields=["status", "reason_data"])
             continue
         ill_request_transition(request_id=req.pk, action="send_to_supplier", actor=SYSTEM, entry_id=entry.pk)
         return f"asked {entry.lender_id}"

@@ -13,18 +13,19 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import BibRecord, Holding
 from ill import exceptions as err
-from ill import notices, states
+from ill import notices, rota_reasons, states
 from ill.iso18626 import outbound as iso18626_outbound
 from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
 from ill.states import ACTIONS, Role, Side
 from members.models import Library, PatronStatus, User
 from members.permissions import LibraryPrincipal, is_approved_patron, works_at
 from policies.calendar import add_working_days, pakistan_date
+from policies.terms import explanation_text
 
 COPY_SALT = "ill.delivered-copy"
 PDF_MAGIC = b"%PDF-"
@@ -357,7 +358,9 @@ def _apply_payload(
         req.fee_pkr, req.renewals_allowed, req.loan_condition = entry.fee_pkr, entry.renewals_allowed, ""
         fields |= {"supplier", "rota_position", "fee_pkr", "renewals_allowed", "loan_condition"}
         data.update(entry_id=entry.pk, lender=entry.lender_id, deadline=deadline.isoformat())
-        note = note or entry.reason
+        if not note:
+            # Routing's reason: English in the note (ISO 18626 messages, the API), as data for pages.
+            note, data["rota_reason"] = entry.reason, entry.reason_data
     elif action == "resource":
         req.rota_round += 1
         fields.add("rota_round")
@@ -470,14 +473,17 @@ def _manual_rota_entry(req: IllRequest, code: str, actor: Any) -> RotaEntry:
         raise err.IllError(err.LENDER_NOT_MEMBER, field="lender")
     terms, why = terms_for_candidates(req=req, lenders=[lender])[lender.pk]
     if terms is None:
-        raise err.IllError(f"{err.LENDER_NOT_MEMBER} {why}.", field="lender")
-    who = _actor_library_id(actor)
+        raise err.IllError(f"{err.LENDER_NOT_MEMBER} {explanation_text(why)}.", field="lender")
+    data = {"code": rota_reasons.CHOSEN_BY_STAFF, "library": _actor_library_id(actor), "policy": why}
+    with translation.override("en"):
+        english = rota_reasons.rota_reason_text(data)
     return RotaEntry.objects.create(
         request=req,
         round=req.rota_round,
         position=next_position(req),
         lender=lender,
-        reason=f"Chosen by staff of the requesting library (library {who}). {why}.",
+        reason=english,
+        reason_data=data,
         agreement_id=terms.agreement_id,
         agreement_name=terms.agreement_name[:200],
         loan_period_days=terms.loan_period_days,

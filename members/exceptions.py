@@ -18,6 +18,9 @@ PATRON_ALREADY_DECIDED = _("This registration was already decided.")
 INVITATION_INVALID = _("This invitation link is invalid, expired or already used.")
 TOKEN_ALREADY_REVOKED = _("This API token was already revoked.")
 PAUSE_NEEDS_REASON = _("Give a reason for pausing lending.")
+STAFF_INVITE_ROLE = _("Staff can be invited only as librarian or library admin.")
+STAFF_ROLE_UNKNOWN = _("Staff roles are librarian and library admin.")
+LANGUAGE_UNKNOWN = _("Unknown language %(language)s: choose English (en) or Urdu (ur).")
 ISO18626_URL_INVALID = _(
     "The ISO 18626 endpoint must be an https:// (or http://) address of your ILL system."
 )

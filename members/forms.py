@@ -13,10 +13,12 @@ from django.contrib.auth.forms import (
     PasswordResetForm,
     SetPasswordForm,
 )
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from consortium.context_processors import consortium_name
 from consortium.forms import BootstrapFormMixin
-from members.models import Library, Role
+from members.models import Library, Role, User
 
 
 class LibraryForm(BootstrapFormMixin, forms.ModelForm):
@@ -31,6 +33,7 @@ class LibraryForm(BootstrapFormMixin, forms.ModelForm):
             "province",
             "address",
             "email",
+            "language",
             "phone",
             "website",
             "joined_on",
@@ -117,6 +120,13 @@ class PatronRegistrationForm(AccountForm):
     ]
 
 
+class AccountLanguageForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Language of the emails the portal sends you")}
+
+
 class PatronDecisionForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("refuse", _("Refuse"))])
     reason = forms.CharField(required=False, max_length=300)
@@ -145,11 +155,16 @@ class ResetForm(BootstrapFormMixin, PasswordResetForm):
         super().save(
             extra_email_context={
                 "base_url": settings.PORTAL_BASE_URL.rstrip("/"),
-                "site_name": settings.CONSORTIUM_NAME,
                 **(extra_email_context or {}),
             },
             **kwargs,
         )
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs) -> None:
+        """The email in the account's language, not the language of the page that asked."""
+        with translation.override(context["user"].language or settings.LANGUAGE_CODE):
+            context = {**context, "site_name": consortium_name()}
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
 
 
 class NewPasswordForm(BootstrapFormMixin, SetPasswordForm):

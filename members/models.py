@@ -10,6 +10,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # ISIL-style: country prefix, hyphen, up to 11 letters, digits, hyphens, slashes or colons
@@ -53,6 +54,13 @@ class LibraryQuerySet(models.QuerySet):
         return self.active().filter(Q(lending_paused=False) | Q(lending_paused_until__lt=today))
 
 
+def library_name_in(name: str, name_ur: str, language: str | None = None) -> str:
+    """A library's name as a reader of this language (default: the active one) reads it:
+    the Urdu name for an Urdu reader when the library has one, else the English name."""
+    language = language or get_language() or "en"
+    return name_ur if name_ur and language.startswith("ur") else name
+
+
 class Library(models.Model):
     """A member library of the consortium."""
 
@@ -81,6 +89,14 @@ class Library(models.Model):
             "Where the portal sends ISO 18626 messages for this library; blank to use the web queues only."
         ),
     )
+    # Notices to the contact address are written in one language, this one (staff accounts
+    # get theirs in their own language).
+    language = models.CharField(
+        _("language of emails to the contact address"),
+        max_length=5,
+        choices=[("en", "English"), ("ur", "اردو")],
+        default="en",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +116,15 @@ class Library(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language (library_name_in)."""
+        return library_name_in(self.name, self.name_ur)
+
+    def name_in(self, language: str) -> str:
+        """The name as a reader of this language reads it (emails: the recipient's language)."""
+        return library_name_in(self.name, self.name_ur, language)
 
     @property
     def province_number(self) -> int:

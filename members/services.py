@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from consortium import outbound_http
+from consortium.context_processors import consortium_name
 from members import exceptions as err
 from members.authentication import hash_key
 from members.email import email_enqueue
@@ -32,14 +33,30 @@ from members.permissions import administers, can, works_at
 INVITATION_DAYS = 14
 
 
+def recipient_language(to: User | Library | str) -> str:
+    """The language an email to this recipient is written in: an account's own, a library's
+    contact-address language; a bare address (an invitation) gets the site's default."""
+    if isinstance(to, User | Library):
+        return to.language or settings.LANGUAGE_CODE
+    return settings.LANGUAGE_CODE
+
+
 def notify(
-    *, to: User | str, template: str, context: dict, language: str | None = None, dedup_key: str | None = None
+    *,
+    to: User | Library | str,
+    template: str,
+    context: dict,
+    language: str | None = None,
+    dedup_key: str | None = None,
 ) -> None:
-    """Render templates/emails/<template>.{subject,txt} in the recipient's language and queue."""
-    address = to.email if isinstance(to, User) else to
-    language = language or (to.language if isinstance(to, User) else settings.LANGUAGE_CODE)
-    context = {"CONSORTIUM_NAME": settings.CONSORTIUM_NAME, "BASE_URL": settings.PORTAL_BASE_URL, **context}
+    """Render templates/emails/<template>.{subject,txt} in the recipient's language and queue.
+
+    The whole email is in that one language: lazy strings in the context (statuses, reasons)
+    are rendered under the same override."""
+    address = to if isinstance(to, str) else to.email
+    language = language or recipient_language(to)
     with translation.override(language):
+        context = {"CONSORTIUM_NAME": consortium_name(), "BASE_URL": settings.PORTAL_BASE_URL, **context}
         subject = render_to_string(f"emails/{template}.subject.txt", context).strip()
         body = render_to_string(f"emails/{template}.txt", context)
     email_enqueue(to=[address], subject=" ".join(subject.split()), body=body, dedup_key=dedup_key)
@@ -200,12 +217,14 @@ def _invitation_url(token: str) -> str:
 
 
 @transaction.atomic
-def staff_invite(*, actor: User, library: Library, email: str, role: str) -> Invitation:
+def staff_invite(
+    *, actor: User, library: Library, email: str, role: str, language: str | None = None
+) -> Invitation:
     """Invite a librarian or library admin by email (a consortium admin invites the first admin)."""
     if not administers(actor, library):
         raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
     if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-        raise err.MembersError("Staff can be invited only as librarian or library admin.", field="role")
+        raise err.MembersError(err.STAFF_INVITE_ROLE, field="role")
     if not library.is_active:
         raise err.MembersError(err.LIBRARY_INACTIVE)
     email = User.objects.normalize_email(email).strip()
@@ -222,6 +241,7 @@ def staff_invite(*, actor: User, library: Library, email: str, role: str) -> Inv
     membership_event(library=library, kind="staff_invited", actor=actor, note=f"{email} as {role}")
     notify(
         to=email,
+        language=language or settings.LANGUAGE_CODE,
         template="staff_invitation",
         dedup_key=f"invitation:{invitation.pk}",
         context={
@@ -247,7 +267,9 @@ def invitation_get(*, token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, username: str, password: str, first_name: str, last_name: str) -> User:
+def invitation_accept(
+    *, token: str, username: str, password: str, first_name: str, last_name: str, language: str = "en"
+) -> User:
     """Create the invited staff account; the link works once."""
     invitation = invitation_get(token=token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -260,6 +282,7 @@ def invitation_accept(*, token: str, username: str, password: str, first_name: s
         library=invitation.library,
         first_name=first_name,
         last_name=last_name,
+        language=language,
     )
     user.set_password(password)
     _account_insert(user)
@@ -295,13 +318,22 @@ def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
         membership_event(library=staff.library, kind="staff_removed", actor=actor, note=staff.username)
     else:
         if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-            raise err.MembersError("Staff roles are librarian and library admin.", field="role")
+            raise err.MembersError(err.STAFF_ROLE_UNKNOWN, field="role")
         staff.role = role
         staff.save(update_fields=["role"])
         membership_event(
             library=staff.library, kind="staff_role_changed", actor=actor, note=f"{staff.username} → {role}"
         )
     return staff
+
+
+def account_language_set(*, user: User, language: str) -> User:
+    """The language of the emails this account receives (notices, password reset)."""
+    if language not in dict(User._meta.get_field("language").choices):
+        raise err.MembersError(err.LANGUAGE_UNKNOWN % {"language": language}, field="language")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ urlpatterns = [
     path("libraries/", views.directory, name="directory"),
     path("libraries/<str:code>/", views.library_detail, name="library-detail"),
     path("register/", views.register, name="register"),
+    path("account/", views.account, name="account"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("my-library/", views.my_library, name="my-library"),
     path("my-library/patrons/<int:user_id>/decide/", views.patron_decide, name="patron-decide"),

@@ -15,6 +15,7 @@ from members import selectors, services
 from members.exceptions import MembersConflict, MembersError, MembersPermissionDenied
 from members.forms import (
     AccountForm,
+    AccountLanguageForm,
     InviteForm,
     Iso18626EndpointForm,
     LibraryForm,
@@ -24,7 +25,7 @@ from members.forms import (
     TokenForm,
 )
 from members.models import ApiToken, Library, LibraryKind, Province, User
-from members.permissions import PUBLIC, access, can
+from members.permissions import AUTHENTICATED, PUBLIC, access, can
 
 
 def _form_errors_from(exc, form) -> None:
@@ -57,6 +58,17 @@ def directory(request: HttpRequest) -> HttpResponse:
             "kinds": LibraryKind.choices,
         },
     )
+
+
+@access(AUTHENTICATED)
+def account(request: HttpRequest) -> HttpResponse:
+    """The account page: the language the portal's emails to this person are written in."""
+    form = AccountLanguageForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.account_language_set(user=request.user, language=form.cleaned_data["language"])
+        messages.success(request, _("Saved. The portal's emails to you will be in this language."))
+        return redirect("account")
+    return render(request, "members/account.html", {"form": form})
 
 
 @access(PUBLIC)
@@ -110,6 +122,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 password=data["password1"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                language=request.LANGUAGE_CODE,
             )
         except Exception as exc:
             if not hasattr(exc, "message_dict"):
@@ -177,6 +190,8 @@ def staff_invite(request: HttpRequest, code: str | None = None) -> HttpResponse:
             actor=request.user,
             library=library,
             email=form.cleaned_data["email"],
+            # The invitee has no account yet: the inviter's page language is the best guess.
+            language=request.LANGUAGE_CODE,
             role=form.cleaned_data["role"],
         )
         messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
@@ -289,7 +304,7 @@ def members_admin(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         library = services.library_create(actor=request.user, **form.cleaned_data)
         messages.success(
-            request, _("%(name)s added. Invite its first library admin below.") % {"name": library.name}
+            request, _("%(name)s added. Invite its first library admin below.") % {"name": library.local_name}
         )
         return redirect("manage-library", code=library.code)
     return render(
@@ -327,11 +342,11 @@ def library_membership(request: HttpRequest, code: str) -> HttpResponse:
         services.library_deactivate(actor=request.user, library=library, note=request.POST.get("note", ""))
         messages.success(
             request,
-            _("%(name)s is no longer an active member; its history is kept.") % {"name": library.name},
+            _("%(name)s is no longer an active member; its history is kept.") % {"name": library.local_name},
         )
     else:
         services.library_reactivate(actor=request.user, library=library)
-        messages.success(request, _("%(name)s is an active member again.") % {"name": library.name})
+        messages.success(request, _("%(name)s is an active member again.") % {"name": library.local_name})
     return redirect("manage-library", code=code)
 
 

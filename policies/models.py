@@ -327,6 +327,11 @@ class Agreement(models.Model):
         labels = dict(excludable_formats())
         return [str(labels.get(value, value)) for value in self.excluded_formats]
 
+    @property
+    def service_labels(self) -> list[str]:
+        """The services allowed, as people read them (the stored values are codes)."""
+        return [str(Service(v).label) if v in Service.values else v for v in self.services_allowed]
+
 
 class AgreementAcceptance(models.Model):
     """A party library's admin signed the agreement (who and when)."""
@@ -345,6 +350,21 @@ class AgreementAcceptance(models.Model):
         ]
 
 
+# What each AgreementEvent.kind (a code, stable in the stored history) says on the page.
+AGREEMENT_EVENT_LABELS = {
+    "created": _("Created"),
+    "updated": _("Edited"),
+    "proposed": _("Proposed to the parties"),
+    "withdrawn": _("Withdrawn to draft"),
+    "accepted": _("Accepted"),
+    "activated": _("In force"),
+    "suspended": _("Suspended"),
+    "resumed": _("Resumed"),
+    "terminated": _("Terminated"),
+    "expired": _("Expired"),
+}
+
+
 class AgreementEvent(models.Model):
     """Append-only history of an agreement: created, edited, proposed, accepted, status changes."""
 
@@ -361,6 +381,11 @@ class AgreementEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    @property
+    def kind_label(self) -> str:
+        """The event in the reader's language; an unknown code as stored."""
+        return str(AGREEMENT_EVENT_LABELS.get(self.kind, self.kind))
 
 
 class HolidayKind(models.TextChoices):

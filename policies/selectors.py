@@ -13,6 +13,7 @@ from members.permissions import is_consortium_admin
 from policies.calendar import pakistan_date
 from policies.models import (
     Agreement,
+    AgreementKind,
     AgreementStatus,
     Policy,
     PolicyAcknowledgement,
@@ -183,7 +184,7 @@ def borrowing_matrix(
 
 
 def deciding_agreements(rows: list[tuple[Library, list[MatrixCell]]]) -> list[tuple[int, str, str]]:
-    """The matrix's legend: (id, name, kind) of every agreement that decided some cell."""
+    """The matrix's legend: (id, name, kind as people read it) of every agreement that decided some cell."""
     seen: dict[int, tuple[int, str, str]] = {}
     for _borrower, cells in rows:
         for cell in cells:
@@ -192,6 +193,8 @@ def deciding_agreements(rows: list[tuple[Library, list[MatrixCell]]]) -> list[tu
                     seen[decision.agreement_id] = (
                         decision.agreement_id,
                         decision.agreement_name,
-                        decision.kind,
+                        AgreementKind(decision.kind).label
+                        if decision.kind in AgreementKind.values
+                        else decision.kind,
                     )
     return sorted(seen.values())

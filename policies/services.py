@@ -202,7 +202,7 @@ def library_admins(library: Library) -> list[User]:
 def _notify_library(*, library: Library, template: str, context: dict, dedup_key: str) -> int:
     """Email a library's admins (or its contact address when it has none); returns emails queued."""
     admins = library_admins(library)
-    recipients: list[User | str] = list(admins) or [library.email]
+    recipients: list[User | Library] = list(admins) or [library]
     for recipient in recipients:
         who = recipient.pk if isinstance(recipient, User) else "library"
         notify(to=recipient, template=template, context=context, dedup_key=f"{dedup_key}:{who}")
@@ -469,7 +469,10 @@ def _full_clean(agreement: Agreement) -> None:
         agreement.full_clean(exclude=["created_by"])
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise err.PoliciesError(f"{field}: {' '.join(messages)}", field=field) from exc
+        # The field as the form labels it (its verbose name, translated), not its code.
+        label = Agreement._meta.get_field(field).verbose_name if field != "__all__" else ""
+        text = " ".join(messages)
+        raise err.PoliciesError(f"{label}: {text}" if label else text, field=field) from exc
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 from django.db.models import Q
@@ -65,6 +65,37 @@ EXPLANATIONS = {
     Reason.SERVICE_NOT_ALLOWED: _("{kind} agreement “{name}” does not allow {service}"),
     Reason.FORMAT_EXCLUDED: _("{kind} agreement “{name}” excludes {format}"),
 }
+# The {service} of an explanation, as a word in its sentence.
+SERVICE_WORDS = {Service.LOAN: _("loans"), Service.COPY: _("copies")}
+
+
+def _format_label(code: str) -> str:
+    from catalogue.models import Format
+    from policies.models import ItemCategory
+
+    for choices in (Format, ItemCategory):
+        if code in choices.values:
+            label = str(choices(code).label)
+            return label[:1].lower() + label[1:]  # mid-sentence: "excludes manuscript"
+    return code
+
+
+def explanation_text(words: dict) -> str:
+    """A decision's explanation in the active language, from the reason code and the words kept
+    with it (routing stores these on each rota entry, so a page can say it in Urdu)."""
+    reason = words.get("reason", "")
+    if reason not in EXPLANATIONS:
+        return ""
+    kind = words.get("kind", "")
+    service = words.get("service", "")
+    text = str(EXPLANATIONS[reason]).format(
+        kind=str(AgreementKind(kind).label) if kind in AgreementKind.values else "",
+        name=words.get("name", ""),
+        service=str(SERVICE_WORDS.get(service, service)),
+        format=", ".join(_format_label(code) for code in words.get("formats", [])),
+    )
+    # "Bilateral agreement ..." starts a sentence; "the lending library ..." follows a colon.
+    return text[:1].upper() + text[1:] if kind else text
 
 
 @dataclass(frozen=True)
@@ -106,6 +137,8 @@ class Decision:
     agreement_id: int | None = None
     agreement_name: str = ""
     kind: str = ""
+    # The reason code and the words of the explanation, for saying it again in another language.
+    words: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def allowed(self) -> bool:
@@ -188,18 +221,19 @@ def _terms(agreement: Agreement, because: str) -> Terms:
     )
 
 
-def _refusal(reason: str, agreement: Agreement | None = None, **words: str) -> Decision:
+def _refusal(reason: str, agreement: Agreement | None = None, **words: object) -> Decision:
     if agreement is None:
-        return Decision(terms=None, reason=reason, explanation=str(EXPLANATIONS[reason]).format(**words))
-    kind = AgreementKind(agreement.kind).label
-    text = str(EXPLANATIONS[reason]).format(kind=str(kind), name=agreement.name, **words)
+        words = {"reason": reason, **words}
+        return Decision(terms=None, reason=reason, explanation=explanation_text(words), words=words)
+    words = {"reason": reason, "kind": agreement.kind, "name": agreement.name, **words}
     return Decision(
         terms=None,
         reason=reason,
-        explanation=text[:1].upper() + text[1:],
+        explanation=explanation_text(words),
         agreement_id=agreement.pk,
         agreement_name=agreement.name,
         kind=agreement.kind,
+        words=words,
     )
 
 
@@ -218,8 +252,8 @@ def _decide(*, covering: list[Agreement], in_force: _InForce, service: str, excl
             )
         fitting = [a for a in offering if not excluded.intersection(a.excluded_formats)]
         if not fitting:
-            blocked = ", ".join(sorted(excluded.intersection(offering[0].excluded_formats)))
-            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], format=blocked)
+            blocked = sorted(excluded.intersection(offering[0].excluded_formats))
+            return _refusal(Reason.FORMAT_EXCLUDED, offering[0], formats=blocked)
         chosen = fitting[0]
         return in_force.memo(
             (chosen.pk, service, Reason.ALLOWED), lambda chosen=chosen: _allowed(chosen, service)
@@ -228,8 +262,8 @@ def _decide(*, covering: list[Agreement], in_force: _InForce, service: str, excl
 
 
 def _allowed(chosen: Agreement, service: str) -> Decision:
-    kind = str(AgreementKind(chosen.kind).label)
-    because = str(EXPLANATIONS[Reason.ALLOWED]).format(kind=kind, name=chosen.name, service=service)
+    words = {"reason": Reason.ALLOWED, "kind": chosen.kind, "name": chosen.name, "service": service}
+    because = explanation_text(words)
     return Decision(
         terms=_terms(chosen, because),
         reason=Reason.ALLOWED,
@@ -237,6 +271,7 @@ def _allowed(chosen: Agreement, service: str) -> Decision:
         agreement_id=chosen.pk,
         agreement_name=chosen.name,
         kind=chosen.kind,
+        words=words,
     )
 
 

@@ -354,7 +354,7 @@ def agreement_accept(request: HttpRequest, pk: int) -> HttpResponse:
     if agreement.status == AgreementStatus.ACTIVE:
         messages.success(request, _("Signed. Every party has accepted: the agreement is now active."))
     else:
-        messages.success(request, _("Signed for %(lib)s.") % {"lib": request.user.library.name})
+        messages.success(request, _("Signed for %(lib)s.") % {"lib": request.user.library.local_name})
     return redirect("policies:agreement-detail", pk=pk)
 
 

@@ -50,3 +50,36 @@ def test_every_translatable_string_is_in_the_urdu_catalogue(tmp_path):
         if not e.obsolete and (e.msgctxt, e.msgid) not in committed
     ]
     assert not missing, "Not in the Urdu catalogue; run `make messages` and translate:\n" + "\n".join(missing)
+
+
+# makemessages (xgettext) finds strings only in calls it knows by name: _ and Django's own
+# function names. gettext imported as _g or gettext_lazy as _l hides every string passed to
+# it ("Holding library", the decades) from the catalogue, and the page stays English.
+GETTEXT_NAMES = {
+    "gettext",
+    "gettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+}
+
+
+def test_no_module_hides_its_strings_from_makemessages_behind_an_alias():
+    import ast
+
+    hidden = []
+    for name in SOURCES:
+        root = ROOT / name
+        for path in root.rglob("*.py") if root.is_dir() else []:
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                    hidden += [
+                        f"{path.relative_to(ROOT)}: {a.name} as {a.asname}"
+                        for a in node.names
+                        if a.name in GETTEXT_NAMES and a.asname not in (None, "_")
+                    ]
+    assert not hidden, "xgettext does not see these names:\n" + "\n".join(hidden)

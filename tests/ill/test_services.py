@@ -208,8 +208,9 @@ def test_unfilled_moves_to_next_lender_and_end_of_rota_reports(
     req.refresh_from_db()
     assert req.status == states.END_OF_ROTA
     event = req.events.get(action="end_of_rota")
-    assert any("NotOnShelf" in line for line in event.data["reasons"])
-    assert any("no lender could supply" in e.subject for e in _outbox_to(library.email))
+    assert any(r["reason_unfilled"] == "NotOnShelf" for r in event.data["reasons"])
+    [notice] = [e for e in _outbox_to(library.email) if "no lender could supply" in e.subject]
+    assert "Not on shelf" in notice.body and "Poor condition" in notice.body
     # cancel after end of rota tells the patron it could not be filled
     req = act(req, "cancel", librarian)
     assert any("could not be filled" in e.subject for e in _outbox_to(patron.email))

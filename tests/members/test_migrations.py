@@ -19,8 +19,10 @@ def _applied(name: str) -> bool:
 
 
 @pytest.fixture
-def before_names_unique(transactional_db):
-    """The database as it was before usernames and emails became unique regardless of case."""
+def before_names_unique(transactional_db, library):
+    """The database as it was before usernames and emails became unique regardless of case.
+
+    The library is made first, with today's columns (later migrations add some to it)."""
     call_command("migrate", "members", BEFORE, verbosity=0)
     yield
     User.objects.all().delete()  # the test's own accounts: the next tests need the constraints

@@ -47,7 +47,14 @@ const [purged] = await new PurgeCSS().purge({
       ...["info", "success", "warning", "danger"].map((level) => `alert-${level}`),
       ...["success", "info", "warning", "secondary", "light"].map((tone) => `text-bg-${tone}`),
     ],
+    // Read by the dropdown's JavaScript (getComputedStyle), not by any var() in the CSS.
+    variables: ["--bs-position"],
   },
+  // Attributes set by JavaScript (data-bs-popper) or by Django's form widgets, whose
+  // templates PurgeCSS does not read (multiple, size, disabled, readonly...).
+  dynamicAttributes: [
+    "data-bs-popper", "disabled", "multiple", "readonly", "size", "type", "hidden", "list", "role", "title",
+  ],
   // Keep the :root custom properties: components read them at run time.
   variables: true,
   keyframes: true,

@@ -36,11 +36,16 @@ SMALL_TARGETS = """(minimum) => {
 
 @pytest.fixture
 def catalogue(library, other_library):
-    """More results than a page holds, in two provinces and two scripts, so that there are
-    facets, pagination and Urdu text on the page."""
+    """More results than a page holds, in two provinces and two scripts, of several formats,
+    languages, decades and subjects, so that there are facets as long as a real catalogue's,
+    pagination and Urdu text on the page."""
+    formats = ["book", "ebook", "thesis", "serial", "manuscript", "microform"]
+    languages = ["eng", "urd", "ara", "per", "snd", "pan"]
     for n in range(22):
         make_record(title=f"Tarikh-i Pakistan, volume {n + 1}", authors=["Qureshi, Ishtiaq Husain"],
-                    year=1990 + n, libraries=[library if n % 2 else other_library])  # fmt: skip
+                    year=1940 + 4 * n, format=formats[n % 6], language=languages[n % 5],
+                    subjects=[f"Pakistan -- History -- Period {n % 8}"],
+                    libraries=[library if n % 2 else other_library])  # fmt: skip
     make_record(title="Urdu adab ki tarikh", title_vernacular="اردو ادب کی تاریخ", libraries=[library])
 
 
@@ -79,3 +84,22 @@ def test_phone_sees_the_first_result_and_finds_the_filters(
     page.locator(".navbar-toggler").click()
     expect(page.locator("#nav")).to_have_class(re.compile(r"(^| )show( |$)"))
     assert page.evaluate(SMALL_TARGETS, MIN_TARGET) == []
+
+
+def test_english_page_without_urdu_text_downloads_no_font_and_nothing_missing(page, live_server, library):
+    # given a catalogue with Latin-script records only
+    make_record(title="Tarikh-i Pakistan", authors=["Qureshi, Ishtiaq Husain"], libraries=[library])
+    requests, failures = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("response", lambda response: failures.append(response.url) if response.status >= 400 else None)
+    # when an English visitor opens a results page (with "اشتراک" and "اردو" in its frame)
+    page.set_viewport_size(PHONE)
+    page.goto("/search/?q=tarikh", wait_until="networkidle")
+    page.locator(".navbar-toggler").click()
+    expect(page.get_by_test_id("lang-switch")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    # then no web font is downloaded: the frame's Urdu words use the system's fonts
+    assert [url for url in requests if url.endswith((".woff2", ".woff", ".ttf"))] == []
+    # and every request succeeds, the favicon included
+    assert failures == []
+    assert any("favicon" in url for url in requests)

@@ -42,7 +42,9 @@ def _stylesheet_classes() -> set[str]:
 
 def test_every_icon_a_template_names_is_in_the_sprite():
     symbols = set(re.findall(r'<symbol id="([^"]+)"', SPRITE.read_text(encoding="utf-8")))
-    named = {name: path.name for path in TEMPLATES for name in ICON_TAG.findall(path.read_text(encoding="utf-8"))}
+    named = {
+        name: path.name for path in TEMPLATES for name in ICON_TAG.findall(path.read_text(encoding="utf-8"))
+    }
     assert named, "no template names an icon: is ICON_TAG still the tag's syntax?"
     missing = {name: where for name, where in named.items() if name not in symbols}
     assert missing == {}, "run make icons"
@@ -51,13 +53,19 @@ def test_every_icon_a_template_names_is_in_the_sprite():
 def test_no_template_or_code_uses_the_icon_font():
     sources = [*TEMPLATES, *(p for app in ("catalogue", "consortium", "ill", "members", "policies")
                              for p in (ROOT / app).glob("**/*.py"))]  # fmt: skip
-    users = [str(p.relative_to(ROOT)) for p in sources if re.search(r"""["' ]bi bi-""", p.read_text(encoding="utf-8"))]
+    users = [
+        str(p.relative_to(ROOT))
+        for p in sources
+        if re.search(r"""["' ]bi bi-""", p.read_text(encoding="utf-8"))
+    ]
     assert users == [], 'use {% icon "name" %} (consortium/templatetags/icons.py)'
 
 
 def test_the_icon_tag_points_into_the_sprite():
     html = Template('{% load icons %}{% icon "printer" %}').render(Context())
-    assert html == '<svg class="icon" aria-hidden="true"><use href="/static/img/icons.svg#printer"></use></svg>'
+    assert (
+        html == '<svg class="icon" aria-hidden="true"><use href="/static/img/icons.svg#printer"></use></svg>'
+    )
 
 
 def test_every_class_a_template_names_has_a_style():

@@ -51,7 +51,7 @@ SLOW = {
     "uploadThroughput": 750_000 / 8,
 }
 LCP_RUNS = 3
-LCP = """() => new Promise((resolve) => {
+LCP = r"""() => new Promise((resolve) => {
   new PerformanceObserver((list) => {
     const entries = list.getEntries();
     const last = entries[entries.length - 1];

@@ -75,6 +75,21 @@ def test_every_class_a_template_names_has_a_style():
     assert unstyled == {}, "add the Bootstrap part to frontend/bootstrap.scss and run make bootstrap"
 
 
+def test_every_class_a_form_widget_names_has_a_style():
+    """Classes Python code gives widgets (attrs={"class": ...}), which PurgeCSS also reads."""
+    defined = _stylesheet_classes()
+    named = {
+        name: str(path.relative_to(ROOT))
+        for app in ("catalogue", "consortium", "ill", "members", "policies")
+        for path in (ROOT / app).glob("**/*.py")
+        for value in re.findall(r'"class": "([^"]*)"', path.read_text(encoding="utf-8"))
+        for name in value.split()
+        if "." not in name  # a logging handler's dotted path, not a CSS class
+    }
+    assert named, "no widget class found: is the pattern still right?"
+    assert {name: where for name, where in named.items() if name not in defined} == {}
+
+
 def test_every_dropdown_is_one_bootstrap_places_without_popper():
     """frontend/static-popper.js stands in for Popper: only navbar or static dropdowns work."""
     for path in TEMPLATES:

@@ -55,6 +55,10 @@ def main() -> int:
         runs.append(
             ("ill routing", ["benchmarks/ill_routing.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_ill"})
         )
+    runs.append(
+        # The demo catalogue (seed_demo) at every size: it measures bytes and paint, not scale.
+        ("page weight", ["benchmarks/page_weight.py", "--db-url", f"{SERVER}/ish_bench_weight"], {})
+    )
     failed = []
     for name, argv, extra_env in runs:
         print(f"\n=== {name} benchmark ===", flush=True)

@@ -92,11 +92,13 @@ def test_every_form_control_has_a_label(pages):
     assert problems == {}
 
 
-# Budgets: what is transferred (whitenoise serves gzip/brotli) must stay small for a
-# 3G connection; the uncompressed total is pinned so that a new asset is a decision.
-# Bootstrap's CSS alone is 227 KB uncompressed, so 350 KB would need a CSS purge step.
-TRANSFER_BUDGET_KB = 120
-UNCOMPRESSED_BUDGET_KB = 470
+# Budgets: what is transferred (whitenoise serves gzip/brotli) must stay small for mobile
+# data (issue #14: 40 KB for all but the Urdu font, measured with Brotli by
+# benchmarks/page_weight.py; gzip here is a little larger); the uncompressed total is pinned
+# so that a new asset is a decision. Bootstrap is built with only what the portal uses
+# (make bootstrap).
+TRANSFER_BUDGET_KB = 40
+UNCOMPRESSED_BUDGET_KB = 140
 
 
 def test_home_page_is_light_for_a_slow_connection(db):
@@ -119,11 +121,12 @@ def test_home_page_is_light_for_a_slow_connection(db):
     assert uncompressed < UNCOMPRESSED_BUDGET_KB * 1024
 
 
-def test_urdu_font_is_subset_well_under_the_original_size():
-    for weight in (400, 700):
-        font = ROOT / "static" / "fonts" / f"noto-nastaliq-urdu-arabic-{weight}-normal.woff2"
-        assert font.read_bytes()[:4] == b"wOF2"
-        assert font.stat().st_size < 150 * 1024, f"{font.name} is {font.stat().st_size} bytes"
+def test_urdu_font_is_one_weight_subset_to_fit_the_page_budget():
+    """150 KB for a first visit to an Urdu results page, of which 40 KB for everything else."""
+    fonts = sorted((ROOT / "static" / "fonts").glob("*.woff2"))
+    assert [font.name for font in fonts] == ["noto-nastaliq-urdu-400.woff2"]
+    assert fonts[0].read_bytes()[:4] == b"wOF2"
+    assert fonts[0].stat().st_size < 108 * 1024, f"{fonts[0].name} is {fonts[0].stat().st_size} bytes"
 
 
 def test_no_page_loads_anything_from_a_cdn(db):

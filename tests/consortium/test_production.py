@@ -8,6 +8,7 @@ here fails in the image.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import os
 import re
@@ -186,3 +187,26 @@ def test_static_files_come_compressed_and_cached_for_a_year(portal):
         cache = response.getheader("Cache-Control")
         max_age = int(re.search(r"max-age=(\d+)", cache).group(1))
         assert max_age >= ONE_YEAR and "immutable" in cache, cache
+
+
+def test_search_page_comes_gzipped_and_every_file_it_needs_is_cached_for_good(portal, library):
+    """A second visit on mobile data fetches only the page (issue #14)."""
+    make_record(title="Tarikh-i Pakistan", authors=["Qureshi, Ishtiaq Husain"], libraries=[library])
+    # when a browser opens the results page accepting compressed answers
+    page = _get(portal, "/search/?q=tarikh", **{"Accept-Encoding": "gzip, deflate, br"})
+    # then the page itself comes gzipped
+    assert (page.status, page.getheader("Content-Encoding")) == (200, "gzip")
+    html = gzip.decompress(page.body).decode()
+    # and each static file it links (styles, scripts, favicon, icon sprite, and the font
+    # its stylesheet names) has a hashed name the browser may keep without asking again
+    linked = set(re.findall(r'(?:href|src)="(/static/[^"#]+)', html))
+    css = [url for url in linked if url.endswith(".css")]
+    for url in css:
+        body = _get(portal, url, **{"Accept-Encoding": "identity"}).body.decode()
+        linked |= {f"/static/{m}" for m in re.findall(r'url\("?\.\./([^")]+)', body)}
+    assert any(url.endswith(".woff2") for url in linked) and any("favicon" in url for url in linked)
+    for url in sorted(linked):
+        assert re.search(r"\.[0-9a-f]{12}\.[a-z0-9]+$", url), f"{url} is not a hashed name"
+        response = _get(portal, url)
+        assert response.status == 200, url
+        assert "immutable" in response.getheader("Cache-Control"), url

@@ -203,3 +203,13 @@ def test_no_apply_filters_button_when_nothing_was_found(client: Client, library)
     html = client.get("/search/?q=zzyzx").content.decode()
     assert "Apply filters" not in html
     assert "Apply filters" in client.get("/search/?q=tarikh").content.decode()
+
+
+def test_the_imprint_reads_in_its_own_direction_on_an_urdu_page(client):
+    # given a romanized imprint shown on an Urdu (right-to-left) page
+    record = make_record(title="Āg kā daryā", place="Lāhaur", publisher="Maktabah-yi Jadīd", year=1959)
+    client.cookies["django_language"] = "ur"
+    html = client.get(f"/records/{record.pk}/").content.decode()
+    # then place, publisher and year are one isolate, so its punctuation follows the Latin
+    # text ("Lāhaur: Maktabah-yi Jadīd, 1959"), not the page ("1959 ,Jadīd :Lāhaur")
+    assert '<bdi data-testid="imprint">Lāhaur: Maktabah-yi Jadīd, 1959</bdi>' in html

@@ -217,3 +217,16 @@ def test_passed_over_lender_opens_its_part_read_only(passed_on, patron, login, a
 
     stranger = LibrarianFactory(library=LibraryFactory(code="PK-STRANGER"))
     assert login(stranger).get(f"/ill/requests/{req.pk}/").status_code == 404
+
+
+def test_on_an_urdu_page_the_request_heading_reads_as_one_unit_and_arrows_point_its_way(
+    submitted, librarian, login
+):
+    # given the borrowing librarian reading in Urdu (right to left)
+    client = login(librarian)
+    client.cookies["django_language"] = "ur"
+    html = client.get(f"/ill/requests/{submitted.pk}/").content.decode()
+    # then reference and title are one isolate ("ILL-1: title", not "title :ILL-1")
+    assert f"<bdi>{submitted.reference}: {submitted.title}</bdi>" in html
+    # and the timeline's arrows are turned to point the way the page reads
+    assert '<span class="flip-rtl" aria-hidden="true">→</span>' in html

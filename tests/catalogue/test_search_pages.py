@@ -213,3 +213,10 @@ def test_the_imprint_reads_in_its_own_direction_on_an_urdu_page(client):
     # then place, publisher and year are one isolate, so its punctuation follows the Latin
     # text ("Lāhaur: Maktabah-yi Jadīd, 1959"), not the page ("1959 ,Jadīd :Lāhaur")
     assert '<bdi data-testid="imprint">Lāhaur: Maktabah-yi Jadīd, 1959</bdi>' in html
+
+
+def test_a_result_title_and_subtitle_are_one_isolate_so_they_keep_their_order_in_urdu(client):
+    make_record(title="Pakistan", subtitle="a political history", libraries=[])
+    client.cookies["django_language"] = "ur"
+    html = client.get("/search/?q=pakistan").content.decode()
+    assert '<bdi dir="auto">Pakistan: a political history</bdi>' in html

@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from catalogue import services
+from catalogue.demo import URDU_BOOKS as DEMO_URDU_BOOKS
 from ill.services import ill_request_create, ill_request_transition
 from members.models import User
 from policies.models import AgreementKind
@@ -139,7 +141,8 @@ def consortium_data(library, other_library, patron, librarian, consortium_admin)
     request = ill_request_create(actor=patron, bib_record_id=record.pk)
     ill_request_transition(request_id=request.pk, action="validate", actor=librarian)
     policy = PolicyVersionFactory().policy
-    return {"record": record, "request": request, "policy": policy}
+    job = services.import_path(actor=None, library=library, path=DEMO_URDU_BOOKS, processes=1)
+    return {"record": record, "request": request, "policy": policy, "job": job}
 
 
 def _pages(data) -> dict[str, list[str]]:
@@ -153,8 +156,9 @@ def _pages(data) -> dict[str, list[str]]:
         "patron": ["/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/"],
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
+            f"/imports/{data['job'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
         ],
-        "lender-librarian": ["/ill/lending/"],
+        "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/"],
         "cadmin": [
             "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
             "/agreements/", "/manage/agreements/matrix/", "/manage/holidays/",

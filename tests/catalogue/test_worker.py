@@ -54,13 +54,33 @@ def test_uploaded_file_is_imported_by_the_worker_and_found_by_search(worker, lib
     assert page.status_code == 200 and b"30" in page.content
 
 
-def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(settings, library, tmp_path):
-    # given a file of some thousands of new records
+def _job_of_generated_file(library, tmp_path) -> tuple[ImportJob, int]:
+    """An import job for a generated file of some thousands of new records, and their number."""
     generate(12_000, 1, tmp_path / "catalogue")
     path = tmp_path / "catalogue" / "library-000.mrc"
     records = path.read_bytes().count(b"\x1d")
     with open(path, "rb") as fh:
-        job = services.import_job_create(actor=None, library=library, file=fh, name=path.name)
+        return services.import_job_create(actor=None, library=library, file=fh, name=path.name), records
+
+
+def _assert_the_whole_file_imported(job: ImportJob, records: int) -> None:
+    """Done, every record new and counted once, however many runs it took."""
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("done", "")
+    assert (job.processed, job.created, job.updated, job.unchanged, job.rejected) == (
+        records,
+        records,
+        0,
+        0,
+        0,
+    )
+    assert SourceRecord.objects.count() == records
+    assert BibRecord.objects.count() == records - job.merged
+
+
+def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(settings, library, tmp_path):
+    # given a file of some thousands of new records
+    job, records = _job_of_generated_file(library, tmp_path)
     log = tmp_path / "worker.log"
     try:
         # and a worker (its own processes: worker, pool child, parsers) importing it,
@@ -89,17 +109,7 @@ def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(s
     finally:
         forget_unacknowledged()
     # which finishes it, with the counts of the whole file
-    job.refresh_from_db()
-    assert (job.status, job.error) == ("done", "")
-    assert (job.processed, job.created, job.updated, job.unchanged, job.rejected) == (
-        records,
-        records,
-        0,
-        0,
-        0,
-    )
-    assert SourceRecord.objects.count() == records
-    assert BibRecord.objects.count() == records - job.merged
+    _assert_the_whole_file_imported(job, records)
     assert Holding.objects.values("source").distinct().count() == records
 
 
@@ -109,11 +119,7 @@ def test_a_job_whose_worker_child_was_killed_is_redelivered_and_counts_the_whole
     import psutil
 
     # given a file of some thousands of new records, imported by a prefork worker
-    generate(12_000, 1, tmp_path / "catalogue")
-    path = tmp_path / "catalogue" / "library-000.mrc"
-    records = path.read_bytes().count(b"\x1d")
-    with open(path, "rb") as fh:
-        job = services.import_job_create(actor=None, library=library, file=fh, name=path.name)
+    job, records = _job_of_generated_file(library, tmp_path)
     log = tmp_path / "worker.log"
     try:
         with worker_process(settings, log) as process:
@@ -134,14 +140,4 @@ def test_a_job_whose_worker_child_was_killed_is_redelivered_and_counts_the_whole
     finally:
         forget_unacknowledged()
     # with the counts of the whole file
-    job.refresh_from_db()
-    assert (job.status, job.error) == ("done", "")
-    assert (job.processed, job.created, job.updated, job.unchanged, job.rejected) == (
-        records,
-        records,
-        0,
-        0,
-        0,
-    )
-    assert SourceRecord.objects.count() == records
-    assert BibRecord.objects.count() == records - job.merged
+    _assert_the_whole_file_imported(job, records)

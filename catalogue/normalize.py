@@ -92,12 +92,9 @@ def _fold_unicode(text: str) -> str:
 _ELIDED = re.compile(
     r"(?<![^\W\d_])(?:[a-z]{1,2}|dell|nell|sull|dall|all|quell|qu)['’](?=[^\W\d_])", re.IGNORECASE
 )
-_PARTICLES = re.compile(
-    r"(?<![^\W\d_])((?:(?:al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-)+)([^\W\d_][\w'’ʻʼ]*)", re.IGNORECASE
-)
-
-
-_VARIANT_CANDIDATE = re.compile(r"['’]|\b(?:al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-", re.IGNORECASE)
+_PARTICLE = r"(?:al|el|ul|il|bi|li|wa|fa|bil|lil|wal)-"
+_PARTICLES = re.compile(rf"(?<![^\W\d_])((?:{_PARTICLE})+)([^\W\d_][\w'’ʻʼ]*)", re.IGNORECASE)
+_VARIANT_CANDIDATE = re.compile(rf"['’]|\b{_PARTICLE}", re.IGNORECASE)
 
 
 def elision_variants(text: str) -> list[str]:
@@ -110,8 +107,8 @@ def elision_variants(text: str) -> list[str]:
         return []  # most texts: one scan (a hyphen alone, as in 1947-1971, is no candidate)
     found: list[str] = []
     for match in _ELIDED.finditer(text):
-        rest = text[match.end() :].split(maxsplit=1)[0]
-        found.append(fold(rest).split()[0] if fold(rest) else "")
+        rest = fold(text[match.end() :].split(maxsplit=1)[0])
+        found.append(rest.split()[0] if rest else "")
     for match in _PARTICLES.finditer(text):
         particles = [p for p in match.group(1).split("-") if p]
         word = fold(match.group(2)).replace(" ", "")

@@ -569,19 +569,24 @@ def _replace_words(raw: str, replacements: dict[str, str]) -> str:
     return re.sub(r"[^\s()\"]+", swap, raw)
 
 
+# A search-document term worth suggesting: a word of 2 to 60 letters, not a cross-script
+# key (an index term, not a word; its pattern is the query's parameter).
+_SUGGESTIBLE = "length(word) BETWEEN 2 AND 60 AND word !~ %s"
+
+
 def refresh_vocabulary() -> int:
     """Rebuild the suggestion vocabulary from the search documents; returns the word count."""
     from django.db import transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalogue_searchterm")
-        cursor.execute(  # the cross-script keys are index terms, not words to suggest
-            """
+        cursor.execute(
+            f"""
             INSERT INTO catalogue_searchterm (word, documents, head, length)
             SELECT word, ndoc, left(word, 1), length(word)
             FROM ts_stat('SELECT search_document FROM catalogue_bibrecord WHERE search_document IS NOT NULL')
-            WHERE length(word) BETWEEN 2 AND 60 AND word !~ %s
-            """,
+            WHERE {_SUGGESTIBLE}
+            """,  # noqa: S608 - constant SQL text; the pattern is a parameter
             [KEY_TERM_PATTERN],
         )
         return cursor.rowcount
@@ -591,15 +596,15 @@ def refresh_vocabulary() -> int:
 # fresh install or a just-imported catalogue suggests at once. A word already known keeps
 # the larger of its two counts (records the job merged were counted before); the nightly
 # refresh_vocabulary recounts exactly.
-_LEARN_SQL = """
+_LEARN_SQL = f"""
 INSERT INTO catalogue_searchterm (word, documents, head, length)
 SELECT word, count(*), left(word, 1), length(word)
 FROM catalogue_bibrecord b, unnest(tsvector_to_array(b.search_document)) AS word
 WHERE b.id IN (SELECT bib_record_id FROM catalogue_sourcerecord WHERE last_job_id = %s)
-  AND length(word) BETWEEN 2 AND 60 AND word !~ %s
+  AND {_SUGGESTIBLE}
 GROUP BY word
 ON CONFLICT (word) DO UPDATE SET documents = GREATEST(catalogue_searchterm.documents, EXCLUDED.documents)
-"""
+"""  # noqa: S608 - constant SQL text; values are parameters
 
 
 def vocabulary_learn(*, job_id: int) -> int:

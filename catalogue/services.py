@@ -295,10 +295,11 @@ IMPORT_JOB_LOCK_CLASS = 0x15_4A8
 # server session to notice the closed socket (at once when idle, at the end of the running
 # statement otherwise, well under a second for a batch), and the task is redelivered at once.
 JOB_LOCK_WAIT = 10.0
+# pg_locks lists the locks of every database on the server; these queries look at this one.
+_THIS_DATABASE = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 _JOB_RUN_ALIVE_SQL = (
-    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND classid = %s AND objid = %s AND objsubid = 2)"
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND granted"  # noqa: S608 - constants
+    f" AND {_THIS_DATABASE} AND classid = %s AND objid = %s AND objsubid = 2)"
 )
 
 
@@ -708,11 +709,10 @@ class _Stored:
 
 
 # A bigint advisory lock key is kept as two halves: classid (high) and objid (low).
-# (pg_locks shows every database of the server: a waiter in another one is no reason to let go.)
+# (a waiter in another database of the server is no reason to let go)
 _LOCK_WAITERS_SQL = (
-    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
-    " AND objsubid = 1 AND NOT granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"  # noqa: S608 - constants
+    f" AND objsubid = 1 AND NOT granted AND {_THIS_DATABASE})"
 )
 
 

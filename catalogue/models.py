@@ -85,6 +85,14 @@ class BibRecord(models.Model):
     def __str__(self) -> str:
         return self.title[:80]
 
+    @property
+    def imprint(self) -> str:
+        """Place, publisher and year as one line ("Lāhaur: Maktabah-yi Jadīd, 1959")."""
+        text = f"{self.place}: {self.publisher}" if self.place else self.publisher
+        if self.year:
+            text = f"{text}, {self.year}" if text else str(self.year)
+        return text
+
 
 class MatchKey(models.Model):
     """One of a record's match keys (BibRecord.match_keys), kept by statement triggers on

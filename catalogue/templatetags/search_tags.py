@@ -10,7 +10,7 @@ register = template.Library()
 
 
 @register.simple_tag
-def bidi(text, tag="bdi"):
+def bidi(text, tag="bdi", testid=""):
     """Text isolated from its surroundings' direction; Urdu script gets lang, dir and font.
 
     <bdi dir="auto"> keeps a mixed-script title from reordering the page around it, and
@@ -19,6 +19,7 @@ def bidi(text, tag="bdi"):
     downloads only for Arabic-script characters (unicode-range in portal.css).
     """
     text = contain_bidi("" if text is None else str(text))
+    attributes = format_html(' data-testid="{}"', testid) if testid else ""
     if has_arabic_script(text):
-        return format_html('<{} dir="auto" lang="ur" class="urdu">{}</{}>', tag, text, tag)
-    return format_html('<{} dir="auto">{}</{}>', tag, text, tag)
+        return format_html('<{} dir="auto" lang="ur" class="urdu"{}>{}</{}>', tag, attributes, text, tag)
+    return format_html('<{} dir="auto"{}>{}</{}>', tag, attributes, text, tag)

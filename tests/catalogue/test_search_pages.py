@@ -212,7 +212,17 @@ def test_the_imprint_reads_in_its_own_direction_on_an_urdu_page(client):
     html = client.get(f"/records/{record.pk}/").content.decode()
     # then place, publisher and year are one isolate, so its punctuation follows the Latin
     # text ("Lāhaur: Maktabah-yi Jadīd, 1959"), not the page ("1959 ,Jadīd :Lāhaur")
-    assert '<bdi data-testid="imprint">Lāhaur: Maktabah-yi Jadīd, 1959</bdi>' in html
+    assert '<bdi dir="auto" data-testid="imprint">Lāhaur: Maktabah-yi Jadīd, 1959</bdi>' in html
+
+
+def test_an_urdu_script_imprint_on_an_english_page_is_marked_urdu_for_its_font(client):
+    # given an imprint in Urdu script, shown on an English page
+    record = make_record(title="آگ کا دریا", place="لاہور", publisher="مکتبہ جدید", year=1959)
+    html = client.get(f"/records/{record.pk}/").content.decode()
+    # then it is one isolate in Urdu, so it takes the Nastaliq font and keeps its order
+    assert (
+        '<bdi dir="auto" lang="ur" class="urdu" data-testid="imprint">لاہور: مکتبہ جدید, 1959</bdi>' in html
+    )
 
 
 def test_a_result_title_and_subtitle_are_one_isolate_so_they_keep_their_order_in_urdu(client):

@@ -9,29 +9,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.tap_targets import MIN_TARGET, SMALL_TARGETS
 from tests.catalogue.factories_search import make_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 412, "height": 915}
-MIN_TARGET = 44
-# Visible interactive elements lower than 44 px, unless inside a label or a facet row that is
-# at least that high (a checkbox's row is its target); visually hidden ones (the skip link,
-# 1 px until focused) are not on screen.
-SMALL_TARGETS = """(minimum) => {
-  const small = [];
-  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")) {
-    const box = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    if (box.width <= 1 || box.height <= 1 || style.visibility === "hidden") continue;
-    const row = el.closest("label, .form-check") || (el.id && document.querySelector(`label[for="${el.id}"]`));
-    const target = row && row.getBoundingClientRect().height >= box.height ? row.getBoundingClientRect() : box;
-    if (target.height < minimum - 0.5) {
-      small.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.name || "").trim().slice(0, 30)}" ${target.height.toFixed(1)} px`);
-    }
-  }
-  return small;
-}"""
 
 
 @pytest.fixture

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.test import Client
 
 from catalogue import services
 from catalogue.demo import URDU_BOOKS as DEMO_URDU_BOOKS
 from ill.services import ill_request_create, ill_request_transition
-from members.models import User
-from policies.models import AgreementKind
+from members.email import DEMO_MAILBOX_BACKEND
+from members.models import OutboundEmail, Role, User
+from members.services import staff_invite
+from policies.models import AgreementKind, AgreementStatus
+from policies.services import policy_draft_start
+from tests.browser.tap_targets import MIN_TARGET, SMALL_TARGETS
 from tests.catalogue.factories_search import make_record
 from tests.factories import LibrarianFactory
 from tests.policies.factories import AgreementFactory, PolicyVersionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WIDTHS = (412, 1280)
+PHONE_WIDTH = 412
+WIDTHS = (PHONE_WIDTH, 1280)
 BACKEND = "members.backends.EmailOrUsernameBackend"
 LANGUAGES = ("ur", "en")
 
@@ -116,14 +122,15 @@ async () => {
 
 
 @pytest.fixture
-def consortium_data(library, other_library, patron, librarian, consortium_admin):
-    """A catalogue, an ILL request seen by both libraries, a policy and an agreement."""
+def consortium_data(library, other_library, patron, librarian, library_admin, consortium_admin, settings):
+    """A catalogue, an ILL request seen by both libraries, a policy with a draft, an
+    agreement, a staff invitation and the demo mailbox with its emails."""
     library.name_ur = "ہوم یونیورسٹی"
     library.save(update_fields=["name_ur"])
     other_library.name_ur = "اوے یونیورسٹی"
     other_library.save(update_fields=["name_ur"])
     LibrarianFactory(username="lender-librarian", library=other_library)
-    AgreementFactory(
+    agreement = AgreementFactory(
         name="Consortium ILL", kind=AgreementKind.CONSORTIUM_WIDE, loan_period_days=21,
         services_allowed=["loan", "copy"],
     )  # fmt: skip
@@ -140,9 +147,21 @@ def consortium_data(library, other_library, patron, librarian, consortium_admin)
     make_record(title="History of Pakistan, 1947-1971", language="eng", libraries=[library, other_library])
     request = ill_request_create(actor=patron, bib_record_id=record.pk)
     ill_request_transition(request_id=request.pk, action="validate", actor=librarian)
+    draft_agreement = AgreementFactory(
+        name="Home and Away lending", status=AgreementStatus.DRAFT, parties=[library, other_library]
+    )
     policy = PolicyVersionFactory().policy
+    draft = PolicyVersionFactory().policy
+    policy_draft_start(actor=consortium_admin, policy=draft)
     job = services.import_path(actor=None, library=library, path=DEMO_URDU_BOOKS, processes=1)
-    return {"record": record, "request": request, "policy": policy, "job": job}
+    staff_invite(actor=library_admin, library=library, email="new.librarian@home.edu.pk", role=Role.LIBRARIAN)
+    invitation = next(m for m in mail.outbox if "new.librarian@home.edu.pk" in m.to).body
+    invitation_path = invitation[invitation.index("/invitations/") :].split()[0]
+    settings.EMAIL_DELIVERY_BACKEND = DEMO_MAILBOX_BACKEND
+    return {
+        "record": record, "request": request, "policy": policy, "draft": draft, "job": job,
+        "agreement": agreement, "draft_agreement": draft_agreement, "invitation": invitation_path,
+    }  # fmt: skip
 
 
 def _pages(data) -> dict[str, list[str]]:
@@ -151,9 +170,11 @@ def _pages(data) -> dict[str, list[str]]:
         "visitor": [
             "/", "/search/?q=pakistan", f"/records/{data['record'].pk}/", "/search/advanced/",
             "/libraries/", "/libraries/PK-HOME/", "/policies/", f"/policies/{data['policy'].slug}/",
-            "/accounts/login/", "/register/", "/accounts/password_reset/",
+            "/accounts/login/", "/register/", "/accounts/password_reset/", data["invitation"],
+            f"/policies/{data['policy'].slug}/v1/",
         ],
         "patron": ["/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/"],
+        "libadmin": ["/my-library/", "/ill/requests/new/"],
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
@@ -162,6 +183,9 @@ def _pages(data) -> dict[str, list[str]]:
         "cadmin": [
             "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
             "/agreements/", "/manage/agreements/matrix/", "/manage/holidays/",
+            f"/manage/policies/{data['draft'].slug}/edit/", f"/agreements/{data['agreement'].pk}/",
+            f"/manage/agreements/{data['draft_agreement'].pk}/edit/", "/manage/members/PK-HOME/",
+            "/manage/mailbox/", f"/manage/mailbox/{OutboundEmail.objects.latest('pk').pk}/",
         ],
     }  # fmt: skip
 
@@ -189,5 +213,10 @@ def test_every_page_kind_has_no_overlap_overflow_or_covered_control(
                 page.wait_for_load_state("networkidle")
                 for fault in page.evaluate(SCROLL_AND_CHECK):
                     faults.append(f"{language} {width}px {path}: {fault}")
+                if width == PHONE_WIDTH:  # every link, button and field easy to tap on a phone
+                    for small in page.evaluate(SMALL_TARGETS, MIN_TARGET):
+                        faults.append(
+                            f"{language} {width}px {path}: tap target under {MIN_TARGET} px: {small}"
+                        )
             context.close()
     assert not faults, f"{len(faults)} faults:\n" + "\n".join(faults[:80])

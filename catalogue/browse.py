@@ -114,7 +114,7 @@ def browse_statement(
   FROM hits h JOIN catalogue_bibrecord b ON b.id = h.id""",
         f"SELECT 'version', NULL, {VERSION_SQL}, NULL",
         "SELECT 'library_info', l.id::text, NULL, jsonb_build_object("
-        "'code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city, 'province', l.province) "
+        "'code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city, 'city_ur', l.city_ur, 'province', l.province) "
         "FROM members_library l",
     ]
     if filters.library:

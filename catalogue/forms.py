@@ -8,11 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consortium.forms import BootstrapFormMixin
+from members.forms import LibraryChoiceField
 from members.models import Library
 
 
 class ImportUploadForm(BootstrapFormMixin, forms.Form):
-    library = forms.ModelChoiceField(
+    library = LibraryChoiceField(
         label=_("Library"), queryset=Library.objects.order_by("code"), to_field_name="code", required=False
     )
     file = forms.FileField(label=_("File"), help_text=_("MARC21 (.mrc), MARCXML (.xml) or CSV (.csv)."))

@@ -24,6 +24,7 @@ class HoldingRow:
     library_name: str
     library_name_ur: str
     city: str
+    city_ur: str
     province: str
     province_label: str
     call_number: str
@@ -41,6 +42,11 @@ class HoldingRow:
     def local_library_name(self) -> str:
         """The holding library's name in the reader's language."""
         return library_name_in(self.library_name, self.library_name_ur)
+
+    @property
+    def local_city(self) -> str:
+        """The holding library's city in the reader's language."""
+        return library_name_in(self.city, self.city_ur)
 
 
 @dataclass
@@ -84,6 +90,7 @@ def record_detail(*, record_id: int) -> RecordDetail:
             library_name=h.library.name,
             library_name_ur=getattr(h.library, "name_ur", "") or "",
             city=h.library.city,
+            city_ur=h.library.city_ur,
             province=h.library.province,
             province_label=str(Province(h.library.province).label),
             call_number=h.call_number,

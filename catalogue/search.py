@@ -91,6 +91,12 @@ class HoldingLibrary:
     city: str
     province: str
     name_ur: str = ""
+    city_ur: str = ""
+
+    @property
+    def local_city(self) -> str:
+        """The city in the reader's language (members.models.library_name_in)."""
+        return library_name_in(self.city, self.city_ur)
 
 
 @dataclass
@@ -322,7 +328,7 @@ SELECT 'province', p::text, count(*), NULL FROM m, unnest(m.province_ids) AS p
   WHERE {_except(exprs, "province")} GROUP BY p
 UNION ALL
 SELECT 'library', libf.library_id::text, libf.n,
-       jsonb_build_object('code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city,
+       jsonb_build_object('code', l.code, 'name', l.name, 'name_ur', l.name_ur, 'city', l.city, 'city_ur', l.city_ur,
                           'province', l.province)
   FROM libf JOIN members_library l ON l.id = libf.library_id
 UNION ALL
@@ -417,6 +423,7 @@ def _hit(data: dict, library_info: dict[int, dict]) -> Hit:
             name=info["name"],
             name_ur=info.get("name_ur") or "",
             city=info["city"],
+            city_ur=info.get("city_ur") or "",
             province=str(Province(info["province"]).label),
         )
         for lib_id in data["library_ids"] or []

@@ -37,7 +37,7 @@ class LibraryAdmin(admin.ModelAdmin):
     form = LibraryAdminForm
     list_display = ["code", "name", "city", "province", "kind", "is_active", "lending_paused"]
     list_filter = ["province", "kind", "is_active", "lending_paused"]
-    search_fields = ["code", "name", "name_ur", "city"]
+    search_fields = ["code", "name", "name_ur", "city", "city_ur"]
     inlines = [MembershipEventInline]
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -20,6 +20,7 @@ class LibraryOutputSerializer(serializers.ModelSerializer):
             "kind",
             "kind_name",
             "city",
+            "city_ur",
             "province",
             "province_name",
             "email",

@@ -10,6 +10,19 @@ from members.models import Library, PatronStatus, Role, User
 
 DEMO_PASSWORD = "ishtiraak-demo"  # noqa: S105 - printed demo login, embedded mode only
 
+# The demo libraries' cities as Urdu readers write them (Library.city_ur).
+CITIES_UR = {
+    "Gilgit": "گلگت",
+    "Islamabad": "اسلام آباد",
+    "Jamshoro": "جامشورو",
+    "Karachi": "کراچی",
+    "Lahore": "لاہور",
+    "Multan": "ملتان",
+    "Muzaffarabad": "مظفر آباد",
+    "Peshawar": "پشاور",
+    "Quetta": "کوئٹہ",
+}
+
 # (code, name, Urdu name, kind, city, province, website, joined)
 LIBRARIES = [
     (
@@ -178,13 +191,14 @@ def seed_members() -> dict[str, int]:
     """Create the demo libraries and accounts; running it again changes nothing."""
     created = {"libraries": 0, "accounts": 0}
     for code, name, name_ur, kind, city, province, website, joined in LIBRARIES:
-        _lib, new = Library.objects.get_or_create(
+        lib, new = Library.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
                 "name_ur": name_ur,
                 "kind": kind,
                 "city": city,
+                "city_ur": CITIES_UR.get(city, ""),
                 "province": province,
                 "website": website,
                 "joined_on": joined,
@@ -192,6 +206,9 @@ def seed_members() -> dict[str, int]:
             },
         )
         created["libraries"] += new
+        if not new and not lib.city_ur and city in CITIES_UR:  # a demo seeded before cities had Urdu names
+            lib.city_ur = CITIES_UR[city]
+            lib.save(update_fields=["city_ur"])
     _admin, new = _account(
         "admin",
         email="admin@ishtiraak.pk",

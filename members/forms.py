@@ -21,6 +21,13 @@ from consortium.forms import BootstrapFormMixin
 from members.models import Library, Role, User
 
 
+class LibraryChoiceField(forms.ModelChoiceField):
+    """A library chosen by its name in the reader's language, with its code."""
+
+    def label_from_instance(self, obj: Library) -> str:
+        return f"{obj.local_name} ({obj.code})"
+
+
 class LibraryForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Library
@@ -30,6 +37,7 @@ class LibraryForm(BootstrapFormMixin, forms.ModelForm):
             "name_ur",
             "kind",
             "city",
+            "city_ur",
             "province",
             "address",
             "email",
@@ -40,6 +48,7 @@ class LibraryForm(BootstrapFormMixin, forms.ModelForm):
         ]
         widgets = {
             "name_ur": forms.TextInput(attrs={"dir": "rtl", "lang": "ur"}),
+            "city_ur": forms.TextInput(attrs={"dir": "rtl", "lang": "ur"}),
             "joined_on": forms.DateInput(attrs={"type": "date"}),
             "address": forms.Textarea(attrs={"rows": 2}),
         }
@@ -103,7 +112,7 @@ class AccountForm(BootstrapFormMixin, forms.Form):
 
 class PatronRegistrationForm(AccountForm):
     email = forms.EmailField(label=_("Email address"))
-    library = forms.ModelChoiceField(label=_("Home library"), queryset=Library.objects.active())
+    library = LibraryChoiceField(label=_("Home library"), queryset=Library.objects.active())
     card_number = forms.CharField(label=_("Library card number"), max_length=40)
     language = forms.ChoiceField(label=_("Preferred language"), choices=[("en", "English"), ("ur", "اردو")])
 

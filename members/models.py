@@ -55,8 +55,8 @@ class LibraryQuerySet(models.QuerySet):
 
 
 def library_name_in(name: str, name_ur: str, language: str | None = None) -> str:
-    """A library's name as a reader of this language (default: the active one) reads it:
-    the Urdu name for an Urdu reader when the library has one, else the English name."""
+    """A library's name (or city) as a reader of this language (default: the active one)
+    reads it: the Urdu form for an Urdu reader when the library has one, else the English."""
     language = language or get_language() or "en"
     return name_ur if name_ur and language.startswith("ur") else name
 
@@ -69,6 +69,7 @@ class Library(models.Model):
     name_ur = models.CharField(_("name (Urdu)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=LibraryKind.choices)
     city = models.CharField(_("city"), max_length=100)
+    city_ur = models.CharField(_("city (Urdu)"), max_length=100, blank=True)
     province = models.CharField(_("province or territory"), max_length=3, choices=Province.choices)
     address = models.TextField(_("address"), blank=True)
     email = models.EmailField(_("contact email"))
@@ -121,6 +122,11 @@ class Library(models.Model):
     def local_name(self) -> str:
         """The name in the active language (library_name_in)."""
         return library_name_in(self.name, self.name_ur)
+
+    @property
+    def local_city(self) -> str:
+        """The city in the active language: its Urdu name for an Urdu reader when given."""
+        return library_name_in(self.city, self.city_ur)
 
     def name_in(self, language: str) -> str:
         """The name as a reader of this language reads it (emails: the recipient's language)."""

@@ -14,7 +14,11 @@ def library_directory(
     libraries = Library.objects.all() if include_inactive else Library.objects.active()
     if q:
         libraries = libraries.filter(
-            Q(name__icontains=q) | Q(name_ur__icontains=q) | Q(code__iexact=q) | Q(city__icontains=q)
+            Q(name__icontains=q)
+            | Q(name_ur__icontains=q)
+            | Q(code__iexact=q)
+            | Q(city__icontains=q)
+            | Q(city_ur__icontains=q)
         )
     if province:
         libraries = libraries.filter(province=province)

@@ -74,7 +74,11 @@ def _data_strings() -> list[str]:
     for record in BibRecord.objects.all():
         data += [record.title, record.subtitle, record.publisher, record.edition, *record.authors]
     for library in Library.objects.all():
-        data += [library.name, library.city, library.address, library.code]
+        # a name or city entered in English only is data; one that has its Urdu form must
+        # show in Urdu on an Urdu page
+        data += [library.address, library.code]
+        data += [library.name] if not library.name_ur else []
+        data += [library.city] if not library.city_ur else []
     for user in User.objects.all():
         data += [user.username, user.first_name, user.last_name, user.display_name]
     data += list(Agreement.objects.values_list("name", flat=True))
@@ -112,10 +116,19 @@ def consortium(db, tmp_path):
     """Two member libraries with Urdu names, a record each of several languages and decades,
     an ILL request routed to the lender, agreements with history, a policy."""
     borrower = LibraryFactory(
-        code="PK-BRW", name="Borrowing University", name_ur="جامعہ مستعار", city="Lahore"
+        code="PK-BRW",
+        name="Borrowing University",
+        name_ur="جامعہ مستعار",
+        city="Lahore",
+        city_ur="لاہور",
     )
     lender = LibraryFactory(
-        code="PK-LND", name="Lending University", name_ur="جامعہ معیر", city="Karachi", province="SD"
+        code="PK-LND",
+        name="Lending University",
+        name_ur="جامعہ معیر",
+        city="Karachi",
+        city_ur="کراچی",
+        province="SD",
     )
     wide = AgreementFactory(name="Consortium ILL", kind=AgreementKind.CONSORTIUM_WIDE)
     bilateral = AgreementFactory(name="Lahore–Karachi", parties=[borrower, lender])
@@ -236,11 +249,14 @@ def test_urdu_password_change_errors_and_rules_have_no_english_words(consortium,
 
 
 def test_the_check_finds_english_and_passes_data(consortium):
-    # given a page with an English sentence, a language name and data in Latin script
+    # given a page with an English sentence, a language name, data in Latin script, and a
+    # library's English name and city although it has Urdu ones
     html = (
         "<html><body><p>lent 3, borrowed 1 in the last year</p><p>Tibetan</p>"
-        "<p>Kitab tib · Lending University (PK-LND) · ISBN 9789690000000 · a@b.pk</p>"
-        "<p title='Holding library'>کتاب</p></body></html>"
+        "<p>Kitab tib · جامعہ معیر (PK-LND) · ISBN 9789690000000 · a@b.pk</p>"
+        "<p title='Holding library'>کتاب</p><p>Lending University</p><p>کراچی، Karachi</p></body></html>"
     )
     # then the English is found and the data is not
-    assert english_left(html) == ["lent 3, borrowed 1 in the last year", "Tibetan", "Holding library"]
+    assert english_left(html) == [
+        "lent 3, borrowed 1 in the last year", "Tibetan", "Lending University", "کراچی، Karachi", "Holding library",
+    ]  # fmt: skip

@@ -12,6 +12,10 @@ the command's output) is unchanged; it pickles with its code and values between 
 
 from __future__ import annotations
 
+import ast
+import functools
+import re
+
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -112,3 +116,68 @@ def message_text(data: dict, stored: str = "") -> str:
     except (KeyError, IndexError, ValueError):
         return stored
     return f"{data['file']}: {text}" if data.get("file") else text
+
+
+# --- reading back messages stored as English text only -----------------------------------
+
+_FIELD = re.compile(r"\{(\w+)(![rs])?\}")
+
+
+@functools.cache
+def _patterns() -> list[tuple[str, re.Pattern, set[str]]]:
+    """Each message's English text as a pattern with a group per value; the values written
+    with !r ({encoding!r}) are listed so their quotes are read back."""
+    patterns = []
+    with translation.override("en"):
+        for code, message in MESSAGES.items():
+            template, pattern, quoted, at = str(message), "", set(), 0
+            for field in _FIELD.finditer(template):
+                pattern += re.escape(template[at : field.start()]) + f"(?P<{field[1]}>.+?)"
+                if field[2] == "!r":
+                    quoted.add(field[1])
+                at = field.end()
+            pattern += re.escape(template[at:])
+            patterns.append((code, re.compile(f"^{pattern}$", re.S), quoted))
+    return patterns
+
+
+def data_of_english(text: str) -> dict:
+    """The code and values of a message stored as English text only (before messages were
+    data), or {} when the text is not one of MESSAGES. A reading is accepted only when the
+    message rebuilt from it is the stored text again, letter for letter."""
+    with translation.override("en"):
+        expected = {str(label): key for key, label in EXPECTED.items()}
+        nothing = str(NOTHING)
+        for code, pattern, quoted in _patterns():
+            if not (match := pattern.match(text)):
+                continue
+            params: dict = {}
+            for name, value in match.groupdict().items():
+                if name in quoted:
+                    try:
+                        value = ast.literal_eval(value)
+                    except (ValueError, SyntaxError):
+                        break
+                elif name == "expected":
+                    value = expected.get(value, value)
+                elif name == "found" and value == nothing:
+                    value = ""
+                elif name == "reason" and code == "damaged":
+                    value = data_of_english(value) or value
+                params[name] = value
+            else:
+                try:
+                    if _render(code, params) == text:
+                        return {"code": code, "params": params}
+                except (KeyError, IndexError, ValueError):
+                    pass
+    return {}
+
+
+def data_of_stored(text: str, *, file: str = "") -> dict:
+    """data_of_english for a stored job or record message, which may start with the file's
+    name ("books.mrc: The file is empty.")."""
+    if file and text.startswith(f"{file}: "):
+        data = data_of_english(text[len(file) + 2 :])
+        return {**data, "file": file} if data else {}
+    return data_of_english(text)

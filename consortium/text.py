@@ -31,6 +31,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language_bidi
+
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -39,6 +41,17 @@ PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 def contain_bidi(text: str) -> str:
     """The text without bidirectional embedding, override or isolate controls."""
     return BIDI_CONTROLS.sub("", text)
+
+
+def isolate(text: str) -> str:
+    """A value (a name, a title) set apart inside a sentence of the active language: on a
+    right-to-left page "Bilateral agreement “LUMS–UoK loan agreement” allows loans" in Urdu
+    otherwise lets the English name take the quotes and the words around it into its own
+    direction. The value is contained first, then wrapped in U+2068 FIRST STRONG ISOLATE …
+    U+2069 POP DIRECTIONAL ISOLATE, the plain-text form of <bdi> (as ICU and Fluent isolate
+    message arguments). Left-to-right languages get the value as it is."""
+    text = contain_bidi(str(text))
+    return f"\u2068{text}\u2069" if text and get_language_bidi() else text
 
 
 def csv_cell(value: Any) -> Any:

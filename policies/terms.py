@@ -36,6 +36,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from consortium.text import isolate
 from members.models import Library
 from policies.calendar import pakistan_date
 from policies.models import SPECIFICITY, Agreement, AgreementKind, AgreementStatus, Service
@@ -90,7 +91,7 @@ def explanation_text(words: dict) -> str:
     service = words.get("service", "")
     text = str(EXPLANATIONS[reason]).format(
         kind=str(AgreementKind(kind).label) if kind in AgreementKind.values else "",
-        name=words.get("name", ""),
+        name=isolate(words.get("name", "")),
         service=str(SERVICE_WORDS.get(service, service)),
         format=", ".join(_format_label(code) for code in words.get("formats", [])),
     )

@@ -39,6 +39,20 @@ def test_routing_stores_the_reason_as_data_and_pages_say_it_in_the_readers_langu
     assert "شیلف" in urdu
 
 
+def test_an_agreement_name_in_an_urdu_reason_is_isolated_and_the_english_reason_is_plain(sent):
+    # given a routed request, whose rota reason names the agreement that allowed the loan
+    entry = RotaEntry.objects.get(request=sent, lender=sent.supplier)
+    name = entry.reason_data["policy"]["name"]
+    # then in Urdu the name is one isolate (U+2068 ... U+2069) inside its quotes, so an
+    # English name does not carry the quotes and the Urdu words around it into its own
+    # direction, as it did on a phone
+    with translation.override("ur"):
+        assert f"“\u2068{name}\u2069”" in rota_reason_text(entry.reason_data)
+    # and in English (the API's text, the logs) it is as it was
+    with translation.override("en"):
+        assert f"“{name}”" in rota_reason_text(entry.reason_data)
+
+
 def test_an_entry_whose_old_reason_does_not_parse_shows_it_as_stored(sent):
     entry = RotaEntry.objects.get(request=sent, lender=sent.supplier)
     RotaEntry.objects.filter(pk=entry.pk).update(reason="Put here by hand in 2025.", reason_data={})

@@ -230,3 +230,13 @@ def test_a_result_title_and_subtitle_are_one_isolate_so_they_keep_their_order_in
     client.cookies["django_language"] = "ur"
     html = client.get("/search/?q=pakistan").content.decode()
     assert '<bdi dir="auto">Pakistan: a political history</bdi>' in html
+
+
+def test_the_search_tips_keep_each_piece_of_query_syntax_in_its_own_direction_in_urdu(client):
+    client.cookies["django_language"] = "ur"
+    html = client.get("/search/?q=kitab").content.decode()
+    # each field prefix and operator is its own left-to-right isolate, so their colons and
+    # commas do not run together inside the Urdu sentence
+    for syntax in ("title:", "author:", "subject:", "isbn:", "OR", "NOT"):
+        assert f'<bdi dir="ltr">{syntax}</bdi>' in html
+    assert "<bdi>-لفظ</bdi>" in html

@@ -4,15 +4,23 @@ Counts only, never a patron: the report is about libraries. Three grouped statem
 (borrowing, lending, current load) with ROLLUP for the consortium's total row.
 
 Definitions, as ILL statistics usually count them (the published figures in
-ILL-REFERENCE.md are of this kind):
-- a request *supplied*: a lender shipped it (Loaned) or delivered the copy;
-- a request *not supplied*: it reached at least one lender and ended (cancelled) or sits
-  at end of rota without being supplied; refused by the home library does not count;
-- fill rate = supplied / (supplied + not supplied);
+ILL-REFERENCE.md are of this kind); the report page shows each next to its figure
+(FIGURE_DEFINITIONS), and every request placed falls in exactly one of the first four:
+- *supplied*: a lender shipped it (Loaned) or delivered the copy, at any time since;
+- *not supplied*: never supplied, it reached at least one lender and then ended
+  (cancelled) or sits at end of rota;
+- *in progress*: never supplied and not ended yet;
+- *ended before a lender*: never supplied, no lender was asked, and it ended (refused by
+  the home library, cancelled, or at end of rota because no member holds it);
+- fill rate = supplied / (supplied + not supplied): of the requests that reached a lender
+  and ended, the share filled;
 - turnaround = request placed → item received by the borrowing library (loans) or copy
-  delivered (copies), in days;
-- a lender's fill rate = times it supplied / times it answered (supplied, unfilled or
-  no answer in time); its answer time = asked → answered, in hours.
+  delivered (copies), in days, the median;
+- a lender's figures count the times it was asked in the period; each is exactly one of
+  lent, said no (unfilled), no answer in time, still asked, or withdrawn (the borrowing
+  library cancelled while it was asked);
+- a lender's fill rate = times it lent / times it was asked;
+- its answer time = asked → answered, in hours, the median.
 """
 
 from __future__ import annotations
@@ -30,6 +38,18 @@ from policies.calendar import PAKISTAN
 
 LIST_LIMIT = 50  # rows in each "needs a look" list; the queues hold the rest
 
+# The CSV's figure columns: (column, LibraryFigures attribute, decimals for a rate or median).
+CSV_FIGURES = [
+    ("requested", "requested", None), ("supplied", "supplied", None),
+    ("not_supplied", "not_supplied", None), ("in_progress", "in_progress", None),
+    ("ended_before_lender", "ended_before_lender", None), ("fill_rate", "fill_rate", 3),
+    ("median_turnaround_days", "turnaround_days", 1), ("asked_to_lend", "asked", None),
+    ("lent", "lent", None), ("unfilled", "unfilled", None), ("no_answer_in_time", "timed_out", None),
+    ("still_asked", "still_asked", None), ("withdrawn", "withdrawn", None),
+    ("lender_fill_rate", "lender_fill_rate", 3), ("median_answer_hours", "answer_hours", 1),
+    ("on_loan_now", "on_loan_now", None), ("overdue_now", "overdue_now", None),
+]  # fmt: skip
+
 
 @dataclass
 class LibraryFigures:
@@ -37,25 +57,40 @@ class LibraryFigures:
     requested: int = 0
     supplied: int = 0
     not_supplied: int = 0
-    open: int = 0
+    in_progress: int = 0
+    ended_before_lender: int = 0
     turnaround_days: float | None = None
     asked: int = 0
     lent: int = 0
     unfilled: int = 0
     timed_out: int = 0
+    still_asked: int = 0
+    withdrawn: int = 0
     answer_hours: float | None = None
     on_loan_now: int = 0
     overdue_now: int = 0
 
     @property
+    def settled(self) -> int:
+        """Requests that reached a lender and ended: the fill rate's denominator."""
+        return self.supplied + self.not_supplied
+
+    @property
     def fill_rate(self) -> float | None:
-        closed = self.supplied + self.not_supplied
-        return self.supplied / closed if closed else None
+        return self.supplied / self.settled if self.settled else None
 
     @property
     def lender_fill_rate(self) -> float | None:
-        answered = self.lent + self.unfilled + self.timed_out
-        return self.lent / answered if answered else None
+        return self.lent / self.asked if self.asked else None
+
+    def csv_values(self) -> list:
+        """The row's figures in CSV_FIGURES order; a rate or median with its decimals, blank
+        when there is nothing to divide or measure."""
+        values = []
+        for _column, attribute, digits in CSV_FIGURES:
+            value = getattr(self, attribute)
+            values.append(value if digits is None else ("" if value is None else f"{value:.{digits}f}"))
+        return values
 
     @property
     def fill_rate_pct(self) -> int | None:
@@ -86,7 +121,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _borrowing(lo: datetime, hi: datetime) -> dict[int | None, dict]:
-    unsupplied_end = [states.CANCELLED, states.END_OF_ROTA]
+    ended = sorted({*states.TERMINAL, states.END_OF_ROTA})
     sql = f"""
 WITH req AS (
   SELECT r.id, r.borrower_id, r.status, r.created_at,
@@ -100,13 +135,14 @@ WITH req AS (
 )
 SELECT borrower_id, count(*), count(supplied_at),
        count(*) FILTER (WHERE supplied_at IS NULL AND reached_lender AND status = ANY(%s)),
-       count(*) FILTER (WHERE NOT (status = ANY(%s))),
+       count(*) FILTER (WHERE supplied_at IS NULL AND NOT (status = ANY(%s))),
+       count(*) FILTER (WHERE supplied_at IS NULL AND NOT reached_lender AND status = ANY(%s)),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM arrived_at - created_at))
          FILTER (WHERE arrived_at IS NOT NULL)
   FROM req GROUP BY ROLLUP (borrower_id)"""  # noqa: S608 - table names from the models
     rows = _by_key(
-        sql, [lo, hi, unsupplied_end, sorted(states.TERMINAL)],
-        ["requested", "supplied", "not_supplied", "open", "turnaround_days"],
+        sql, [lo, hi, ended, ended, ended],
+        ["requested", "supplied", "not_supplied", "in_progress", "ended_before_lender", "turnaround_days"],
     )  # fmt: skip
     return _scaled(rows, "turnaround_days", 86400)
 
@@ -114,6 +150,7 @@ SELECT borrower_id, count(*), count(supplied_at),
 def _lending(lo: datetime, hi: datetime) -> dict[int | None, dict]:
     sql = f"""
 SELECT lender_id, count(*),
+       count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = %s),
        count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = %s),
        count(*) FILTER (WHERE status = %s),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - asked_at))
@@ -123,8 +160,8 @@ SELECT lender_id, count(*),
  GROUP BY ROLLUP (lender_id)"""  # noqa: S608 - table name from the model
     s = RotaEntry.Status
     rows = _by_key(
-        sql, [s.SUPPLYING, s.UNFILLED, s.TIMED_OUT, s.TIMED_OUT, lo, hi],
-        ["asked", "lent", "unfilled", "timed_out", "answer_hours"],
+        sql, [s.SUPPLYING, s.UNFILLED, s.TIMED_OUT, s.ASKED, s.CANCELLED, s.TIMED_OUT, lo, hi],
+        ["asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn", "answer_hours"],
     )  # fmt: skip
     return _scaled(rows, "answer_hours", 3600)
 

@@ -349,38 +349,8 @@ def _report_csv(report: reports.Report) -> HttpResponse:
         f'attachment; filename="ill-report-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
     )
     writer = csv_writer(response)
-    writer.writerow(REPORT_COLUMNS)
+    writer.writerow(["library", "name", *(column for column, _attribute, _digits in reports.CSV_FIGURES)])
     for row in [*report.rows, report.total]:
         lib = row.library
-        writer.writerow(
-            [
-                lib.code if lib else "ALL",
-                lib.name if lib else "Consortium",
-                row.requested,
-                row.supplied,
-                row.not_supplied,
-                row.open,
-                _fmt(row.fill_rate, 3),
-                _fmt(row.turnaround_days, 1),
-                row.asked,
-                row.lent,
-                row.unfilled,
-                row.timed_out,
-                _fmt(row.lender_fill_rate, 3),
-                _fmt(row.answer_hours, 1),
-                row.on_loan_now,
-                row.overdue_now,
-            ]
-        )
+        writer.writerow([lib.code if lib else "ALL", lib.name if lib else "Consortium", *row.csv_values()])
     return response
-
-
-REPORT_COLUMNS = [
-    "library", "name", "requested", "supplied", "not_supplied", "open", "fill_rate",
-    "median_turnaround_days", "asked_to_lend", "lent", "unfilled", "no_answer_in_time",
-    "lender_fill_rate", "median_answer_hours", "on_loan_now", "overdue_now",
-]  # fmt: skip
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    return "" if value is None else f"{value:.{digits}f}"

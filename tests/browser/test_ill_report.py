@@ -32,11 +32,15 @@ def test_consortium_admin_reads_the_ill_report(page, log_in, screenshot):
     page.get_by_role("link", name="ILL report").click()
     page.wait_for_load_state()
     # then both libraries' rows and the consortium's figures are there, without the patron
-    table = page.get_by_test_id("report")
-    borrowed = table.locator('tr[data-library="PK-LHR"] td').all_inner_texts()
-    lent = table.locator('tr[data-library="PK-KHI"] td').all_inner_texts()
-    assert borrowed[:3] == ["1", "1", "100%"]  # requested, supplied, fill rate
-    assert lent[4:6] == ["1", "1"] and lent[8] == "1"  # asked, lent; on loan now
+    borrowed = page.get_by_test_id("report").locator('tr[data-library="PK-LHR"] td').all_inner_texts()
+    lent = page.get_by_test_id("report-lending").locator('tr[data-library="PK-KHI"] td').all_inner_texts()
+    # requested, supplied, not supplied, in progress, ended before a lender, fill rate
+    assert [t.strip() for t in borrowed[:6]] == ["1", "1", "0", "0", "0", "100%"]
+    assert lent[:2] == ["1", "1"] and lent[8] == "1"  # asked, lent; on loan now
+    # and the fill rate says what it is a share of, and each figure is defined under its table
+    assert "1 supplied of 1 that reached a lender and ended" in page.get_by_test_id("totals").inner_text()
+    assert "supplied ÷ (supplied + not supplied)" in page.get_by_test_id("borrowing-definitions").inner_text()
+    assert "lent ÷ asked to lend" in page.get_by_test_id("lending-definitions").inner_text()
     assert "1 / 0" in page.get_by_test_id("totals").inner_text()
     assert "Siddiqui" not in page.content()
     screenshot("report")

@@ -51,8 +51,9 @@ def test_figures_count_supplied_not_supplied_and_leave_out_refusals(story, libra
     report = ill_report(start=START.date(), end=START.date())
     home = next(r for r in report.rows if r.library == library)
     away = next(r for r in report.rows if r.library == lender)
-    # borrower side: 3 placed, 1 supplied, 1 not supplied, the refusal in neither
-    assert (home.requested, home.supplied, home.not_supplied, home.open) == (3, 1, 1, 1)
+    # borrower side: 3 placed, 1 supplied, 1 not supplied, the refusal ended before a lender
+    assert (home.requested, home.supplied, home.not_supplied, home.in_progress) == (3, 1, 1, 0)
+    assert home.ended_before_lender == 1
     assert home.fill_rate == 0.5 and home.fill_rate_pct == 50
     assert home.turnaround_days == pytest.approx(2.0)
     # lender side: asked twice, lent once, said no once, answered in 3 hours
@@ -106,7 +107,7 @@ def test_report_csv_shows_a_library_name_formula_as_text(story, consortium_admin
     away = next(r for r in rows if r["library"] == "PK-AWAY")
     assert away["name"] == "'" + formula
     assert (away["asked_to_lend"], away["lender_fill_rate"]) == ("2", "0.500")
-    assert "\nPK-AWAY,\"'=HYPERLINK(" in text and ",2,1,1,0,0.500," in text
+    assert "\nPK-AWAY,\"'=HYPERLINK(" in text and ",2,1,1,0,0,0,0.500," in text
     assert "\u202e" not in text
 
 

@@ -1,0 +1,127 @@
+"""The ILL report's figures, recomputed by brute force from the requests, events and rota of
+randomly walked requests: each figure as the report page defines it, and the categories
+adding up (every request placed is exactly one of supplied, not supplied, in progress or
+ended before a lender; every time a lender was asked is exactly one of five outcomes)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ill import selectors, states
+from ill.models import IllEvent, IllRequest, RotaEntry
+from ill.reports import ill_report
+from ill.routing import route
+from ill.services import SYSTEM, actor_roles, ill_request_create, ill_request_transition
+from tests.ill.factories import held_by
+from tests.ill.test_machine_properties import PAYLOAD
+
+pytestmark = pytest.mark.django_db
+DAY = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Karachi"))  # a Monday
+REQUESTS = 40  # walks; with the seed below they end in every category the report counts
+
+
+def _walk(rng: random.Random, req: IllRequest, people: list) -> None:
+    """Press up to 14 of the buttons the screens offer, chosen at random."""
+    for _ in range(rng.randint(0, 14)):
+        req.refresh_from_db()
+        offers = [
+            (action, person)
+            for person in people
+            for action in selectors.available_actions(req=req, roles=actor_roles(person, req))
+        ]
+        if not offers:
+            return
+        action, person = rng.choice(offers)
+        if action.code == "renew" and req.renewals_used >= req.renewals_allowed:
+            continue
+        payload = dict(PAYLOAD)
+        if action.code == "deliver_copy":
+            payload["file"] = SimpleUploadedFile("c.pdf", b"%PDF-1.4\n%%EOF\n")
+        ill_request_transition(request_id=req.pk, action=action.code, actor=person, **payload)
+        route(request_id=req.pk)
+
+
+def _brute_force(library_id: int) -> dict:
+    """The report's figures for one library, counted request by request in Python."""
+    figures = dict.fromkeys(
+        ["requested", "supplied", "not_supplied", "in_progress", "ended_before_lender",
+         "asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn"], 0,
+    )  # fmt: skip
+    for req in IllRequest.objects.filter(borrower_id=library_id):
+        actions = set(IllEvent.objects.filter(request=req).values_list("action", flat=True))
+        supplied = bool(actions & {"ship", "deliver_copy"})
+        reached = "send_to_supplier" in actions
+        ended = req.status in states.TERMINAL or req.status == states.END_OF_ROTA
+        figures["requested"] += 1
+        if supplied:
+            figures["supplied"] += 1
+        elif reached and ended:
+            figures["not_supplied"] += 1
+        elif not ended:
+            figures["in_progress"] += 1
+        else:
+            figures["ended_before_lender"] += 1
+    outcome = {
+        RotaEntry.Status.SUPPLYING: "lent", RotaEntry.Status.UNFILLED: "unfilled",
+        RotaEntry.Status.TIMED_OUT: "timed_out", RotaEntry.Status.ASKED: "still_asked",
+        RotaEntry.Status.CANCELLED: "withdrawn",
+    }  # fmt: skip
+    for entry in RotaEntry.objects.filter(lender_id=library_id, asked_at__isnull=False):
+        figures["asked"] += 1
+        figures[outcome[entry.status]] += 1
+    return figures
+
+
+def test_the_report_agrees_with_a_brute_force_count_of_random_requests(
+    patron,
+    librarian,
+    lender,
+    lender_librarian,
+    second_lender,
+    second_lender_librarian,
+    agreement,
+    login,
+    consortium_admin,
+):
+    rng = random.Random(20261205)
+    people = [patron, librarian, lender_librarian, second_lender_librarian, SYSTEM]
+    with time_machine.travel(DAY, tick=False):
+        for n in range(REQUESTS):
+            holders = rng.choice([[lender], [second_lender], [lender, second_lender]])
+            service = rng.choice(["loan", "copy", "copy_or_loan"])
+            req = ill_request_create(
+                actor=patron,
+                bib_record_id=held_by(*holders).pk,
+                service_type=service,
+                article_title=f"Part {n}",
+            )
+            _walk(rng, req, people)
+        report = ill_report(start=DAY.date(), end=DAY.date())
+    rows = {row.library.pk: row for row in report.rows}
+    seen = set()
+    for library_id, row in rows.items():
+        expected = _brute_force(library_id)
+        assert {name: getattr(row, name) for name in expected} == expected, row.library.code
+        # the categories add up, and the rates are what the page says they are
+        assert row.requested == row.supplied + row.not_supplied + row.in_progress + row.ended_before_lender
+        assert row.asked == row.lent + row.unfilled + row.timed_out + row.still_asked + row.withdrawn
+        if row.supplied + row.not_supplied:
+            assert row.fill_rate == pytest.approx(row.supplied / (row.supplied + row.not_supplied))
+        if row.asked:
+            assert row.lender_fill_rate == pytest.approx(row.lent / row.asked)
+        seen |= {name for name, value in expected.items() if value}
+    # the walks reached every category, so every count above was really compared
+    assert seen >= {"supplied", "not_supplied", "in_progress", "ended_before_lender", "lent", "unfilled",
+                    "withdrawn", "still_asked"}  # fmt: skip
+    total = report.total
+    assert total.requested == REQUESTS == sum(row.requested for row in rows.values())
+    assert total.supplied == sum(row.supplied for row in rows.values())
+    # and the page shows the consortium's fill rate with what it is a share of
+    html = login(consortium_admin).get(f"/ill/reports/?start={DAY.date()}&end={DAY.date()}").content.decode()
+    assert f"{total.supplied} supplied of {total.settled} that reached a lender and ended" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from catalogue.models import BibRecord, Holding
 from consortium.exceptions import DomainError, NotFound
 from consortium.text import csv_writer
+from ill import pull_slips as pull_slip_layouts
 from ill import reports, selectors, services, states
 from ill.forms import ActionForm, CitationForm, MessageForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
@@ -168,14 +170,28 @@ def lending_queue(request: HttpRequest) -> HttpResponse:
 
 def _ids(request: HttpRequest) -> list[int]:
     values = request.POST.getlist("ids") if request.method == "POST" else request.GET.getlist("ids")
-    return [int(v) for v in values if str(v).isdigit()][:200]
+    # one "ids" per request ticked in the queue, or one comma-separated list (the slips' URL)
+    values = [v for value in values for v in str(value).split(",")]
+    return [int(v) for v in values if v.isdigit()][:200]
 
 
 @access("ill.staff")
 def pull_slips(request: HttpRequest) -> HttpResponse:
-    """Printable pull slips for the chosen lending requests (print stylesheet; no patron)."""
+    """Printable pull slips for the chosen lending requests (no patron), A4 or 80 mm receipt.
+
+    The queue's form POSTs the ticked requests (with its CSRF token); the answer is a redirect
+    to a plain GET address of the ids and layout, so no token ever sits in a URL (browser
+    history, server logs, a Referer) and the slips can be reloaded and printed again."""
+    layout = request.GET.get("layout") or request.POST.get("layout") or "a4"
+    layout = layout if layout in pull_slip_layouts.LAYOUTS else "a4"
+    if request.method == "POST":
+        ids = ",".join(str(pk) for pk in _ids(request))
+        return redirect(
+            f"{reverse('ill-pull-slips')}?{urlencode({'ids': ids, 'layout': layout})}", permanent=False
+        )
     reqs = selectors.lending_queue(library_id=request.user.library_id).filter(pk__in=_ids(request))
-    return render(request, "ill/pull_slips.html", {"reqs": reqs})
+    slips = pull_slip_layouts.pull_slips(requests=reqs, library_id=request.user.library_id)
+    return render(request, "ill/pull_slips.html", {"slips": slips, "layout": layout})
 
 
 @require_POST

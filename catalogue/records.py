@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from django.http import Http404
 from catalogue.languages import language_label
 from catalogue.models import BibRecord, Format, Holding, SourceRecord
 from catalogue.normalize import has_arabic_script
+from catalogue.xml_formats import marcxml_document
 from consortium.text import contain_bidi
 from members.models import Province, library_name_in
 
@@ -122,6 +122,7 @@ EXPORT_FORMATS = {
     "marcxml": ("application/marcxml+xml; charset=utf-8", "xml"),
     "ris": ("application/x-research-info-systems; charset=utf-8", "ris"),
     "bibtex": ("application/x-bibtex; charset=utf-8", "bib"),
+    "source": ("application/marc", "mrc"),  # the preferred source's bytes as received
 }
 _RIS_TYPES = {"book": "BOOK", "ebook": "EBOOK", "thesis": "THES", "serial": "JOUR", "map": "MAP"}
 _MARC_TYPE = {"book": "a", "ebook": "a", "thesis": "a", "serial": "a", "map": "e", "score": "c", "audio": "j"}
@@ -216,11 +217,19 @@ def export_marc(record: BibRecord) -> bytes:
 
 
 def export_marcxml(record: BibRecord) -> bytes:
-    buffer = io.BytesIO()
-    writer = pymarc.XMLWriter(buffer)
-    writer.write(record_marc(record))
-    writer.close(close_fh=False)
-    return buffer.getvalue()
+    """The record as a MARC21 slim <collection>, valid against the schema: leaders,
+    indicators and subfield codes fitted as OAI-PMH and SRU fit them (xml_formats), so a
+    source record with leader "01885cas a2200421 a 45 0" or indicator "-" still exports a
+    document every MARCXML reader accepts. The bytes as received are the "source" export."""
+    return marcxml_document(record_marc(record))
+
+
+def export_source(record: BibRecord) -> bytes | None:
+    """The preferred source record's ISO 2709 bytes exactly as the library sent them (None
+    for a record with no live source)."""
+    if not record.preferred_source_id:
+        return None
+    return SourceRecord.objects.filter(pk=record.preferred_source_id).values_list("marc", flat=True).first()
 
 
 def _clean(value: str) -> str:
@@ -303,13 +312,16 @@ def citation_text(record: BibRecord) -> str:
     return _clean(text)
 
 
-def export(record: BibRecord, fmt: str) -> tuple[bytes, str, str]:
-    """(content, content type, file extension) of a record in one of EXPORT_FORMATS."""
+def export(record: BibRecord, fmt: str) -> tuple[bytes | None, str, str]:
+    """(content, content type, file extension) of a record in one of EXPORT_FORMATS; no
+    content for "source" when the record has no source as received."""
     content_type, extension = EXPORT_FORMATS[fmt]
     if fmt == "marc":
         body = export_marc(record)
     elif fmt == "marcxml":
         body = export_marcxml(record)
+    elif fmt == "source":
+        body = export_source(record)
     elif fmt == "ris":
         body = export_ris(record).encode()
     else:

@@ -142,14 +142,29 @@ def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
             "record": detail.record,
             "citation": citation_text(detail.record),
             "ill_url": ill_request_url(detail.record.pk),
-            "export_formats": [(fmt, fmt.upper() if fmt != "bibtex" else "BibTeX") for fmt in EXPORT_FORMATS],
+            "export_formats": [
+                (fmt, EXPORT_LABELS.get(fmt) or fmt.upper())
+                for fmt in EXPORT_FORMATS
+                if fmt != "source" or detail.record.preferred_source_id
+            ],
         },
     )
 
 
+# Export buttons' labels: the format names librarians know (MARCXML, BibTeX), the source's
+# in the reader's language.
+EXPORT_LABELS = {
+    "marc": "MARC",
+    "marcxml": "MARCXML",
+    "ris": "RIS",
+    "bibtex": "BibTeX",
+    "source": gettext_lazy("MARC as received"),
+}
+
+
 @access(PUBLIC)
 def record_export(request: HttpRequest, record_id: int, fmt: str) -> HttpResponse:
-    """Download one record as MARC, MARCXML, RIS or BibTeX."""
+    """Download one record as MARC, MARCXML, RIS, BibTeX or MARC as the library sent it."""
     detail = record_detail(record_id=record_id)
     if fmt not in EXPORT_FORMATS:
         return HttpResponse(
@@ -159,6 +174,13 @@ def record_export(request: HttpRequest, record_id: int, fmt: str) -> HttpRespons
             content_type="text/plain; charset=utf-8",
         )
     body, content_type, extension = export(detail.record, fmt)
+    if body is None:
+        return HttpResponse(
+            _("This record has no source record as received: it was built from merged fields."),
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="record-{detail.record.pk}.{extension}"'
+    suffix = "-as-received" if fmt == "source" else ""
+    response["Content-Disposition"] = f'attachment; filename="record-{detail.record.pk}{suffix}.{extension}"'
     return response

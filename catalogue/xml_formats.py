@@ -118,6 +118,14 @@ def marc_element(record: pymarc.Record, *, schema_location: bool = True) -> etre
     return root
 
 
+def marcxml_document(record: pymarc.Record) -> bytes:
+    """A MARC21 slim <collection> of one record, as a file: XML declaration, schema location."""
+    collection = etree.Element(f"{{{MARC_NS}}}collection", nsmap={None: MARC_NS, "xsi": XSI})
+    collection.set(f"{{{XSI}}}schemaLocation", f"{MARC_NS} {MARC_SCHEMA}")
+    collection.append(marc_element(record, schema_location=False))
+    return etree.tostring(collection, xml_declaration=True, encoding="UTF-8")
+
+
 def record_url(record_id: int) -> str:
     return f"{settings.PORTAL_BASE_URL.rstrip('/')}/records/{record_id}/"
 

@@ -316,6 +316,29 @@ class DeletedBibRecord(models.Model):
         return f"deleted record {self.record_id}"
 
 
+class SetDeparture(models.Model):
+    """A library's set that a live record left: the library's last copy of it was withdrawn
+    (a --replace import, a cataloguer's split), so OAI-PMH harvesters of ``library:<code>``
+    hear of it as deleted from that set while it lives on in others. Kept by a statement
+    trigger on catalogue_bibrecord (migration 0018): an UPDATE that drops a library from
+    ``library_ids`` writes the row, one that adds it back removes it. A record whose every
+    library left is itself shown as deleted (catalogue.oai.selectors)."""
+
+    pk = models.CompositePrimaryKey("record_id", "library_id")
+    record_id = models.BigIntegerField()
+    library_id = models.IntegerField()
+    departed_at = models.DateTimeField()
+
+    class Meta:
+        # A set's selective harvest reads its departures by window, in record order.
+        indexes = [
+            models.Index(fields=["library_id", "departed_at", "record_id"], name="setdeparture_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} left library {self.library_id}"
+
+
 class FacetCount(models.Model):
     """How many records carry each facet value: what browsing without a query counts from.
 

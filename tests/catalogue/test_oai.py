@@ -443,7 +443,7 @@ def test_a_record_merged_away_is_reported_deleted(client, library, other_library
     assert ident(other.pk) in texts(root, "//o:identifier")
 
 
-def test_a_record_whose_library_withdrew_it_stays_but_leaves_the_library_set(
+def test_a_record_whose_only_library_withdrew_it_is_deleted_for_harvesters(
     client, library, other_library, tmp_path
 ):
     # given a record held only by PK-HOME, and one held by PK-AWAY
@@ -461,16 +461,27 @@ def test_a_record_whose_library_withdrew_it_stays_but_leaves_the_library_set(
     # when PK-HOME replaces its catalogue with a file that lacks the record
     job = services.import_path(actor=None, library=library, path=path, replace=True)
     assert job.withdrawn == 1
-    # then the merged record stays (services keep records whose sources are all withdrawn),
-    # is no longer in PK-HOME's set, and is not reported deleted
+    # then the merged record stays in the database (services keep records whose sources are
+    # all withdrawn), but no library holds it: harvesters are told it is deleted, without
+    # metadata, however they ask
     assert not DeletedBibRecord.objects.exists()
     root = get(client, verb="GetRecord", identifier=ident(withdrawn.pk), metadataPrefix="oai_dc")
     (header,) = root.xpath("//o:header", namespaces=NS)
-    assert header.get("status") is None
-    assert not [spec for spec in texts(header, "o:setSpec") if spec.startswith("library:")]
+    assert header.get("status") == "deleted"
+    assert not root.xpath("//o:metadata", namespaces=NS)
+    root = get(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    (header,) = [
+        h
+        for h in root.xpath("//o:header", namespaces=NS)
+        if texts(h, "o:identifier") == [ident(withdrawn.pk)]
+    ]
+    assert header.get("status") == "deleted"
+    # and a harvester of PK-HOME's set hears that it left the set; PK-AWAY's record is not in it
     root = get(client, verb="ListIdentifiers", metadataPrefix="oai_dc", set="library:PK-HOME")
-    assert ident(withdrawn.pk) not in texts(root, "//o:identifier")
-    assert ident(kept.pk) not in texts(root, "//o:identifier")
+    headers = {texts(h, "o:identifier")[0]: h for h in root.xpath("//o:header", namespaces=NS)}
+    assert headers[ident(withdrawn.pk)].get("status") == "deleted"
+    assert texts(headers[ident(withdrawn.pk)], "o:setSpec") == ["library:PK-HOME"]
+    assert ident(kept.pk) not in headers
 
 
 def test_a_deletion_between_pages_is_harvested_as_deleted(client, library, settings):

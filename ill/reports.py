@@ -4,7 +4,7 @@ Counts only, never a patron: the report is about libraries. Three grouped statem
 (borrowing, lending, current load) with ROLLUP for the consortium's total row.
 
 Definitions, as ILL statistics usually count them (the published figures in
-ILL-REFERENCE.md are of this kind):
+docs/ill.md, "Published figures", are of this kind):
 - a request *supplied*: a lender shipped it (Loaned) or delivered the copy;
 - a request *not supplied*: it reached at least one lender and ended (cancelled) or sits
   at end of rota without being supplied; refused by the home library does not count;

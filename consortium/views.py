@@ -10,6 +10,7 @@ from django.views import defaults
 from rest_framework.exceptions import NotFound
 
 from consortium import heartbeat
+from consortium.exceptions import ErrorCode
 from members.permissions import PUBLIC, access
 
 
@@ -74,5 +75,6 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 404 page, but the API's error body for a path under /api/ that matches no endpoint."""
     if request.path.startswith("/api/"):
         # The same body as DRF's NotFound, so an API client reads one shape for every 404.
-        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+        body = {"code": ErrorCode.NOT_FOUND, "detail": str(NotFound.default_detail)}
+        return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)

@@ -379,6 +379,8 @@ def patron_register(
     )
     user.set_password(password)
     _account_insert(user)
+    # The patron is the actor of their own registration.
+    membership_event(library=library, kind="patron_registered", actor=user, note=user.username)
     notify(
         to=user,
         template="patron_registered",
@@ -403,6 +405,12 @@ def patron_decide(*, actor: User, patron: User, approve: bool, reason: str = "")
     patron.decided_by = actor
     patron.decided_at = timezone.now()
     patron.save(update_fields=["patron_status", "refusal_reason", "decided_by", "decided_at"])
+    membership_event(
+        library=patron.library,
+        kind="patron_approved" if approve else "patron_refused",
+        actor=actor,
+        note=patron.username if approve else f"{patron.username}: {patron.refusal_reason}",
+    )
     notify(
         to=patron,
         template="patron_approved" if approve else "patron_refused",

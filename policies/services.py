@@ -47,6 +47,8 @@ from policies.models import (
     Holiday,
     Policy,
     PolicyAcknowledgement,
+    PolicyEvent,
+    PolicyEventKind,
     PolicyVersion,
     VersionStatus,
 )
@@ -54,6 +56,26 @@ from policies.rendering import check_body_size
 
 # ---------------------------------------------------------------------------------
 # Policies
+
+
+def policy_event(
+    *,
+    kind: PolicyEventKind,
+    actor: Any,
+    policy: Policy | None,
+    version: PolicyVersion | None = None,
+    library: Library | None = None,
+    note: str = "",
+) -> PolicyEvent:
+    """Append to the policies history: what happened, to which policy, and who did it."""
+    return PolicyEvent.objects.create(
+        kind=kind,
+        actor=actor if isinstance(actor, User) else None,
+        policy=policy,
+        version=version,
+        library=library,
+        note=note,
+    )
 
 
 def _require(actor: Any, rule: str, library: Library | None = None) -> None:
@@ -75,9 +97,10 @@ def policy_create(*, actor: User, title: str, slug: str, category: str, body_mar
     policy = Policy(title=title.strip(), slug=slug, category=category, created_by=actor)
     policy.full_clean()
     policy.save()
-    PolicyVersion.objects.create(
+    version = PolicyVersion.objects.create(
         policy=policy, number=1, body_markdown=body_markdown, created_by=actor, updated_by=actor
     )
+    policy_event(kind=PolicyEventKind.CREATED, actor=actor, policy=policy, version=version)
     return policy
 
 
@@ -91,13 +114,15 @@ def policy_draft_start(*, actor: User, policy: Policy) -> PolicyVersion:
     latest = policy.versions.order_by("-number").first()
     if latest is not None and latest.status == VersionStatus.DRAFT:
         return latest
-    return PolicyVersion.objects.create(
+    draft = PolicyVersion.objects.create(
         policy=policy,
         number=(latest.number + 1) if latest else 1,
         body_markdown=latest.body_markdown if latest else "",
         created_by=actor,
         updated_by=actor,
     )
+    policy_event(kind=PolicyEventKind.DRAFT_STARTED, actor=actor, policy=policy, version=draft)
+    return draft
 
 
 def _locked_draft(version: PolicyVersion, revision: int) -> PolicyVersion:
@@ -130,6 +155,13 @@ def policy_draft_save(
     draft.revision += 1
     draft.updated_by = actor
     draft.save(update_fields=["body_markdown", "change_note", "revision", "updated_by", "updated_at"])
+    policy_event(
+        kind=PolicyEventKind.DRAFT_SAVED,
+        actor=actor,
+        policy=draft.policy,
+        version=draft,
+        note=f"revision {draft.revision}",
+    )
     return draft
 
 
@@ -167,6 +199,13 @@ def policy_version_publish(
     draft.save(
         update_fields=["status", "effective_from", "published_by", "published_at", "revision", "updated_at"]
     )
+    policy_event(
+        kind=PolicyEventKind.PUBLISHED,
+        actor=actor,
+        policy=draft.policy,
+        version=draft,
+        note=f"version {draft.number}, in force from {effective_from.isoformat()}",
+    )
     return draft
 
 
@@ -181,6 +220,7 @@ def policy_retire(*, actor: User, policy: Policy) -> Policy:
     policy.retired_at = timezone.now()
     policy.retired_by = actor
     policy.save(update_fields=["retired", "retired_at", "retired_by"])
+    policy_event(kind=PolicyEventKind.RETIRED, actor=actor, policy=policy)
     return policy
 
 
@@ -202,7 +242,17 @@ def policy_acknowledge(*, actor: User, version: PolicyVersion) -> PolicyAcknowle
         raise err.PoliciesConflict(
             err.ALREADY_ACKNOWLEDGED % {"number": version.number}, code=err.ErrorCode.ALREADY_ACKNOWLEDGED
         )
-    return PolicyAcknowledgement.objects.create(library=library, version=version, acknowledged_by=actor)
+    acknowledgement = PolicyAcknowledgement.objects.create(
+        library=library, version=version, acknowledged_by=actor
+    )
+    policy_event(
+        kind=PolicyEventKind.ACKNOWLEDGED,
+        actor=actor,
+        policy=version.policy,
+        version=version,
+        library=library,
+    )
+    return acknowledgement
 
 
 def library_admins(library: Library) -> list[User]:
@@ -238,6 +288,13 @@ def policy_reminders_send(*, actor: User, policy: Policy) -> int:
             dedup_key=f"policy-ack-reminder:{version.pk}:{library.pk}:{today.isoformat()}",
         )
         count += 1
+    policy_event(
+        kind=PolicyEventKind.REMINDERS_SENT,
+        actor=actor,
+        policy=policy,
+        version=version,
+        note=f"{count} libraries reminded",
+    )
     return count
 
 
@@ -727,5 +784,11 @@ def holiday_set(*, actor: User, day: date, kind: str, name: str) -> Holiday:
     _require(actor, "consortium.manage")
     holiday, _created = Holiday.objects.update_or_create(
         date=day, defaults={"kind": kind, "name": name.strip()[:120], "created_by": actor}
+    )
+    policy_event(
+        kind=PolicyEventKind.HOLIDAY_SET,
+        actor=actor,
+        policy=None,
+        note=f"{day.isoformat()}: {holiday.kind} ({holiday.name})",
     )
     return holiday

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -105,6 +106,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"code": ErrorCode.BODY_TOO_LARGE, "detail": BODY_TOO_LARGE % {"limit": limit}},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, ModelValidationError):
+        # A model's full_clean() inside a service: the same 400 as a serializer's checks.
+        errors = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return Response(field_errors_body(errors), status=status.HTTP_400_BAD_REQUEST)
     response = exception_handler(exc, context)
     if response is None:
         return None

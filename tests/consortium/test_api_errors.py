@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from members.models import Library
 from members.permissions import PUBLIC
 from policies import services
 from policies.models import PolicyAcknowledgement
@@ -100,6 +101,16 @@ def test_a_body_over_the_limit_is_body_too_large(login, librarian, settings):
     assert response.status_code == 413 and response.json()["code"] == "body_too_large"
 
 
+class _ModelChecked(APIView):
+    """A service whose model's full_clean() refuses the input (Django's ValidationError)."""
+
+    access_rule = PUBLIC
+
+    def get(self, request):
+        Library(code="not a code").full_clean()
+        return Response({})
+
+
 class _Refused(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         return False
@@ -116,7 +127,10 @@ class _ThrottledView(APIView):
         return Response({})
 
 
-urlpatterns = [path("api/v1/throttled/", _ThrottledView.as_view())]
+urlpatterns = [
+    path("api/v1/throttled/", _ThrottledView.as_view()),
+    path("api/v1/model-checked/", _ModelChecked.as_view()),
+]
 
 
 @pytest.mark.urls(__name__)
@@ -124,3 +138,11 @@ def test_too_many_requests_is_throttled(client):
     response = client.get("/api/v1/throttled/")
     assert response.status_code == 429 and response.json()["code"] == "throttled"
     assert response["Retry-After"] == "30"
+
+
+@pytest.mark.urls(__name__)
+def test_a_models_own_checks_are_invalid_input_too(client):
+    response = client.get("/api/v1/model-checked/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_input" and {"code", "name", "email"} <= set(body["fields"])

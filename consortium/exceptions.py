@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
+    # A bug on the portal's side (consortium.views.server_error); the error is logged.
+    SERVER_ERROR = "server_error"
     # An outside system's address the portal will not call (consortium.outbound_http).
     ENDPOINT_REFUSED = "endpoint_refused"
     ENDPOINT_NOT_HTTP = "endpoint_not_http"
@@ -84,6 +86,7 @@ class NotFound(DomainError):
 
 
 BODY_TOO_LARGE = _("The request body is larger than %(limit)s, the most the portal accepts.")
+SERVER_ERROR = _("The error has been logged. Please try again in a few minutes.")
 INPUT_INVALID = _("Some input is not valid: %(fields)s. Each field's messages say why.")
 
 

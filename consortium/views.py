@@ -10,7 +10,7 @@ from django.views import defaults
 from rest_framework.exceptions import NotFound
 
 from consortium import heartbeat
-from consortium.exceptions import ErrorCode
+from consortium.exceptions import SERVER_ERROR, ErrorCode
 from members.permissions import PUBLIC, access
 
 
@@ -78,3 +78,10 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         body = {"code": ErrorCode.NOT_FOUND, "detail": str(NotFound.default_detail)}
         return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page, but the API's error body for a path under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": ErrorCode.SERVER_ERROR, "detail": str(SERVER_ERROR)}, status=500)
+    return defaults.server_error(request)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from consortium.urls import handler500  # noqa: F401 - this module's routes use the portal's 500 handler
 from members.models import Library
 from members.permissions import PUBLIC
 from policies import services
@@ -127,9 +128,17 @@ class _ThrottledView(APIView):
         return Response({})
 
 
+class _Broken(APIView):
+    access_rule = PUBLIC
+
+    def get(self, request):
+        raise RuntimeError("a bug")
+
+
 urlpatterns = [
     path("api/v1/throttled/", _ThrottledView.as_view()),
     path("api/v1/model-checked/", _ModelChecked.as_view()),
+    path("api/v1/broken/", _Broken.as_view()),
 ]
 
 
@@ -146,3 +155,11 @@ def test_a_models_own_checks_are_invalid_input_too(client):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_input" and {"code", "name", "email"} <= set(body["fields"])
+
+
+@pytest.mark.urls(__name__)
+def test_a_server_error_under_the_api_is_the_error_body(client):
+    client.raise_request_exception = False
+    response = client.get("/api/v1/broken/")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error" and "a bug" not in response.content.decode()

@@ -1,7 +1,7 @@
 """How many records carry each facet value, kept exact as the catalogue changes.
 
 Browsing without a query counts facets over the whole catalogue; counting 1,000,000
-records takes seconds (PERFORMANCE.md), so the counts are kept in catalogue_facetcount
+records takes seconds (docs/performance.md, "Search"), so the counts are kept in catalogue_facetcount
 (catalogue.models.FacetCount) instead, one row per (facet, value), plus the number of
 records and a catalogue version.
 

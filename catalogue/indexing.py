@@ -1,5 +1,5 @@
 """Keep each BibRecord's derived columns current: the search document and the
-denormalised holding library / province arrays (PERFORMANCE.md).
+denormalised holding library / province arrays (docs/performance.md, "Search").
 
 Callers run these inside the same transaction as the change that made them stale.
 """

@@ -54,7 +54,7 @@ class BibRecord(models.Model):
     # looked up through MatchKey (one row per key, kept by a trigger): catalogue/matching.py.
     match_keys = ArrayField(models.CharField(max_length=120), default=list, blank=True)
     search_document = SearchVectorField(null=True)
-    # Denormalised from holdings (PERFORMANCE.md): ids of holding libraries and their
+    # Denormalised from holdings (docs/performance.md, "Search"): ids of holding libraries and their
     # provinces, rewritten in the same transaction as every holdings change.
     library_ids = ArrayField(models.IntegerField(), default=list, blank=True)
     province_ids = ArrayField(models.SmallIntegerField(), default=list, blank=True)

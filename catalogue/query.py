@@ -485,7 +485,7 @@ def spaceless_variants(query: ParsedQuery) -> ParsedQuery | None:
     """Urdu writers drop and add spaces inside words: the same search with spaces ignored.
 
     The words joined into one, or an Arabic-script word split in two, as alternatives to
-    the original (DESIGN.md "Urdu, concretely").
+    the original (docs/architecture.md, "Urdu, concretely").
     """
     words = query.positive_words()
     if not words or not has_arabic_script(" ".join(words)) or query.tree is None:

@@ -1,5 +1,5 @@
 """Union catalogue search: one SQL statement returns the page of hits, the exact total
-and every facet's counts (PERFORMANCE.md).
+and every facet's counts (docs/performance.md, "Search").
 
 How the statement works: the matching records go into a MATERIALIZED CTE with their
 rank and one boolean per facet filter. The page of hits, the total and each facet are

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import urllib3
 from django.utils.translation import gettext_lazy as _
 
-from consortium.exceptions import DomainError
+from consortium.exceptions import DomainError, ErrorCode
 
 ENDPOINT_NOT_HTTP = _("“{url}” is not an http:// or https:// address.")
 ENDPOINT_UNKNOWN_HOST = _("“{url}”: the host {host} could not be found ({detail}).")
@@ -52,7 +52,7 @@ NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64
 class EndpointRefused(DomainError):
     """The URL may never be called as it stands: not http(s), unknown host, or not public."""
 
-    code = "endpoint_refused"
+    code = ErrorCode.ENDPOINT_REFUSED
 
 
 class HostNotFound(EndpointRefused):
@@ -148,15 +148,21 @@ def endpoint_resolve(url: str, *, allow_private: bool) -> Endpoint:
     except ValueError:
         port = None
     if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
-        raise EndpointRefused(str(ENDPOINT_NOT_HTTP).format(url=url))
+        raise EndpointRefused(str(ENDPOINT_NOT_HTTP).format(url=url), code=ErrorCode.ENDPOINT_NOT_HTTP)
     host = parts.hostname
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise HostNotFound(str(ENDPOINT_UNKNOWN_HOST).format(url=url, host=host, detail=exc)) from exc
+        raise HostNotFound(
+            str(ENDPOINT_UNKNOWN_HOST).format(url=url, host=host, detail=exc),
+            code=ErrorCode.ENDPOINT_UNKNOWN_HOST,
+        ) from exc
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses:
-        raise HostNotFound(str(ENDPOINT_UNKNOWN_HOST).format(url=url, host=host, detail="no address"))
+        raise HostNotFound(
+            str(ENDPOINT_UNKNOWN_HOST).format(url=url, host=host, detail="no address"),
+            code=ErrorCode.ENDPOINT_UNKNOWN_HOST,
+        )
     if not allow_private:
         # Every address is checked, not only the one used: a name that also answers an
         # inside address is not a public endpoint.
@@ -164,7 +170,8 @@ def endpoint_resolve(url: str, *, allow_private: bool) -> Endpoint:
             kind = address_refusal(address)
             if kind:
                 raise EndpointRefused(
-                    str(ENDPOINT_NOT_PUBLIC).format(url=url, host=host, address=_shown(address), kind=kind)
+                    str(ENDPOINT_NOT_PUBLIC).format(url=url, host=host, address=_shown(address), kind=kind),
+                    code=ErrorCode.ENDPOINT_NOT_PUBLIC,
                 )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Endpoint(

@@ -1,12 +1,12 @@
 """The OpenAPI schema says what the API answers: its error bodies and who may call it.
 
 Every JSON operation documents, besides its success, the errors ``api_exception_handler``
-(consortium/exceptions.py) can answer it with, in the one shape that handler returns:
-
-* ``Error``: ``{"detail": ..., "code": ..., "field": ..., "available": [...]}``; ``detail``
-  always, ``code`` and the rest for a domain error (DRF's own errors carry ``detail`` alone);
-* ``FieldErrors``: ``{"<field>": ["message", ...]}``, the input that failed its checks
-  (a 400 is one of the two).
+(consortium/exceptions.py) can answer it with, all in one shape, ``Error``:
+``{"code": ..., "detail": ..., "field": ..., "available": [...], "fields": {...}}``.
+``code`` and ``detail`` always; ``code`` is a value of an app's ``ErrorCode`` (its
+exceptions.py) or of consortium.exceptions.ErrorCode for DRF's own refusals; ``field`` and
+``available`` for some domain errors; ``fields`` (``FieldErrors``: each field with its
+messages) for input that failed its checks, code ``invalid_input``.
 
 Which statuses an operation gets follows from what can refuse it: 400 with input (query
 parameters or a body), 401 everywhere (a bad token is refused even on public reads), 403
@@ -22,30 +22,13 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
 from members.permissions import PUBLIC
 
 JSON = "application/json"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-@extend_schema_serializer(component_name="Error")
-class ErrorOutputSerializer(serializers.Serializer):
-    """What failed and where; domain errors add their code and details."""
-
-    detail = serializers.CharField(help_text=_("What failed, in the caller's language."))
-    code = serializers.CharField(
-        required=False,
-        help_text=_("A domain error's kind, e.g. invalid_transition, permission_denied, not_found."),
-    )
-    field = serializers.CharField(required=False, help_text=_("The input field the error is about."))
-    available = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text=_("For an action that is not possible now: the actions that are."),
-    )
 
 
 @extend_schema_serializer(component_name="FieldErrors")
@@ -69,11 +52,33 @@ class FieldErrorsExtension(OpenApiSerializerExtension):
         }
 
 
-BAD_REQUEST = PolymorphicProxySerializer(
-    component_name="BadRequest",
-    serializers=[ErrorOutputSerializer, FieldErrorsOutputSerializer],
-    resource_type_field_name=None,
-)
+@extend_schema_serializer(component_name="Error")
+class ErrorOutputSerializer(serializers.Serializer):
+    """What failed (code) and how to say it (detail); some errors add where and what else."""
+
+    code = serializers.CharField(
+        help_text=_(
+            "What kind of error, for programs: a value of an app's ErrorCode, e.g. "
+            "invalid_input, not_authenticated, permission_denied, not_found, not_your_library, "
+            "invalid_transition, stale_draft."
+        ),
+    )
+    detail = serializers.CharField(help_text=_("What failed and where, in the caller's language."))
+    field = serializers.CharField(required=False, help_text=_("The input field the error is about."))
+    available = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=_("For an action that is not possible now: the actions that are."),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # "fields" names a Serializer attribute, so it cannot be declared as the others are.
+        fields = super().get_fields()
+        fields["fields"] = FieldErrorsOutputSerializer(
+            required=False, help_text=_("For invalid_input: each field that failed, with its messages.")
+        )
+        return fields
+
 
 ERROR_DESCRIPTIONS = {
     "400": _("The input is not valid: which field and why, or a rule it breaks."),
@@ -90,8 +95,7 @@ ERROR_DESCRIPTIONS = {
 
 def error_response(code: int) -> OpenApiResponse:
     """The documented error for a status a view answers beyond those added for every operation."""
-    body = BAD_REQUEST if code == 400 else ErrorOutputSerializer
-    return OpenApiResponse(body, description=ERROR_DESCRIPTIONS[str(code)])
+    return OpenApiResponse(ErrorOutputSerializer, description=ERROR_DESCRIPTIONS[str(code)])
 
 
 def access_rule(view: Any) -> str | None:
@@ -144,6 +148,5 @@ class AutoSchema(openapi.AutoSchema):
         return statuses
 
     def _error_response(self, code: str) -> dict[str, Any]:
-        body = BAD_REQUEST if code == "400" else ErrorOutputSerializer
-        component = self.resolve_serializer(body, "response")
+        component = self.resolve_serializer(ErrorOutputSerializer, "response")
         return {"description": ERROR_DESCRIPTIONS[code], "content": {JSON: {"schema": component.ref}}}

@@ -106,6 +106,7 @@ urlpatterns = [
 ]
 
 handler404 = views.page_not_found
+handler500 = views.server_error
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

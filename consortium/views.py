@@ -10,6 +10,7 @@ from django.views import defaults
 from rest_framework.exceptions import NotFound
 
 from consortium import heartbeat
+from consortium.exceptions import SERVER_ERROR, ErrorCode
 from members.permissions import PUBLIC, access
 
 
@@ -74,5 +75,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 404 page, but the API's error body for a path under /api/ that matches no endpoint."""
     if request.path.startswith("/api/"):
         # The same body as DRF's NotFound, so an API client reads one shape for every 404.
-        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+        body = {"code": ErrorCode.NOT_FOUND, "detail": str(NotFound.default_detail)}
+        return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page, but the API's error body for a path under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": ErrorCode.SERVER_ERROR, "detail": str(SERVER_ERROR)}, status=500)
+    return defaults.server_error(request)

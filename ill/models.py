@@ -73,7 +73,7 @@ class IllRequest(models.Model):
     borrower = models.ForeignKey(
         Library, verbose_name=_("requesting library"), on_delete=models.PROTECT, related_name="ill_borrowing"
     )
-    # Private to the requesting library: never shown to a lender (ILL practice, DESIGN.md).
+    # Private to the requesting library: never shown to a lender (docs/architecture.md, "ILL practice").
     patron = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ill_requests"
     )

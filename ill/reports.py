@@ -4,8 +4,8 @@ Counts only, never a patron: the report is about libraries. Three grouped statem
 (borrowing, lending, current load) with ROLLUP for the consortium's total row.
 
 Definitions, as ILL statistics usually count them (the published figures in
-ILL-REFERENCE.md are of this kind); the report page shows each next to its figure
-(FIGURE_DEFINITIONS), and every request placed falls in exactly one of the first four:
+docs/ill.md, "Published figures", are of this kind); the report page defines each under
+its table (templates/ill/report.html), and every request placed falls in exactly one of the first four:
 - *supplied*: a lender shipped it (Loaned) or delivered the copy, at any time since;
 - *not supplied*: never supplied, it reached at least one lender and then ended
   (cancelled) or sits at end of rota;

@@ -1,5 +1,7 @@
 """Domain errors of the members app; messages are constants that tests reuse."""
 
+from enum import StrEnum
+
 from django.utils.translation import gettext_lazy as _
 
 from consortium.exceptions import Conflict, DomainError, PermissionDenied
@@ -29,6 +31,29 @@ CARD_TAKEN = _("This card number is already registered at this library.")
 NOT_YOUR_LIBRARY = _("You can only act for your own library.")
 LIBRARY_INACTIVE = _("This library is not an active member.")
 LAST_ADMIN = _("A library must keep at least one library admin.")
+
+
+class ErrorCode(StrEnum):
+    """What refused a members operation; the API's ``code`` (named as the message constants)."""
+
+    USERNAME_TAKEN = "username_taken"
+    EMAIL_TAKEN = "email_taken"
+    EMAIL_IS_A_USERNAME = "email_is_a_username"
+    USERNAME_IS_AN_EMAIL = "username_is_an_email"
+    LIBRARY_HAS_NO_SUCH_PATRON = "not_a_patron_of_your_library"
+    PATRON_ALREADY_DECIDED = "patron_already_decided"
+    INVITATION_INVALID = "invitation_invalid"
+    TOKEN_ALREADY_REVOKED = "token_already_revoked"  # noqa: S105 - an error code, not a secret
+    PAUSE_NEEDS_REASON = "pause_needs_reason"
+    STAFF_INVITE_ROLE = "staff_invite_role"
+    STAFF_ROLE_UNKNOWN = "staff_role_unknown"
+    LANGUAGE_UNKNOWN = "language_unknown"
+    ISO18626_URL_INVALID = "iso18626_url_invalid"
+    PAUSE_UNTIL_IN_PAST = "pause_until_in_past"
+    CARD_TAKEN = "card_taken"
+    NOT_YOUR_LIBRARY = "not_your_library"
+    LIBRARY_INACTIVE = "library_inactive"
+    LAST_ADMIN = "last_admin"
 
 
 class MembersError(DomainError):

@@ -1,18 +1,23 @@
-"""Every permission rule of the portal, in one place.
+"""The permission registry: every app's rules, collected, and the checks views use.
 
-Views declare an ``access_rule`` (a name below, or PUBLIC); a view with none is denied
-(and a test fails). Rules take the actor and, where it matters, the library that owns
+Each app declares its rules in its own ``rules.py`` (members: the portal-wide and library
+rules; policies; ill); this module holds the predicates they share (who works at or
+administers a library), the one registry and the entry points that read it: ``can``,
+``access``, ``RuleRequiredMixin`` and DRF's ``DenyUnlessDeclared``. Views declare an
+``access_rule`` (a registered name, or PUBLIC); a view with none is denied (and a test
+fails); an unknown name raises. Rules take the actor and, where it matters, the library that owns
 the object, so "own library" checks are the same in HTML views and the API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from django.contrib.auth.mixins import AccessMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from members.models import Library, Role
@@ -43,7 +48,8 @@ class LibraryPrincipal:
         return f"API token of {self.library.code}"
 
 
-def _role(user: Any) -> str | None:
+def role_of(user: Any) -> str | None:
+    """The role of an active, authenticated user (or an API token's "system"); None otherwise."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     if not getattr(user, "is_active", True):
@@ -59,65 +65,68 @@ def _lib_id(library: Library | int | None) -> int | None:
     return library.pk if isinstance(library, Library) else library
 
 
+def is_own_library(user: Any, library: Library | int | None) -> bool:
+    """The library is the user's own (or none is given)."""
+    return library is None or _library_id(user) == _lib_id(library)
+
+
 def is_consortium_admin(user: Any) -> bool:
-    return _role(user) == Role.CONSORTIUM_ADMIN
+    return role_of(user) == Role.CONSORTIUM_ADMIN
 
 
 def is_approved_patron(user: Any) -> bool:
-    return _role(user) == Role.PATRON and getattr(user, "patron_status", "") == "approved"
+    return role_of(user) == Role.PATRON and getattr(user, "patron_status", "") == "approved"
 
 
 def works_at(user: Any, library: Library | int | None) -> bool:
     """Staff (or the library's API token) of this library."""
-    role = _role(user)
+    role = role_of(user)
     if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN, "system"):
         return False
-    return library is None or _library_id(user) == _lib_id(library)
+    return is_own_library(user, library)
 
 
 def administers(user: Any, library: Library | int | None) -> bool:
     """Library admin of this library, or a consortium admin."""
     if is_consortium_admin(user):
         return True
-    if _role(user) != Role.LIBRARY_ADMIN:
+    if role_of(user) != Role.LIBRARY_ADMIN:
         return False
-    return library is None or _library_id(user) == _lib_id(library)
+    return is_own_library(user, library)
 
 
 Rule = Callable[[Any, Any], bool]
 
-RULES: dict[str, Rule] = {
-    PUBLIC: lambda user, obj: True,
-    AUTHENTICATED: lambda user, obj: _role(user) is not None,
-    # Consortium administration: members, policies, agreements, reports.
-    "consortium.manage": lambda user, obj: is_consortium_admin(user),
-    # Day-to-day work for a library: imports, ILL queues. obj = the library concerned.
-    "library.work": lambda user, obj: works_at(user, obj) or is_consortium_admin(user),
-    # Staff management, API tokens, signing agreements for a library. obj = that library.
-    "library.administer": lambda user, obj: administers(user, obj),
-    # Decide patrons' registrations: any staff of the patron's home library.
-    "library.patrons": lambda user, obj: works_at(user, obj) and _role(user) != "system",
-    # Ask for an item through ILL: an approved patron (for their home library) or staff.
-    "ill.request": lambda user, obj: is_approved_patron(user) or works_at(user, None),
-    # ILL queues and request pages: staff (or API token) of a member library; which
-    # requests they may see and act on is decided per request by ill.services.actor_roles.
-    "ill.staff": lambda user, obj: works_at(user, obj),
-    # ISO 18626 messages (/iso18626): a member library's own ILL system, by its API token;
-    # which agency it may speak for is checked per message (the token's library only).
-    "ill.iso18626": lambda user, obj: works_at(user, None) and _role(user) == "system",
-    # Policies and agreements: a library admin acknowledges policies and signs agreements
-    # for their own library (obj = that library); consortium admins manage them.
-    "policies.acknowledge": lambda user, obj: (
-        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
-    ),
-    "agreements.accept": lambda user, obj: (
-        _role(user) == Role.LIBRARY_ADMIN and (obj is None or _library_id(user) == _lib_id(obj))
-    ),
-    # Agreements' pages: staff of any member, library systems and consortium admins.
-    "agreements.view": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
-    # Staff-only pages of any library (dashboard).
-    "staff": lambda user, obj: works_at(user, None) or is_consortium_admin(user),
-}
+# Every rule of every app, by name: each app declares its own in ``<app>/rules.py`` as
+# ``RULES = {name: check}``, and collect_rules() gathers them when the apps are ready
+# (MembersConfig.ready), so a new ILL rule is written in ill, not here.
+RULES: dict[str, Rule] = {}
+RULE_OWNERS: dict[str, str] = {}
+
+
+def collect_rules(app_names: Iterable[str]) -> None:
+    """Gather the RULES of each app's ``rules`` module; a name declared twice stops start-up."""
+    rules: dict[str, Rule] = {}
+    owners: dict[str, str] = {}
+    for app in app_names:
+        module_name = f"{app}.rules"
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # this app declares no rules
+            raise
+        for name, check in module.RULES.items():
+            if name in rules:
+                raise ImproperlyConfigured(
+                    f"Permission rule {name!r} is declared by both {owners[name]} and {module_name}"
+                )
+            rules[name] = check
+            owners[name] = module_name
+    RULES.clear()
+    RULES.update(rules)
+    RULE_OWNERS.clear()
+    RULE_OWNERS.update(owners)
 
 
 def can(user: Any, rule: str, obj: Any = None) -> bool:
@@ -131,7 +140,7 @@ def can(user: Any, rule: str, obj: Any = None) -> bool:
 
 def role_flags(user: Any) -> dict[str, bool]:
     """What the navigation shows."""
-    role = _role(user)
+    role = role_of(user)
     return {
         "authenticated": role is not None,
         "patron": role == Role.PATRON,

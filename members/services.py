@@ -68,7 +68,7 @@ def membership_event(*, library: Library, kind: str, actor: User | None, note: s
 
 def _require(actor: User, rule: str, library: Library | None) -> None:
     if not can(actor, rule, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
 
 
 @transaction.atomic
@@ -86,12 +86,12 @@ def library_create(*, actor: User, **fields: object) -> Library:
 def library_pause_lending(*, actor: User, library: Library, reason: str, until: date | None) -> Library:
     """Pause a member's lending (routing skips it); its history and open loans stay."""
     if not administers(actor, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     reason = reason.strip()
     if not reason:
-        raise err.MembersError(err.PAUSE_NEEDS_REASON, field="reason")
+        raise err.MembersError(err.PAUSE_NEEDS_REASON, field="reason", code=err.ErrorCode.PAUSE_NEEDS_REASON)
     if until is not None and until < timezone.localdate():
-        raise err.MembersError(err.PAUSE_UNTIL_IN_PAST, field="until")
+        raise err.MembersError(err.PAUSE_UNTIL_IN_PAST, field="until", code=err.ErrorCode.PAUSE_UNTIL_IN_PAST)
     library = Library.objects.select_for_update().get(pk=library.pk)
     library.lending_paused = True
     library.lending_paused_reason = reason[:300]
@@ -111,11 +111,13 @@ def library_pause_lending(*, actor: User, library: Library, reason: str, until: 
 def iso18626_endpoint_check(url: str) -> None:
     """Refuse an ISO 18626 endpoint the portal may not call, saying why (MembersError)."""
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise err.MembersError(err.ISO18626_URL_INVALID, field="iso18626_url")
+        raise err.MembersError(
+            err.ISO18626_URL_INVALID, field="iso18626_url", code=err.ErrorCode.ISO18626_URL_INVALID
+        )
     try:
         outbound_http.endpoint_resolve(url, allow_private=settings.ISO18626_ALLOW_PRIVATE_ENDPOINTS)
     except outbound_http.EndpointRefused as exc:
-        raise err.MembersError(exc.message, field="iso18626_url") from exc
+        raise err.MembersError(exc.message, field="iso18626_url", code=exc.code) from exc
 
 
 @transaction.atomic
@@ -126,7 +128,7 @@ def library_iso18626_endpoint_set(*, actor: User, library: Library, url: str) ->
     URL whose host resolves, now, to public addresses only. Delivery checks again at each
     send, since DNS answers change."""
     if not administers(actor, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     url = (url or "").strip()
     if url:
         iso18626_endpoint_check(url)
@@ -142,7 +144,7 @@ def library_iso18626_endpoint_set(*, actor: User, library: Library, url: str) ->
 @transaction.atomic
 def library_resume_lending(*, actor: User, library: Library) -> Library:
     if not administers(actor, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     library = Library.objects.select_for_update().get(pk=library.pk)
     library.lending_paused = False
     library.lending_paused_reason = ""
@@ -186,7 +188,11 @@ def _refuse_taken_email(email: str) -> None:
     other = User.objects.filter(same_name("email", email) | same_name("username", email)).first()
     if other is not None:
         same = other.email.lower() == email.lower()
-        raise err.MembersConflict(err.EMAIL_TAKEN if same else err.EMAIL_IS_A_USERNAME, field="email")
+        if same:
+            raise err.MembersConflict(err.EMAIL_TAKEN, field="email", code=err.ErrorCode.EMAIL_TAKEN)
+        raise err.MembersConflict(
+            err.EMAIL_IS_A_USERNAME, field="email", code=err.ErrorCode.EMAIL_IS_A_USERNAME
+        )
 
 
 # The database's guards of account names, and the field each protects: a twin account
@@ -222,11 +228,11 @@ def staff_invite(
 ) -> Invitation:
     """Invite a librarian or library admin by email (a consortium admin invites the first admin)."""
     if not administers(actor, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-        raise err.MembersError(err.STAFF_INVITE_ROLE, field="role")
+        raise err.MembersError(err.STAFF_INVITE_ROLE, field="role", code=err.ErrorCode.STAFF_INVITE_ROLE)
     if not library.is_active:
-        raise err.MembersError(err.LIBRARY_INACTIVE)
+        raise err.MembersError(err.LIBRARY_INACTIVE, code=err.ErrorCode.LIBRARY_INACTIVE)
     email = User.objects.normalize_email(email).strip()
     _refuse_taken_email(email)
     token = secrets.token_urlsafe(32)
@@ -262,7 +268,7 @@ def invitation_get(*, token: str) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise err.MembersError(err.INVITATION_INVALID)
+        raise err.MembersError(err.INVITATION_INVALID, code=err.ErrorCode.INVITATION_INVALID)
     return invitation
 
 
@@ -274,7 +280,7 @@ def invitation_accept(
     invitation = invitation_get(token=token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
-        raise err.MembersError(err.INVITATION_INVALID)
+        raise err.MembersError(err.INVITATION_INVALID, code=err.ErrorCode.INVITATION_INVALID)
     user = User(
         username=username,
         email=invitation.email,
@@ -303,7 +309,7 @@ def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
     """Change a staff member's role, or remove them (role None deactivates the account)."""
     staff = User.objects.select_for_update().get(pk=staff.pk)
     if not staff.is_library_staff or not administers(actor, staff.library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     leaving_admin = staff.role == Role.LIBRARY_ADMIN and role != Role.LIBRARY_ADMIN
     if (
         leaving_admin
@@ -311,14 +317,16 @@ def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
         .exclude(pk=staff.pk)
         .exists()
     ):
-        raise err.MembersConflict(err.LAST_ADMIN)
+        raise err.MembersConflict(err.LAST_ADMIN, code=err.ErrorCode.LAST_ADMIN)
     if role is None:
         staff.is_active = False
         staff.save(update_fields=["is_active"])
         membership_event(library=staff.library, kind="staff_removed", actor=actor, note=staff.username)
     else:
         if role not in (Role.LIBRARIAN, Role.LIBRARY_ADMIN):
-            raise err.MembersError(err.STAFF_ROLE_UNKNOWN, field="role")
+            raise err.MembersError(
+                err.STAFF_ROLE_UNKNOWN, field="role", code=err.ErrorCode.STAFF_ROLE_UNKNOWN
+            )
         staff.role = role
         staff.save(update_fields=["role"])
         membership_event(
@@ -330,7 +338,11 @@ def staff_set_role(*, actor: User, staff: User, role: str | None) -> User:
 def account_language_set(*, user: User, language: str) -> User:
     """The language of the emails this account receives (notices, password reset)."""
     if language not in dict(User._meta.get_field("language").choices):
-        raise err.MembersError(err.LANGUAGE_UNKNOWN % {"language": language}, field="language")
+        raise err.MembersError(
+            err.LANGUAGE_UNKNOWN % {"language": language},
+            field="language",
+            code=err.ErrorCode.LANGUAGE_UNKNOWN,
+        )
     user.language = language
     user.save(update_fields=["language"])
     return user
@@ -350,10 +362,10 @@ def patron_register(
 ) -> User:
     """Self-registration: the account waits for the home library's approval."""
     if not library.is_active:
-        raise err.MembersError(err.LIBRARY_INACTIVE, field="library")
+        raise err.MembersError(err.LIBRARY_INACTIVE, field="library", code=err.ErrorCode.LIBRARY_INACTIVE)
     _refuse_taken_email(email)
     if card_number and User.objects.filter(library=library, card_number=card_number).exists():
-        raise err.MembersConflict(err.CARD_TAKEN, field="card_number")
+        raise err.MembersConflict(err.CARD_TAKEN, field="card_number", code=err.ErrorCode.CARD_TAKEN)
     user = User(
         username=username,
         email=email,
@@ -367,6 +379,8 @@ def patron_register(
     )
     user.set_password(password)
     _account_insert(user)
+    # The patron is the actor of their own registration.
+    membership_event(library=library, kind="patron_registered", actor=user, note=user.username)
     notify(
         to=user,
         template="patron_registered",
@@ -381,14 +395,22 @@ def patron_decide(*, actor: User, patron: User, approve: bool, reason: str = "")
     """Approve or refuse a patron's registration (staff of the patron's home library)."""
     patron = User.objects.select_for_update().get(pk=patron.pk)
     if not patron.is_patron or not works_at(actor, patron.library_id):
-        raise err.MembersPermissionDenied(err.LIBRARY_HAS_NO_SUCH_PATRON)
+        raise err.MembersPermissionDenied(
+            err.LIBRARY_HAS_NO_SUCH_PATRON, code=err.ErrorCode.LIBRARY_HAS_NO_SUCH_PATRON
+        )
     if patron.patron_status != PatronStatus.PENDING:
-        raise err.MembersConflict(err.PATRON_ALREADY_DECIDED)
+        raise err.MembersConflict(err.PATRON_ALREADY_DECIDED, code=err.ErrorCode.PATRON_ALREADY_DECIDED)
     patron.patron_status = PatronStatus.APPROVED if approve else PatronStatus.REFUSED
     patron.refusal_reason = "" if approve else reason.strip()[:300]
     patron.decided_by = actor
     patron.decided_at = timezone.now()
     patron.save(update_fields=["patron_status", "refusal_reason", "decided_by", "decided_at"])
+    membership_event(
+        library=patron.library,
+        kind="patron_approved" if approve else "patron_refused",
+        actor=actor,
+        note=patron.username if approve else f"{patron.username}: {patron.refusal_reason}",
+    )
     notify(
         to=patron,
         template="patron_approved" if approve else "patron_refused",
@@ -402,7 +424,7 @@ def patron_decide(*, actor: User, patron: User, approve: bool, reason: str = "")
 def api_token_create(*, actor: User, library: Library, name: str) -> tuple[ApiToken, str]:
     """Create a token for the library's systems; the key is returned once and stored hashed."""
     if not administers(actor, library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     name = name.strip() or "API token"
     key = "ish_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -416,9 +438,9 @@ def api_token_create(*, actor: User, library: Library, name: str) -> tuple[ApiTo
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if not administers(actor, token.library):
-        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY)
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
     if token.revoked_at is not None:
-        raise err.MembersConflict(err.TOKEN_ALREADY_REVOKED)
+        raise err.MembersConflict(err.TOKEN_ALREADY_REVOKED, code=err.ErrorCode.TOKEN_ALREADY_REVOKED)
     token.revoked_at = timezone.now()
     token.revoked_by = actor
     token.save(update_fields=["revoked_at", "revoked_by"])

@@ -10,8 +10,11 @@ from policies.models import (
     Holiday,
     Policy,
     PolicyAcknowledgement,
+    PolicyEvent,
+    PolicyEventKind,
     PolicyVersion,
 )
+from policies.services import policy_event
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,12 +39,23 @@ class PolicyVersionInline(admin.TabularInline):
         return False
 
 
+class PolicyEventInline(admin.TabularInline):
+    model = PolicyEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor", "version", "library", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Policy)
 class PolicyAdmin(ReadOnlyAdmin):
     list_display = ["title", "slug", "category", "retired"]
     list_filter = ["category", "retired"]
     search_fields = ["title", "slug"]
-    inlines = [PolicyVersionInline]
+    inlines = [PolicyVersionInline, PolicyEventInline]
 
 
 @admin.register(PolicyAcknowledgement)
@@ -88,3 +102,11 @@ class HolidayAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        # The same history as a correction made on the portal's page (policies.services.holiday_set).
+        note = f"{obj.date.isoformat()}: {obj.kind} ({obj.name})"
+        policy_event(kind=PolicyEventKind.HOLIDAY_SET, actor=request.user, policy=None, note=note)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        note = f"{obj.date.isoformat()}: correction removed"
+        policy_event(kind=PolicyEventKind.HOLIDAY_SET, actor=request.user, policy=None, note=note)

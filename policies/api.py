@@ -184,7 +184,7 @@ class PolicyViewSet(RuleByActionMixin, viewsets.ReadOnlyModelViewSet):
         if draft is None:
             from policies import exceptions as err
 
-            raise err.PoliciesConflict(err.NO_DRAFT)
+            raise err.PoliciesConflict(err.NO_DRAFT, code=err.ErrorCode.NO_DRAFT)
         version = services.policy_version_publish(actor=request.user, version=draft, **data.validated_data)
         return Response(PolicyVersionOutputSerializer(version).data)
 

@@ -1,5 +1,7 @@
 """Domain errors of the policies app; messages are constants that tests reuse."""
 
+from enum import StrEnum
+
 from django.utils.translation import gettext_lazy as _
 
 from consortium.exceptions import Conflict, DomainError, PermissionDenied
@@ -60,6 +62,46 @@ REASON_REQUIRED = _("Give a reason; the parties will see it.")
 HOLIDAY_EXISTS = _("There is already a correction for %(date)s.")
 
 
+class ErrorCode(StrEnum):
+    """What refused a policies or agreements operation; the API's ``code`` (named as the message constants)."""
+
+    BODY_TOO_LARGE = "body_too_large"
+    BODY_EMPTY = "body_empty"
+    STALE_DRAFT = "stale_draft"
+    NOT_A_DRAFT = "not_a_draft"
+    DRAFT_EXISTS = "draft_exists"
+    NO_DRAFT = "no_draft"
+    POLICY_RETIRED = "policy_retired"
+    EFFECTIVE_DATE_REQUIRED = "effective_date_required"
+    EFFECTIVE_BEFORE_PREVIOUS = "effective_before_previous"
+    SLUG_TAKEN = "slug_taken"
+    ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    NOT_IN_FORCE = "not_in_force"
+    NOT_YOUR_LIBRARY = "not_your_library"
+    NOT_ALLOWED = "consortium_admin_only"
+    ONLY_OWN_LIBRARY_ADMIN = "only_own_library_admin"
+    VERSION_NOT_PUBLISHED = "version_not_published"
+    AGREEMENT_NOT_EDITABLE = "agreement_not_editable"
+    PARTY_NOT_MEMBER = "party_not_member"
+    BILATERAL_NEEDS_TWO = "bilateral_needs_two"
+    MULTILATERAL_NEEDS_THREE = "multilateral_needs_three"
+    CONSORTIUM_WIDE_NO_PARTIES = "consortium_wide_no_parties"
+    OVERLAPPING_BILATERAL = "overlapping_bilateral"
+    LOAN_PERIOD_RANGE = "loan_period_range"
+    LOAN_PERIOD_ABOVE_CONSORTIUM_MAX = "loan_period_above_consortium_max"
+    RESPONSE_DEADLINE_ABOVE_CONSORTIUM = "response_deadline_above_consortium"
+    FORMAT_PROTECTED_CONSORTIUM_WIDE = "format_protected_consortium_wide"
+    CONSORTIUM_WIDE_CONTRADICTED = "consortium_wide_contradicted"
+    VALIDITY_ORDER = "validity_order"
+    INVALID_TRANSITION = "invalid_transition"
+    NOT_A_PARTY = "not_a_party"
+    ALREADY_ACCEPTED = "already_accepted"
+    REASON_REQUIRED = "reason_required"
+    HOLIDAY_EXISTS = "holiday_exists"
+    # A value the Agreement model's own checks refused (its message names the field).
+    AGREEMENT_FIELD_INVALID = "agreement_field_invalid"
+
+
 class PoliciesError(DomainError):
     pass
 
@@ -73,8 +115,8 @@ class PoliciesPermissionDenied(PermissionDenied):
 
 
 class StaleDraft(PoliciesConflict):
-    code = "stale_draft"
+    code = ErrorCode.STALE_DRAFT
 
 
 class InvalidTransition(PoliciesConflict):
-    code = "invalid_transition"
+    code = ErrorCode.INVALID_TRANSITION

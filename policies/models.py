@@ -143,6 +143,50 @@ class PolicyAcknowledgement(models.Model):
         ]
 
 
+class PolicyEventKind(models.TextChoices):
+    """What happened to a policy (a code, stable in the stored history), or to the calendar."""
+
+    CREATED = "created", _("Created")
+    DRAFT_STARTED = "draft_started", _("New draft started")
+    DRAFT_SAVED = "draft_saved", _("Draft saved")
+    PUBLISHED = "published", _("Version published")
+    RETIRED = "retired", _("Retired")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by a library")
+    REMINDERS_SENT = "reminders_sent", _("Reminders sent")
+    # The consortium admin's correction of the holiday calendar: no policy of its own.
+    HOLIDAY_SET = "holiday_set", _("Holiday calendar corrected")
+
+
+class PolicyEvent(models.Model):
+    """Append-only history of the policies app: each policy's changes with who made them,
+    and the corrections of the holiday calendar (which move every deadline)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    kind = models.CharField(max_length=20, choices=PolicyEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    library = models.ForeignKey(Library, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PolicyEventKind.values), name="policy_event_kind_known"
+            ),
+            # Every event but a calendar correction belongs to a policy.
+            models.CheckConstraint(
+                condition=Q(policy__isnull=False) | Q(kind=PolicyEventKind.HOLIDAY_SET),
+                name="policy_event_has_policy",
+            ),
+        ]
+
+
 class AgreementKind(models.TextChoices):
     CONSORTIUM_WIDE = "consortium", _("Consortium-wide")
     MULTILATERAL = "multilateral", _("Multilateral")

@@ -37,6 +37,7 @@ def check_body_size(text: str) -> None:
         raise err.PoliciesError(
             err.BODY_TOO_LARGE % {"size": len(text.encode()) // 1024, "limit": MAX_BODY_CHARS // 1000},
             field="body_markdown",
+            code=err.ErrorCode.BODY_TOO_LARGE,
         )
 
 

@@ -47,6 +47,8 @@ from policies.models import (
     Holiday,
     Policy,
     PolicyAcknowledgement,
+    PolicyEvent,
+    PolicyEventKind,
     PolicyVersion,
     VersionStatus,
 )
@@ -56,10 +58,32 @@ from policies.rendering import check_body_size
 # Policies
 
 
+def policy_event(
+    *,
+    kind: PolicyEventKind,
+    actor: Any,
+    policy: Policy | None,
+    version: PolicyVersion | None = None,
+    library: Library | None = None,
+    note: str = "",
+) -> PolicyEvent:
+    """Append to the policies history: what happened, to which policy, and who did it."""
+    return PolicyEvent.objects.create(
+        kind=kind,
+        actor=actor if isinstance(actor, User) else None,
+        policy=policy,
+        version=version,
+        library=library,
+        note=note,
+    )
+
+
 def _require(actor: Any, rule: str, library: Library | None = None) -> None:
     if not can(actor, rule, library):
+        if rule == "consortium.manage":
+            raise err.PoliciesPermissionDenied(err.NOT_ALLOWED, code=err.ErrorCode.NOT_ALLOWED)
         raise err.PoliciesPermissionDenied(
-            err.NOT_ALLOWED if rule == "consortium.manage" else err.ONLY_OWN_LIBRARY_ADMIN
+            err.ONLY_OWN_LIBRARY_ADMIN, code=err.ErrorCode.ONLY_OWN_LIBRARY_ADMIN
         )
 
 
@@ -69,13 +93,14 @@ def policy_create(*, actor: User, title: str, slug: str, category: str, body_mar
     _require(actor, "consortium.manage")
     check_body_size(body_markdown)
     if Policy.objects.filter(slug=slug).exists():
-        raise err.PoliciesError(err.SLUG_TAKEN % {"slug": slug}, field="slug")
+        raise err.PoliciesError(err.SLUG_TAKEN % {"slug": slug}, field="slug", code=err.ErrorCode.SLUG_TAKEN)
     policy = Policy(title=title.strip(), slug=slug, category=category, created_by=actor)
     policy.full_clean()
     policy.save()
-    PolicyVersion.objects.create(
+    version = PolicyVersion.objects.create(
         policy=policy, number=1, body_markdown=body_markdown, created_by=actor, updated_by=actor
     )
+    policy_event(kind=PolicyEventKind.CREATED, actor=actor, policy=policy, version=version)
     return policy
 
 
@@ -85,17 +110,19 @@ def policy_draft_start(*, actor: User, policy: Policy) -> PolicyVersion:
     _require(actor, "consortium.manage")
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     if policy.retired:
-        raise err.PoliciesConflict(err.POLICY_RETIRED)
+        raise err.PoliciesConflict(err.POLICY_RETIRED, code=err.ErrorCode.POLICY_RETIRED)
     latest = policy.versions.order_by("-number").first()
     if latest is not None and latest.status == VersionStatus.DRAFT:
         return latest
-    return PolicyVersion.objects.create(
+    draft = PolicyVersion.objects.create(
         policy=policy,
         number=(latest.number + 1) if latest else 1,
         body_markdown=latest.body_markdown if latest else "",
         created_by=actor,
         updated_by=actor,
     )
+    policy_event(kind=PolicyEventKind.DRAFT_STARTED, actor=actor, policy=policy, version=draft)
+    return draft
 
 
 def _locked_draft(version: PolicyVersion, revision: int) -> PolicyVersion:
@@ -103,11 +130,14 @@ def _locked_draft(version: PolicyVersion, revision: int) -> PolicyVersion:
         PolicyVersion.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=version.pk)
     )
     if draft.status != VersionStatus.DRAFT:
-        raise err.PoliciesConflict(err.NOT_A_DRAFT % {"number": draft.number})
+        raise err.PoliciesConflict(err.NOT_A_DRAFT % {"number": draft.number}, code=err.ErrorCode.NOT_A_DRAFT)
     if draft.revision != revision:
         editor = draft.updated_by.display_name if draft.updated_by else "another admin"
         raise err.StaleDraft(
-            err.STALE_DRAFT % {"editor": editor}, current_revision=draft.revision, field="body_markdown"
+            err.STALE_DRAFT % {"editor": editor},
+            current_revision=draft.revision,
+            field="body_markdown",
+            code=err.ErrorCode.STALE_DRAFT,
         )
     return draft
 
@@ -125,6 +155,13 @@ def policy_draft_save(
     draft.revision += 1
     draft.updated_by = actor
     draft.save(update_fields=["body_markdown", "change_note", "revision", "updated_by", "updated_at"])
+    policy_event(
+        kind=PolicyEventKind.DRAFT_SAVED,
+        actor=actor,
+        policy=draft.policy,
+        version=draft,
+        note=f"revision {draft.revision}",
+    )
     return draft
 
 
@@ -136,11 +173,13 @@ def policy_version_publish(
     _require(actor, "consortium.manage")
     draft = _locked_draft(version, revision)
     if draft.policy.retired:
-        raise err.PoliciesConflict(err.POLICY_RETIRED)
+        raise err.PoliciesConflict(err.POLICY_RETIRED, code=err.ErrorCode.POLICY_RETIRED)
     if not draft.body_markdown.strip():
-        raise err.PoliciesError(err.BODY_EMPTY, field="body_markdown")
+        raise err.PoliciesError(err.BODY_EMPTY, field="body_markdown", code=err.ErrorCode.BODY_EMPTY)
     if effective_from is None:
-        raise err.PoliciesError(err.EFFECTIVE_DATE_REQUIRED, field="effective_from")
+        raise err.PoliciesError(
+            err.EFFECTIVE_DATE_REQUIRED, field="effective_from", code=err.ErrorCode.EFFECTIVE_DATE_REQUIRED
+        )
     previous = (
         PolicyVersion.objects.filter(policy_id=draft.policy_id, status=VersionStatus.PUBLISHED)
         .order_by("-number")
@@ -150,6 +189,7 @@ def policy_version_publish(
         raise err.PoliciesError(
             err.EFFECTIVE_BEFORE_PREVIOUS % {"number": draft.number, "date": previous.effective_from},
             field="effective_from",
+            code=err.ErrorCode.EFFECTIVE_BEFORE_PREVIOUS,
         )
     draft.status = VersionStatus.PUBLISHED
     draft.effective_from = effective_from
@@ -158,6 +198,13 @@ def policy_version_publish(
     draft.revision += 1
     draft.save(
         update_fields=["status", "effective_from", "published_by", "published_at", "revision", "updated_at"]
+    )
+    policy_event(
+        kind=PolicyEventKind.PUBLISHED,
+        actor=actor,
+        policy=draft.policy,
+        version=draft,
+        note=f"version {draft.number}, in force from {effective_from.isoformat()}",
     )
     return draft
 
@@ -168,11 +215,12 @@ def policy_retire(*, actor: User, policy: Policy) -> Policy:
     _require(actor, "consortium.manage")
     policy = Policy.objects.select_for_update().get(pk=policy.pk)
     if policy.retired:
-        raise err.PoliciesConflict(err.POLICY_RETIRED)
+        raise err.PoliciesConflict(err.POLICY_RETIRED, code=err.ErrorCode.POLICY_RETIRED)
     policy.retired = True
     policy.retired_at = timezone.now()
     policy.retired_by = actor
     policy.save(update_fields=["retired", "retired_at", "retired_by"])
+    policy_event(kind=PolicyEventKind.RETIRED, actor=actor, policy=policy)
     return policy
 
 
@@ -187,12 +235,24 @@ def policy_acknowledge(*, actor: User, version: PolicyVersion) -> PolicyAcknowle
     library = getattr(actor, "library", None)
     _require(actor, "policies.acknowledge", library)
     if version.policy.retired:
-        raise err.PoliciesConflict(err.POLICY_RETIRED)
+        raise err.PoliciesConflict(err.POLICY_RETIRED, code=err.ErrorCode.POLICY_RETIRED)
     if current_version(version.policy) != version:
-        raise err.PoliciesConflict(err.NOT_IN_FORCE)
+        raise err.PoliciesConflict(err.NOT_IN_FORCE, code=err.ErrorCode.NOT_IN_FORCE)
     if PolicyAcknowledgement.objects.filter(library=library, version=version).exists():
-        raise err.PoliciesConflict(err.ALREADY_ACKNOWLEDGED % {"number": version.number})
-    return PolicyAcknowledgement.objects.create(library=library, version=version, acknowledged_by=actor)
+        raise err.PoliciesConflict(
+            err.ALREADY_ACKNOWLEDGED % {"number": version.number}, code=err.ErrorCode.ALREADY_ACKNOWLEDGED
+        )
+    acknowledgement = PolicyAcknowledgement.objects.create(
+        library=library, version=version, acknowledged_by=actor
+    )
+    policy_event(
+        kind=PolicyEventKind.ACKNOWLEDGED,
+        actor=actor,
+        policy=version.policy,
+        version=version,
+        library=library,
+    )
+    return acknowledgement
 
 
 def library_admins(library: Library) -> list[User]:
@@ -228,6 +288,13 @@ def policy_reminders_send(*, actor: User, policy: Policy) -> int:
             dedup_key=f"policy-ack-reminder:{version.pk}:{library.pk}:{today.isoformat()}",
         )
         count += 1
+    policy_event(
+        kind=PolicyEventKind.REMINDERS_SENT,
+        actor=actor,
+        policy=policy,
+        version=version,
+        note=f"{count} libraries reminded",
+    )
     return count
 
 
@@ -324,25 +391,41 @@ def validate_agreement(
         raise err.PoliciesError(
             err.LOAN_PERIOD_RANGE % {"min": LOAN_PERIOD_MIN, "max": LOAN_PERIOD_MAX, "value": value},
             field="loan_period_days",
+            code=err.ErrorCode.LOAN_PERIOD_RANGE,
         )
     if value > settings.POLICIES_MAX_LOAN_PERIOD_DAYS:
         raise err.PoliciesError(
             err.LOAN_PERIOD_ABOVE_CONSORTIUM_MAX
             % {"value": value, "max": settings.POLICIES_MAX_LOAN_PERIOD_DAYS},
             field="loan_period_days",
+            code=err.ErrorCode.LOAN_PERIOD_ABOVE_CONSORTIUM_MAX,
         )
     if agreement.valid_until is not None and agreement.valid_until < agreement.valid_from:
-        raise err.PoliciesError(err.VALIDITY_ORDER, field="valid_until")
+        raise err.PoliciesError(err.VALIDITY_ORDER, field="valid_until", code=err.ErrorCode.VALIDITY_ORDER)
     for library in parties:
         if not library.is_active:
-            raise err.PoliciesError(err.PARTY_NOT_MEMBER % {"library": library}, field="parties")
+            raise err.PoliciesError(
+                err.PARTY_NOT_MEMBER % {"library": library},
+                field="parties",
+                code=err.ErrorCode.PARTY_NOT_MEMBER,
+            )
     kind = agreement.kind
     if kind == AgreementKind.CONSORTIUM_WIDE and parties:
-        raise err.PoliciesError(err.CONSORTIUM_WIDE_NO_PARTIES, field="parties")
+        raise err.PoliciesError(
+            err.CONSORTIUM_WIDE_NO_PARTIES, field="parties", code=err.ErrorCode.CONSORTIUM_WIDE_NO_PARTIES
+        )
     if kind == AgreementKind.BILATERAL and len(parties) != 2:
-        raise err.PoliciesError(err.BILATERAL_NEEDS_TWO % {"count": len(parties)}, field="parties")
+        raise err.PoliciesError(
+            err.BILATERAL_NEEDS_TWO % {"count": len(parties)},
+            field="parties",
+            code=err.ErrorCode.BILATERAL_NEEDS_TWO,
+        )
     if kind == AgreementKind.MULTILATERAL and len(parties) < 3:
-        raise err.PoliciesError(err.MULTILATERAL_NEEDS_THREE % {"count": len(parties)}, field="parties")
+        raise err.PoliciesError(
+            err.MULTILATERAL_NEEDS_THREE % {"count": len(parties)},
+            field="parties",
+            code=err.ErrorCode.MULTILATERAL_NEEDS_THREE,
+        )
     others = Agreement.objects.exclude(pk=agreement.pk).filter(status__in=list(statuses))
     if kind == AgreementKind.BILATERAL:
         first, second = parties
@@ -371,6 +454,7 @@ def validate_agreement(
                     "end": clash.valid_until or "open-ended",
                 },
                 field="valid_from",
+                code=err.ErrorCode.OVERLAPPING_BILATERAL,
             )
     overlapping = _overlaps(others, start=agreement.valid_from, end=agreement.valid_until)
     if kind != AgreementKind.CONSORTIUM_WIDE:
@@ -400,28 +484,36 @@ def _check_not_contradicting(*, base: Agreement, specific: Agreement, editing: A
             "agreement": base.name,
             "formats": ", ".join(missing),
         }
+        code = err.ErrorCode.FORMAT_PROTECTED_CONSORTIUM_WIDE
         if editing is base:
             message = err.CONSORTIUM_WIDE_CONTRADICTED % {"agreement": other.name, "what": ", ".join(missing)}
-        raise err.PoliciesError(message, field="excluded_formats")
+            code = err.ErrorCode.CONSORTIUM_WIDE_CONTRADICTED
+        raise err.PoliciesError(message, field="excluded_formats", code=code)
     if specific.response_deadline_days > base.response_deadline_days:
         message = err.RESPONSE_DEADLINE_ABOVE_CONSORTIUM % {
             "max": base.response_deadline_days,
             "agreement": base.name,
             "value": specific.response_deadline_days,
         }
+        code = err.ErrorCode.RESPONSE_DEADLINE_ABOVE_CONSORTIUM
         if editing is base:
             message = err.CONSORTIUM_WIDE_CONTRADICTED % {
                 "agreement": other.name,
                 "what": f"{specific.response_deadline_days} working days",
             }
-        raise err.PoliciesError(message, field="response_deadline_days")
+            code = err.ErrorCode.CONSORTIUM_WIDE_CONTRADICTED
+        raise err.PoliciesError(message, field="response_deadline_days", code=code)
 
 
 def _check_versions(versions: Iterable[PolicyVersion]) -> list[PolicyVersion]:
     versions = list(versions)
     for version in versions:
         if version.status != VersionStatus.PUBLISHED:
-            raise err.PoliciesError(err.VERSION_NOT_PUBLISHED % {"version": version}, field="policy_versions")
+            raise err.PoliciesError(
+                err.VERSION_NOT_PUBLISHED % {"version": version},
+                field="policy_versions",
+                code=err.ErrorCode.VERSION_NOT_PUBLISHED,
+            )
     return versions
 
 
@@ -472,7 +564,9 @@ def _full_clean(agreement: Agreement) -> None:
         # The field as the form labels it (its verbose name, translated), not its code.
         label = Agreement._meta.get_field(field).verbose_name if field != "__all__" else ""
         text = " ".join(messages)
-        raise err.PoliciesError(f"{label}: {text}" if label else text, field=field) from exc
+        raise err.PoliciesError(
+            f"{label}: {text}" if label else text, field=field, code=err.ErrorCode.AGREEMENT_FIELD_INVALID
+        ) from exc
 
 
 @transaction.atomic
@@ -491,7 +585,10 @@ def agreement_update(
         raise TypeError(f"Unknown agreement fields: {sorted(unknown)}")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if agreement.status != AgreementStatus.DRAFT:
-        raise err.PoliciesConflict(err.AGREEMENT_NOT_EDITABLE % {"status": agreement.get_status_display()})
+        raise err.PoliciesConflict(
+            err.AGREEMENT_NOT_EDITABLE % {"status": agreement.get_status_display()},
+            code=err.ErrorCode.AGREEMENT_NOT_EDITABLE,
+        )
     for name, value in fields.items():
         setattr(agreement, name, value)
     agreement.all_members = agreement.kind == AgreementKind.CONSORTIUM_WIDE
@@ -517,6 +614,7 @@ def _transition(*, agreement: Agreement, action: str, actor: Any, reason: str = 
             err.INVALID_TRANSITION
             % {"from": agreement.get_status_display(), "to": AgreementStatus(target).label},
             current_status=agreement.status,
+            code=err.ErrorCode.INVALID_TRANSITION,
         )
     before = agreement.status
     agreement.status = target
@@ -589,14 +687,21 @@ def agreement_accept(*, actor: Any, agreement: Agreement, library: Library) -> A
             err.INVALID_TRANSITION
             % {"from": agreement.get_status_display(), "to": AgreementStatus.ACTIVE.label},
             current_status=agreement.status,
+            code=err.ErrorCode.INVALID_TRANSITION,
         )
     party_ids = set(agreement.parties.values_list("pk", flat=True))
     if library.pk not in party_ids:
-        raise err.PoliciesPermissionDenied(err.NOT_A_PARTY % {"library": library})
+        raise err.PoliciesPermissionDenied(
+            err.NOT_A_PARTY % {"library": library}, code=err.ErrorCode.NOT_A_PARTY
+        )
     if not Library.objects.filter(pk=library.pk, is_active=True).exists():
-        raise err.PoliciesError(err.PARTY_NOT_MEMBER % {"library": library}, field="library")
+        raise err.PoliciesError(
+            err.PARTY_NOT_MEMBER % {"library": library}, field="library", code=err.ErrorCode.PARTY_NOT_MEMBER
+        )
     if agreement.acceptances.filter(library=library).exists():
-        raise err.PoliciesConflict(err.ALREADY_ACCEPTED % {"library": library})
+        raise err.PoliciesConflict(
+            err.ALREADY_ACCEPTED % {"library": library}, code=err.ErrorCode.ALREADY_ACCEPTED
+        )
     AgreementAcceptance.objects.create(
         agreement=agreement, library=library, accepted_by=actor if isinstance(actor, User) else None
     )
@@ -621,7 +726,7 @@ def _stop(*, actor: User, agreement: Agreement, action: str, reason: str) -> Agr
     _require(actor, "consortium.manage")
     reason = reason.strip()
     if not reason:
-        raise err.PoliciesError(err.REASON_REQUIRED, field="reason")
+        raise err.PoliciesError(err.REASON_REQUIRED, field="reason", code=err.ErrorCode.REASON_REQUIRED)
     agreement = _transition(agreement=agreement, action=action, actor=actor, reason=reason)
     _notify_parties(agreement, "agreement_status_changed", f"{action}-{timezone.now():%Y%m%d%H%M%S%f}")
     return agreement
@@ -679,5 +784,11 @@ def holiday_set(*, actor: User, day: date, kind: str, name: str) -> Holiday:
     _require(actor, "consortium.manage")
     holiday, _created = Holiday.objects.update_or_create(
         date=day, defaults={"kind": kind, "name": name.strip()[:120], "created_by": actor}
+    )
+    policy_event(
+        kind=PolicyEventKind.HOLIDAY_SET,
+        actor=actor,
+        policy=None,
+        note=f"{day.isoformat()}: {holiday.kind} ({holiday.name})",
     )
     return holiday

@@ -388,7 +388,10 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(Agreement, pk=pk)
     if agreement.status != AgreementStatus.DRAFT:
-        raise err.PoliciesConflict(err.AGREEMENT_NOT_EDITABLE % {"status": agreement.get_status_display()})
+        raise err.PoliciesConflict(
+            err.AGREEMENT_NOT_EDITABLE % {"status": agreement.get_status_display()},
+            code=err.ErrorCode.AGREEMENT_NOT_EDITABLE,
+        )
     initial = {field: getattr(agreement, field) for field in services.EDITABLE_FIELDS}
     initial["parties"] = list(agreement.parties.all())
     initial["policy_versions"] = list(agreement.policy_versions.all())

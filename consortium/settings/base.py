@@ -296,7 +296,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- catalogue ---
-# Worker processes that parse MARC during an import (PERFORMANCE.md: 2 on a 2-core machine),
+# Worker processes that parse MARC during an import (docs/performance.md, "Import": 2 on a 2-core machine),
 # also inside a Celery prefork worker (catalogue.services._children_allowed).
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)
 # Write each batch from a thread of its own while the next batch is matched

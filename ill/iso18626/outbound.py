@@ -6,7 +6,7 @@ an ``Iso18626Delivery`` in the event's transaction, with the message as it stand
 and the task ``ill.iso18626_deliver`` POSTs it after commit. Which portal action sends
 what is in ``ill.iso18626.codes`` (TO_BORROWER, TO_LENDER). A library never receives a
 message about what its own system just did. Messages to lenders carry the citation and
-the requesting library only, never the patron (ILL practice, DESIGN.md).
+the requesting library only, never the patron (docs/architecture.md, "ILL practice").
 """
 
 from __future__ import annotations

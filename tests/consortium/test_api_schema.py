@@ -32,20 +32,22 @@ def test_every_json_operation_documents_its_error_answers(client):
 def test_error_bodies_are_documented_as_the_handler_returns_them(client):
     schema = served_schema(client)
     error = schema["components"]["schemas"]["Error"]
-    assert error["required"] == ["detail"]
-    assert {"code", "detail", "field", "available"} <= set(error["properties"])
-    bad_request = response_schema(schema, "post", "/api/v1/ill/requests/", 400)
-    assert [resolve(schema, s) for s in bad_request["oneOf"]] == [
-        error,
-        schema["components"]["schemas"]["FieldErrors"],
-    ]
+    # every error body has a code and a detail; input errors add their fields' messages
+    assert error["required"] == ["code", "detail"]
+    assert {"code", "detail", "field", "available", "fields"} <= set(error["properties"])
+    assert (
+        resolve(schema, error["properties"]["fields"]["allOf"][0])
+        == schema["components"]["schemas"]["FieldErrors"]
+    )
+    assert response_schema(schema, "post", "/api/v1/ill/requests/", 400) == error
 
 
 def test_a_refused_token_answers_the_documented_error_body(client, library):
     # when a library system sends a token that does not exist
     response = client.get("/api/v1/ill/requests/", HTTP_AUTHORIZATION="Token not-a-real-key")
     # then it gets 401 with the Error body, even on a public read
-    assert response.status_code == 401 and set(response.json()) == {"detail"}
+    assert response.status_code == 401 and set(response.json()) == {"code", "detail"}
+    assert response.json()["code"] == "authentication_failed"
     public = client.get("/api/v1/libraries/", HTTP_AUTHORIZATION="Token not-a-real-key")
     assert (
         public.status_code == 401
@@ -66,7 +68,8 @@ def test_an_api_path_that_matches_no_endpoint_is_a_json_404(client):
     response = client.get("/api/v1/ill/requests/ILL-12/")
     # then the answer is the API's error body, not the portal's HTML page
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json" and set(response.json()) == {"detail"}
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
     # and a person who mistypes a page still gets the portal's page
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
@@ -79,7 +82,7 @@ def test_a_form_body_over_the_limit_is_413_with_the_error_body(client, login, li
     response = login(librarian).post("/api/v1/ill/requests/", {"title": "x" * 4096})
     # then it is refused as too large, in the documented body, and nothing was created
     assert response.status_code == 413, response.content
-    assert set(response.json()) == {"detail"} and "1.0\xa0KB" in response.json()["detail"]
+    assert response.json()["code"] == "body_too_large" and "1.0\xa0KB" in response.json()["detail"]
     from ill.models import IllRequest
 
     assert not IllRequest.objects.exists()

@@ -34,7 +34,7 @@ def test_bad_input_answers_400_with_field(patron, record):
     r = client.post(
         "/api/v1/ill/requests/", {"bib_record": record.pk, "needed_by": "not-a-date"}, format="json"
     )
-    assert r.status_code == 400 and "needed_by" in r.json()
+    assert r.status_code == 400 and "needed_by" in r.json()["fields"]
 
 
 def test_unavailable_action_is_409_with_available_actions(submitted, librarian):
@@ -60,7 +60,7 @@ def test_unknown_reason_is_400(sent, lender_librarian):
     r = _client(lender_librarian).post(
         f"/api/v1/ill/requests/{sent.pk}/actions/unfilled/", {"reason_unfilled": "Bored"}, format="json"
     )
-    assert r.status_code == 400 and "reason_unfilled" in r.json()
+    assert r.status_code == 400 and "reason_unfilled" in r.json()["fields"]
 
 
 def test_lender_not_asked_gets_403_and_stranger_404(sent, second_lender_librarian, consortium_admin):
@@ -91,7 +91,8 @@ def test_an_unknown_queue_is_refused_with_the_field(sent, lender_librarian):
     response = _client(lender_librarian).get("/api/v1/ill/requests/", {"role": "supplier"})
     # then it is told which parameter is wrong instead of silently getting the borrowing queue
     assert response.status_code == 400
-    assert list(response.json()) == ["role"] and "supplier" in response.json()["role"][0]
+    fields = response.json()["fields"]
+    assert list(fields) == ["role"] and "supplier" in fields["role"][0]
 
 
 def test_an_unknown_status_is_refused_and_open_lists_the_unfinished(sent, patron, lender_librarian):

@@ -1,5 +1,5 @@
 """The ISO 18626 mapping table names only what exists: ISO names in the XSD's enumerations
-or the open code lists (ILL-REFERENCE.md), portal actions and statuses in ill/states.py."""
+or the open code lists (docs/ill.md, "ISO 18626 code lists"), portal actions and statuses in ill/states.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ ISO_STATUSES = ENUMS["type_status"]
 ISO_ACTIONS = ENUMS["type_action"]
 ISO_REASONS = ENUMS["type_reasonForMessage"]
 YES_NO = ENUMS["type_yesNo"]
-# Open code lists, as ILL-REFERENCE.md gives them (the XSD leaves them to schemes).
+# Open code lists, as docs/ill.md gives them (the XSD leaves them to schemes).
 OPEN_LISTS = {
     "reasonUnfilled": {"NonCirculating", "NotAvailableForILL", "NotHeld", "NotOnShelf", "PolicyProblem",
                        "PoorCondition"},

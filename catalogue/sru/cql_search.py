@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from catalogue import cql
-from catalogue.normalize import fold, normalize_isbn, normalize_issn
+from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
 from catalogue.query import FIELD_WEIGHTS, And, Identifier, Not, Or, ParsedQuery, Words, spaceless_variants
 from catalogue.query import Node as QueryNode
 from catalogue.sru.diagnostics import Diagnostic
@@ -23,6 +23,7 @@ CONTEXT_SETS = {
     "cql": "info:srw/cql-context-set/1/cql-v1.2",
     "dc": "info:srw/cql-context-set/1/dc-v1.1",
     "bath": "http://zing.z3950.org/cql/bath/2.0/",
+    "rec": "info:srw/cql-context-set/2/rec-1.1",
 }
 _SET_BY_URI = {
     **{uri: name for name, uri in CONTEXT_SETS.items()},
@@ -43,6 +44,19 @@ INDEXES = {
     ("dc", "date"): "year",
     ("bath", "isbn"): "isbn",
     ("bath", "issn"): "issn",
+    ("bath", "lccn"): "lccn",
+    ("rec", "identifier"): "control_number",
+    ("rec", "id"): "control_number",
+}
+# Index names without a context set that copy-cataloguing clients send as they are (Koha's
+# SRU search-field mapping offers title, author, isbn, issn, subject, lccn and control
+# number; yaz-client users type them too): resolved after the context sets' own names.
+BARE_INDEXES = {
+    "author": "author",
+    "lccn": "lccn",
+    "controlnumber": "control_number",
+    "control-number": "control_number",
+    "oclc": "control_number",
 }
 # Explain lists these, in this order, with their titles.
 INDEX_TITLES = [
@@ -57,6 +71,8 @@ INDEX_TITLES = [
     ("dc", "date", "Year of publication"),
     ("bath", "isbn", "ISBN (10 or 13 digits, any hyphenation)"),
     ("bath", "issn", "ISSN"),
+    ("bath", "lccn", "Library of Congress control number (LCCN, 010)"),
+    ("rec", "identifier", "Control number: the union record's id (ish123 or 123) or an OCLC number (035)"),
 ]
 TEXT_RELATIONS = ("=", "adj", "all", "any", "scr")
 IDENTIFIER_RELATIONS = ("=", "==", "exact", "any", "scr")
@@ -79,7 +95,16 @@ class Everything:
     """cql.allRecords."""
 
 
-Tree = QueryNode | YearRange | Everything
+@dataclass(frozen=True)
+class MatchKeyed:
+    """Records with one of these match keys ("lccn:...", "oclc:...": catalogue.matching),
+    looked up in the match-key table's btree, or with this record id."""
+
+    keys: tuple[str, ...]
+    record_id: int | None = None
+
+
+Tree = QueryNode | YearRange | Everything | MatchKeyed
 
 
 def _resolve_index(index: str, prefixes: Mapping[str, str]) -> str:
@@ -93,6 +118,8 @@ def _resolve_index(index: str, prefixes: Mapping[str, str]) -> str:
         for candidate in ([default] if default else []) + ["dc", "bath", "cql"]:
             if (candidate, name) in INDEXES:
                 return INDEXES[(candidate, name)]
+        if name in BARE_INDEXES:
+            return BARE_INDEXES[name]
         raise Diagnostic(16, index, f"There is no index {index!r}; explain lists the indexes.")
     if set_name in prefixes:
         uri = prefixes[set_name]
@@ -220,6 +247,36 @@ def _year_clause(clause: cql.SearchClause) -> Tree:
     }[relation]
 
 
+_RECORD_ID = re.compile(r"^(?:ish)?(\d{1,18})$", re.I)
+
+
+def _keyed_clause(kind: str, clause: cql.SearchClause) -> Tree:
+    """lccn and control number: exact identifiers, through the match keys."""
+    relation = clause.relation or "="
+    if relation not in IDENTIFIER_RELATIONS:
+        raise Diagnostic(
+            19, relation, f"The relation {relation!r} is not supported for {clause.index}: use = or any."
+        )
+    nodes: list[Tree] = []
+    for value in clause.term.split() if relation == "any" else [clause.term]:
+        if kind == "lccn":
+            lccn = normalize_lccn(value)
+            if not lccn:
+                raise Diagnostic(36, value[:60], f"{value[:60]!r} is not an LCCN.")
+            nodes.append(MatchKeyed(keys=(f"lccn:{lccn}",)))
+            continue
+        record = _RECORD_ID.match(value.strip())
+        oclc = normalize_oclc(value)
+        if not record and not oclc:
+            raise Diagnostic(36, value[:60], f"{value[:60]!r} is not a record id or an OCLC number.")
+        nodes.append(
+            MatchKeyed(keys=(f"oclc:{oclc}",) if oclc else (), record_id=int(record[1]) if record else None)
+        )
+    if not nodes:
+        raise Diagnostic(27, clause.term, "The search term is empty.")
+    return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))  # type: ignore[arg-type]
+
+
 def _clause(clause: cql.SearchClause, prefixes: Mapping[str, str]) -> Tree:
     kind = _resolve_index(clause.index, prefixes)
     if clause.modifiers:
@@ -233,6 +290,8 @@ def _clause(clause: cql.SearchClause, prefixes: Mapping[str, str]) -> Tree:
         return _year_clause(clause)
     if kind in ("isbn", "issn", "identifier"):
         return _identifier_clause(kind, clause)
+    if kind in ("lccn", "control_number"):
+        return _keyed_clause(kind, clause)
     return _text_clause(kind, clause)
 
 
@@ -266,7 +325,7 @@ def to_tree(query: cql.CqlQuery) -> Tree:
 
 
 def _uses_own_nodes(node: Tree) -> bool:
-    if isinstance(node, YearRange | Everything):
+    if isinstance(node, YearRange | Everything | MatchKeyed):
         return True
     if isinstance(node, Not):
         return _uses_own_nodes(node.child)
@@ -282,6 +341,15 @@ def _condition(node: Tree) -> tuple[str, list]:
         return compiled.sql, list(compiled.params)
     if isinstance(node, Everything):
         return "TRUE", []
+    if isinstance(node, MatchKeyed):
+        parts, params = [], []
+        if node.keys:
+            parts.append("b.id IN (SELECT k.bib_record_id FROM catalogue_matchkey k WHERE k.key = ANY(%s))")
+            params.append(list(node.keys))
+        if node.record_id is not None:
+            parts.append("b.id = %s")
+            params.append(node.record_id)
+        return "(" + " OR ".join(parts) + ")", params
     if isinstance(node, YearRange):
         parts, params = [], []
         if node.low is not None:

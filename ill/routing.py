@@ -38,10 +38,11 @@ from django.db.models import Avg, Count, F, Q
 from django.utils import translation
 
 from catalogue.models import BibRecord, Holding
+from consortium import clock
 from ill import rota_reasons, states
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry, ServiceType
-from ill.services import SYSTEM, _now, ill_request_transition, next_position
+from ill.services import SYSTEM, ill_request_transition, next_position
 from members.models import Library
 from policies.terms import Terms, decisions_for_lenders
 
@@ -147,9 +148,7 @@ def _english(data: dict) -> str:
 
 def _holder_rows(req: IllRequest) -> dict[int, bool]:
     """Lending library id -> has a copy on the shelf, for the request's record(s)."""
-    holdings = Holding.objects.filter(lendable=True).exclude(
-        status__in=[Holding.Status.WITHDRAWN, Holding.Status.MISSING]
-    )
+    holdings = Holding.objects.lendable(elsewhere_than=req.borrower_id)
     if req.bib_record_id:
         holdings = holdings.filter(bib_record_id=req.bib_record_id)
     elif req.isbn:
@@ -157,9 +156,7 @@ def _holder_rows(req: IllRequest) -> dict[int, bool]:
     else:
         return {}
     shelf: dict[int, bool] = {}
-    for library_id, status in holdings.exclude(library_id=req.borrower_id).values_list(
-        "library_id", "status"
-    ):
+    for library_id, status in holdings.values_list("library_id", "status"):
         shelf[library_id] = shelf.get(library_id, False) or status == Holding.Status.AVAILABLE
     return shelf
 
@@ -176,7 +173,7 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     allowed = terms_for_candidates(req=req, lenders=libraries)
     candidates = [Candidate(lib, allowed[lib.pk][0], allowed[lib.pk][1], shelf[lib.pk]) for lib in libraries]
     ok = {c.lender.pk: c for c in candidates if c.terms is not None}
-    since = _now() - timedelta(days=HISTORY_DAYS)
+    since = clock.now() - timedelta(days=HISTORY_DAYS)
     if ok:
         ids = list(ok)
         for lender_id, n in (

@@ -13,10 +13,11 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import BibRecord, Holding
+from consortium import clock
 from ill import exceptions as err
 from ill import notices, rota_reasons, states
 from ill.iso18626 import outbound as iso18626_outbound
@@ -24,7 +25,7 @@ from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntr
 from ill.states import ACTIONS, Role, Side
 from members.models import Library, PatronStatus, User
 from members.permissions import LibraryPrincipal, is_approved_patron, works_at
-from policies.calendar import add_working_days, pakistan_date
+from policies.calendar import add_working_days
 from policies.terms import explanation_text
 
 COPY_SALT = "ill.delivered-copy"
@@ -96,30 +97,17 @@ FIELD_LABELS = {
 }
 
 
-def _now():
-    return timezone.now()
-
-
-def _today() -> date:
-    return pakistan_date(_now())
-
-
 # ---------------------------------------------------------------------------------------
 # create
 
 
 def _check_needed_by(needed_by: date | None) -> None:
-    if needed_by is not None and needed_by < _today():
+    if needed_by is not None and needed_by < clock.today():
         raise err.IllError(err.PAST_NEEDED_BY.format(date=needed_by.isoformat()), field="needed_by")
 
 
 def _lenders_exist(record: BibRecord, borrower_id: int) -> bool:
-    return (
-        Holding.objects.filter(bib_record=record, lendable=True)
-        .exclude(library_id=borrower_id)
-        .exclude(status__in=[Holding.Status.WITHDRAWN, Holding.Status.MISSING])
-        .exists()
-    )
+    return Holding.objects.lendable(elsewhere_than=borrower_id).filter(bib_record=record).exists()
 
 
 @transaction.atomic
@@ -198,7 +186,7 @@ def ill_request_create(
         isbn = (record.isbns or [""])[0]
     if not title.strip():
         raise err.IllError(err.RECORD_OR_TITLE, field="title")
-    now = _now()
+    now = clock.now()
     req = IllRequest(
         borrower_id=borrower_id,
         patron=patron,
@@ -328,7 +316,7 @@ def _apply_payload(
 ) -> str:
     """Per-action rules and field changes; returns the event note."""
     note = str(payload.get("note", "") or "").strip()[:2000]
-    now = _now()
+    now = clock.now()
     if action == "validate":
         problem = validation_problem(req)
         if problem and not payload.get("override"):
@@ -419,7 +407,9 @@ def _apply_payload(
         entry = _current_entry(req)
         period = (entry.loan_period_days if entry else 0) or 28
         due = payload.get("due_date")
-        req.due_date = due if isinstance(due, date) and due > _today() else _today() + timedelta(days=period)
+        req.due_date = (
+            due if isinstance(due, date) and due > clock.today() else clock.today() + timedelta(days=period)
+        )
         fields.add("due_date")
         data["due_date"] = req.due_date.isoformat()
     elif action == "renew":
@@ -434,8 +424,8 @@ def _apply_payload(
         due = payload.get("due_date")
         req.due_date = (
             due
-            if isinstance(due, date) and due > _today()
-            else max(req.due_date or _today(), _today()) + timedelta(days=period)
+            if isinstance(due, date) and due > clock.today()
+            else max(req.due_date or clock.today(), clock.today()) + timedelta(days=period)
         )
         req.renewals_used += 1
         fields |= {"due_date", "renewals_used"}
@@ -443,7 +433,7 @@ def _apply_payload(
     elif action == "mark_overdue":
         # Staff may say so only once the due date has passed; a lender's own system (ISO
         # 18626 Overdue) keeps the loan record and is taken at its word.
-        if data.get("via") != "iso18626" and (req.due_date is None or req.due_date >= _today()):
+        if data.get("via") != "iso18626" and (req.due_date is None or req.due_date >= clock.today()):
             raise err.IllError(err.NOT_DUE_YET.format(due=req.due_date or "—"), code="not_due_yet")
         if req.supplier_status == states.RENEW_REQUESTED:
             data["renewal_lapsed"] = True
@@ -563,7 +553,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
         req.supplier_status = spec.to
         if spec.effect is not None:
             req.status = spec.effect.to
-    req.status_changed_at = _now()
+    req.status_changed_at = clock.now()
     fields |= {"status", "supplier_status", "status_changed_at", "updated_at"}
     req.save(update_fields=sorted(fields))
     event = IllEvent.objects.create(
@@ -672,7 +662,7 @@ def copy_for_token(*, token: str, actor: Any) -> DeliveredCopy:
         .filter(pk=data.get("c"), request_id=data.get("r"))
         .first()
     )
-    if copy is None or copy.expires_at <= _now():
+    if copy is None or copy.expires_at <= clock.now():
         raise err.IllNotFound(err.LINK_EXPIRED)
     roles = actor_roles(actor, copy.request)
     if not roles & {Role.PATRON, Role.BORROWER}:

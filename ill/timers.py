@@ -11,10 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+from consortium import clock
 from ill import notices, states
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry
-from ill.services import SYSTEM, _now, _today, ill_request_transition
+from ill.services import SYSTEM, ill_request_transition
 from policies.calendar import PAKISTAN
 
 
@@ -23,7 +24,7 @@ def lenders_timed_out(*, limit: int) -> int:
     due = (
         RotaEntry.objects.filter(
             status=RotaEntry.Status.ASKED,
-            deadline_at__lt=_now(),
+            deadline_at__lt=clock.now(),
             request__supplier_status=states.REQUEST_RECEIVED,
         )
         .order_by("deadline_at")
@@ -45,7 +46,7 @@ def loans_overdue(*, limit: int) -> int:
     A renewal asked on or before the due date and still unanswered lapses; one asked
     after the due date (the loan was overdue already) waits for the lender's answer, so
     asking again is not undone by the next run."""
-    today = _today()
+    today = clock.today()
     on_loan = Q(status__in=[states.RECEIVED, states.CHECKED_OUT], supplier_status=states.LOANED)
     renewal_lapsed = Q(status=states.RENEW_PENDING, supplier_status=states.RENEW_REQUESTED, asked_by_due=True)
     ids = (
@@ -71,9 +72,9 @@ def loans_overdue(*, limit: int) -> int:
 
 def due_soon_reminders(*, limit: int) -> int:
     """Remind patrons ILL_DUE_SOON_DAYS before the due date (once per due date)."""
-    day = _today() + timedelta(days=settings.ILL_DUE_SOON_DAYS)
+    day = clock.today() + timedelta(days=settings.ILL_DUE_SOON_DAYS)
     requests = IllRequest.objects.filter(
-        status__in=[states.CHECKED_OUT, states.RENEW_PENDING], due_date__lte=day, due_date__gte=_today()
+        status__in=[states.CHECKED_OUT, states.RENEW_PENDING], due_date__lte=day, due_date__gte=clock.today()
     ).select_related("patron", "borrower", "supplier")[:limit]
     sent = 0
     for req in requests:

@@ -13,9 +13,10 @@ from django.db.models.expressions import RawSQL
 
 from consortium import clock
 from ill import notices, states
+from ill.actors import SYSTEM
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry
-from ill.services import SYSTEM, ill_request_transition
+from ill.services import ill_request_transition
 from policies.calendar import PAKISTAN
 
 

@@ -22,11 +22,13 @@ from policies.calendar import PAKISTAN
 
 def lenders_timed_out(*, limit: int) -> int:
     """Lenders asked whose response deadline passed without an answer: time out, ask the next."""
+    requester, supplier = states.taken_from("time_out")
     due = (
         RotaEntry.objects.filter(
             status=RotaEntry.Status.ASKED,
             deadline_at__lt=clock.now(),
-            request__supplier_status=states.REQUEST_RECEIVED,
+            request__status__in=requester,
+            request__supplier_status__in=supplier,
         )
         .order_by("deadline_at")
         .values_list("request_id", flat=True)[:limit]
@@ -48,8 +50,9 @@ def loans_overdue(*, limit: int) -> int:
     after the due date (the loan was overdue already) waits for the lender's answer, so
     asking again is not undone by the next run."""
     today = clock.today()
-    on_loan = Q(status__in=[states.RECEIVED, states.CHECKED_OUT], supplier_status=states.LOANED)
-    renewal_lapsed = Q(status=states.RENEW_PENDING, supplier_status=states.RENEW_REQUESTED, asked_by_due=True)
+    requester, supplier = states.taken_from("mark_overdue")
+    # A renewal asked after the due date waits for the lender's answer.
+    no_renewal_or_lapsed = ~Q(supplier_status=states.RENEW_REQUESTED) | Q(asked_by_due=True)
     ids = (
         IllRequest.objects.annotate(
             # status_changed_at is when the renewal was asked; due dates are Pakistan dates.
@@ -57,7 +60,7 @@ def loans_overdue(*, limit: int) -> int:
                 "status_changed_at < ((due_date + 1)::timestamp AT TIME ZONE %s)", [PAKISTAN.key]
             )
         )
-        .filter(on_loan | renewal_lapsed, due_date__lt=today)
+        .filter(no_renewal_or_lapsed, status__in=requester, supplier_status__in=supplier, due_date__lt=today)
         .order_by("due_date")
         .values_list("pk", flat=True)[:limit]
     )
@@ -75,7 +78,7 @@ def due_soon_reminders(*, limit: int) -> int:
     """Remind patrons ILL_DUE_SOON_DAYS before the due date (once per due date)."""
     day = clock.today() + timedelta(days=settings.ILL_DUE_SOON_DAYS)
     requests = IllRequest.objects.filter(
-        status__in=[states.CHECKED_OUT, states.RENEW_PENDING], due_date__lte=day, due_date__gte=clock.today()
+        status__in=states.REMIND_BEFORE_DUE, due_date__lte=day, due_date__gte=clock.today()
     ).select_related("patron", "borrower", "supplier")[:limit]
     sent = 0
     for req in requests:

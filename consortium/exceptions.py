@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+# Each app's ErrorCode enum (the ``code`` of its API error bodies), for the API schema.
+ERROR_CODES: dict[str, type[StrEnum]] = {}
+
+
+def error_codes(app: str) -> Callable[[type[StrEnum]], type[StrEnum]]:
+    """Declare an app's error codes (a class decorator on its ``ErrorCode``)."""
+
+    def register(enum: type[StrEnum]) -> type[StrEnum]:
+        ERROR_CODES[app] = enum
+        return enum
+
+    return register
 
 
 class DomainError(Exception):

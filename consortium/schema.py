@@ -19,16 +19,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_serializer
 from rest_framework import serializers
 
+from consortium.exceptions import ERROR_CODES
 from members.permissions import PUBLIC
 
 JSON = "application/json"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _code_help() -> str:
+    """The codes each app's errors carry (consortium.exceptions.ERROR_CODES)."""
+    kinds = str(_("A domain error's kind, e.g. invalid_transition, permission_denied, not_found."))
+    apps = "; ".join(
+        f"{app}: {', '.join(code.value for code in enum)}" for app, enum in sorted(ERROR_CODES.items())
+    )
+    return f"{kinds} {apps}" if apps else kinds
 
 
 @extend_schema_serializer(component_name="Error")
@@ -36,10 +47,7 @@ class ErrorOutputSerializer(serializers.Serializer):
     """What failed and where; domain errors add their code and details."""
 
     detail = serializers.CharField(help_text=_("What failed, in the caller's language."))
-    code = serializers.CharField(
-        required=False,
-        help_text=_("A domain error's kind, e.g. invalid_transition, permission_denied, not_found."),
-    )
+    code = serializers.CharField(required=False, help_text=lazy(_code_help, str)())
     field = serializers.CharField(required=False, help_text=_("The input field the error is about."))
     available = serializers.ListField(
         child=serializers.CharField(),

@@ -113,6 +113,7 @@ def check_choice(value: Any, choices: dict | list, field: str) -> str:
             err.UNKNOWN_REASON.format(
                 value=value, field=FIELD_LABELS.get(field, field), choices=", ".join(choices)
             ),
+            code=err.ErrorCode.UNKNOWN_CHOICE,
             field=field,
         )
     return value
@@ -182,6 +183,7 @@ def _validate_pdf(upload: Any) -> tuple[bytes, str]:
     if size is not None and size > limit:
         raise err.IllError(
             err.TOO_LARGE.format(name=name, size=round(size / 1048576, 1), limit=limit // 1048576),
+            code=err.ErrorCode.TOO_LARGE,
             field="file",
         )
     upload.seek(0)
@@ -189,14 +191,15 @@ def _validate_pdf(upload: Any) -> tuple[bytes, str]:
     if len(data) > limit:
         raise err.IllError(
             err.TOO_LARGE.format(name=name, size=round(len(data) / 1048576, 1), limit=limit // 1048576),
+            code=err.ErrorCode.TOO_LARGE,
             field="file",
         )
     if not data:
-        raise err.IllError(err.EMPTY_FILE.format(name=name), field="file")
+        raise err.IllError(err.EMPTY_FILE.format(name=name), code=err.ErrorCode.EMPTY_FILE, field="file")
     # Magic bytes, not the name or the browser's content type: PDF files start with %PDF-
     # (within the first 1024 bytes, per the PDF specification's tolerance).
     if PDF_MAGIC not in data[:1024]:
-        raise err.IllError(err.NOT_PDF.format(name=name), field="file")
+        raise err.IllError(err.NOT_PDF.format(name=name), code=err.ErrorCode.NOT_PDF, field="file")
     return data, name
 
 
@@ -207,10 +210,14 @@ def _manual_rota_entry(req: IllRequest, code: str, actor: Any, *, round_: int) -
 
     lender = Library.objects.filter(code=code.strip().upper()).first()
     if lender is None or lender.pk == req.borrower_id:
-        raise err.IllError(err.LENDER_NOT_MEMBER, field="lender")
+        raise err.IllError(err.LENDER_NOT_MEMBER, code=err.ErrorCode.LENDER_NOT_MEMBER, field="lender")
     terms, why = terms_for_candidates(req=req, lenders=[lender])[lender.pk]
     if terms is None:
-        raise err.IllError(f"{err.LENDER_NOT_MEMBER} {explanation_text(why)}.", field="lender")
+        raise err.IllError(
+            f"{err.LENDER_NOT_MEMBER} {explanation_text(why)}.",
+            code=err.ErrorCode.LENDER_NOT_MEMBER,
+            field="lender",
+        )
     data = {"code": rota_reasons.CHOSEN_BY_STAFF, "library": actor_library_id(actor), "policy": why}
     with translation.override("en"):
         english = rota_reasons.rota_reason_text(data)
@@ -239,7 +246,9 @@ def _validate(step: Step) -> Outcome:
     problem = validation_problem(step.req)
     if problem and not step.payload.get("override"):
         raise err.IllError(
-            err.CHECK_FAILED.format(problem=states.REFUSAL_REASONS[problem]), code=problem, check=problem
+            err.CHECK_FAILED.format(problem=states.REFUSAL_REASONS[problem]),
+            code=err.ErrorCode(problem),
+            check=problem,
         )
     return Outcome(data={"overridden": problem} if problem else {})
 
@@ -259,7 +268,7 @@ def _send_to_supplier(step: Step) -> Outcome:
         .first()
     )
     if entry is None:
-        raise err.InvalidTransition(err.CHANGED_MEANWHILE)
+        raise err.InvalidTransition(err.CHANGED_MEANWHILE, code=err.ErrorCode.CHANGED_MEANWHILE)
     days = entry.response_deadline_days or DEFAULT_ANSWER_DAYS
     # Rush: one working day whatever the agreement says (ReShare counts rush in hours).
     deadline = add_working_days(step.now, 1 if step.req.service_level == ServiceLevel.RUSH else days)
@@ -299,7 +308,7 @@ def _renew(step: Step) -> Outcome:
     if req.renewals_used >= req.renewals_allowed:
         raise err.IllError(
             err.NO_RENEWALS_LEFT.format(allowed=req.renewals_allowed, used=req.renewals_used),
-            code="no_renewals_left",
+            code=err.ErrorCode.NO_RENEWALS_LEFT,
         )
     return Outcome()
 
@@ -391,7 +400,9 @@ def _deliver_copy(step: Step) -> Outcome:
         return Outcome(data={"delivered_via": str(step.payload["delivered_via"])[:200]})
     if upload is None:
         raise err.IllError(
-            err.NEEDS_VALUE.format(action=step.spec.label, field=FIELD_LABELS["file"]), field="file"
+            err.NEEDS_VALUE.format(action=step.spec.label, field=FIELD_LABELS["file"]),
+            code=err.ErrorCode.NEEDS_VALUE,
+            field="file",
         )
     content, name = _validate_pdf(upload)
     copy = DeliveredCopy(
@@ -433,7 +444,7 @@ def _mark_overdue(step: Step) -> Outcome:
     # Staff may say so only once the due date has passed; a lender's own system (ISO
     # 18626 Overdue) keeps the loan record and is taken at its word.
     if step.via != "iso18626" and (req.due_date is None or req.due_date >= clock.today()):
-        raise err.IllError(err.NOT_DUE_YET.format(due=req.due_date or "—"), code="not_due_yet")
+        raise err.IllError(err.NOT_DUE_YET.format(due=req.due_date or "—"), code=err.ErrorCode.NOT_DUE_YET)
     if req.supplier_status == states.RENEW_REQUESTED:
         return Outcome(data={"renewal_lapsed": True}, note=step.note or RENEWAL_LAPSED)
     return Outcome()

@@ -51,20 +51,24 @@ def _requester(actor: Any, *, patron_id: int | None, citation: bool) -> tuple[in
     """The borrowing library and the patron of a new request, or why the actor may not ask."""
     if isinstance(actor, User) and actor.is_patron:
         if not is_approved_patron(actor) or actor.library_id is None:
-            raise err.IllPermissionDenied(err.PATRON_NOT_APPROVED)
+            raise err.IllPermissionDenied(err.PATRON_NOT_APPROVED, code=err.ErrorCode.PATRON_NOT_APPROVED)
         if citation:
-            raise err.IllError(err.ONLY_STAFF_CITATION, field="record")
+            raise err.IllError(
+                err.ONLY_STAFF_CITATION, code=err.ErrorCode.ONLY_STAFF_CITATION, field="record"
+            )
         return actor.library_id, actor
     if not works_at(actor, None):
-        raise err.IllPermissionDenied(err.ONLY_PATRONS_AND_STAFF)
+        raise err.IllPermissionDenied(err.ONLY_PATRONS_AND_STAFF, code=err.ErrorCode.ONLY_PATRONS_AND_STAFF)
     borrower_id = actor_library_id(actor)
     if patron_id is None:
         return borrower_id, None
     patron = User.objects.filter(pk=patron_id).first()
     if patron is None or not patron.is_patron:
-        raise err.IllError(err.NOT_A_PATRON, field="patron")
+        raise err.IllError(err.NOT_A_PATRON, code=err.ErrorCode.NOT_A_PATRON, field="patron")
     if patron.library_id != borrower_id:
-        raise err.IllPermissionDenied(err.PATRON_OTHER_LIBRARY, field="patron")
+        raise err.IllPermissionDenied(
+            err.PATRON_OTHER_LIBRARY, code=err.ErrorCode.PATRON_OTHER_LIBRARY, field="patron"
+        )
     return borrower_id, patron
 
 
@@ -83,9 +87,9 @@ class Citation:
     def of_record(cls, bib_record_id: int, borrower_id: int) -> Citation:
         record = BibRecord.objects.filter(pk=bib_record_id).first()
         if record is None:
-            raise err.IllError(err.RECORD_OR_TITLE, field="record")
+            raise err.IllError(err.RECORD_OR_TITLE, code=err.ErrorCode.RECORD_OR_TITLE, field="record")
         if not _lenders_exist(record, borrower_id):
-            raise err.IllError(err.NO_LENDER, field="record", code="no_lender")
+            raise err.IllError(err.NO_LENDER, field="record", code=err.ErrorCode.NO_LENDER)
         return cls(
             title=record.title,
             author="; ".join(record.authors[:3]),
@@ -102,9 +106,15 @@ def _check_service(
     check_choice(service_type, ServiceType.values, "service_type")
     check_choice(service_level, ServiceLevel.values, "service_level")
     if needed_by is not None and needed_by < clock.today():
-        raise err.IllError(err.PAST_NEEDED_BY.format(date=needed_by.isoformat()), field="needed_by")
+        raise err.IllError(
+            err.PAST_NEEDED_BY.format(date=needed_by.isoformat()),
+            code=err.ErrorCode.PAST_NEEDED_BY,
+            field="needed_by",
+        )
     if service_type == ServiceType.COPY and not article_title.strip():
-        raise err.IllError(err.COPY_NEEDS_ARTICLE, field="article_title")
+        raise err.IllError(
+            err.COPY_NEEDS_ARTICLE, code=err.ErrorCode.COPY_NEEDS_ARTICLE, field="article_title"
+        )
 
 
 @transaction.atomic
@@ -145,7 +155,7 @@ def ill_request_create(
     else:
         cited = Citation(title=title, author=author, publisher=publisher, year=year, isbn=isbn)
     if not cited.title.strip():
-        raise err.IllError(err.RECORD_OR_TITLE, field="title")
+        raise err.IllError(err.RECORD_OR_TITLE, code=err.ErrorCode.RECORD_OR_TITLE, field="title")
     req = IllRequest(
         borrower_id=borrower_id,
         patron=patron,
@@ -190,7 +200,7 @@ def ill_request_create(
 def _locked_request(request_id: int) -> IllRequest:
     req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
     if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     return req
 
 
@@ -199,8 +209,8 @@ def _check_allowed(req: IllRequest, spec: states.Action, actor: Any, expected: s
     roles = actor_roles(actor, req)
     if not roles:
         if works_at(actor, None):
-            raise err.IllPermissionDenied(err.NOT_ASKED)
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+            raise err.IllPermissionDenied(err.NOT_ASKED, code=err.ErrorCode.NOT_ASKED)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     now = {
         "status_code": req.status,
         "supplier_status": req.supplier_status,
@@ -210,14 +220,20 @@ def _check_allowed(req: IllRequest, spec: states.Action, actor: Any, expected: s
     codes = [a.code for a in available]
     if expected is not None and expected not in (req.status, req.supplier_status):
         raise err.InvalidTransition(
-            err.CHANGED_MEANWHILE, status=req.status, supplier_status=req.supplier_status, available=codes
+            err.CHANGED_MEANWHILE,
+            code=err.ErrorCode.CHANGED_MEANWHILE,
+            status=req.status,
+            supplier_status=req.supplier_status,
+            available=codes,
         )
     if spec in available:
         return roles
     if spec in states.available_actions(**now, roles=frozenset(Role)):
         # The state allows it, but not for this actor (e.g. a patron pressing "validate").
         raise err.IllPermissionDenied(
-            err.NOT_YOUR_TURN.format(roles=_roles(spec.roles), action=spec.label), available=codes
+            err.NOT_YOUR_TURN.format(roles=_roles(spec.roles), action=spec.label),
+            code=err.ErrorCode.NOT_YOUR_TURN,
+            available=codes,
         )
     raise err.InvalidTransition(
         err.NOT_AVAILABLE.format(
@@ -226,6 +242,7 @@ def _check_allowed(req: IllRequest, spec: states.Action, actor: Any, expected: s
             supplier_status=req.supplier_status_info.label,
             available=_labels(available),
         ),
+        code=err.ErrorCode.INVALID_TRANSITION,
         status=req.status,
         supplier_status=req.supplier_status,
         available=codes,
@@ -262,7 +279,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
     """
     spec = states.ACTIONS.get(action)
     if spec is None:
-        raise err.IllError(err.UNKNOWN_ACTION.format(action=action), code="unknown_action")
+        raise err.IllError(err.UNKNOWN_ACTION.format(action=action), code=err.ErrorCode.UNKNOWN_ACTION)
     req = _locked_request(request_id)
     expected = payload.pop("expected_status", None)
     via = payload.pop("via", "")
@@ -273,7 +290,9 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
     note = note if outcome.note is None else outcome.note
     if "note" in spec.needs and not note:
         raise err.IllError(
-            err.NEEDS_VALUE.format(action=spec.label, field=FIELD_LABELS["note"]), field="note"
+            err.NEEDS_VALUE.format(action=spec.label, field=FIELD_LABELS["note"]),
+            code=err.ErrorCode.NEEDS_VALUE,
+            field="note",
         )
     before = (req.status, req.supplier_status)
     _move(req, spec, outcome)
@@ -308,10 +327,11 @@ def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> li
     """Staff of the borrowing library put the lenders not yet asked in a new order."""
     req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
     if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     if Role.BORROWER not in actor_roles(actor, req):
         raise err.IllPermissionDenied(
-            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("reorder the rota"))
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("reorder the rota")),
+            code=err.ErrorCode.NOT_YOUR_TURN,
         )
     pending = list(
         RotaEntry.objects.select_for_update().filter(
@@ -320,7 +340,7 @@ def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> li
     )
     by_id = {e.pk: e for e in pending}
     if sorted(entry_ids) != sorted(by_id) or len(set(entry_ids)) != len(entry_ids):
-        raise err.IllError(err.REORDER_MISMATCH, field="order")
+        raise err.IllError(err.REORDER_MISMATCH, code=err.ErrorCode.REORDER_MISMATCH, field="order")
     positions = sorted(e.position for e in pending)
     for position, entry_id in zip(positions, entry_ids, strict=True):
         by_id[entry_id].position = position
@@ -342,17 +362,17 @@ def ill_message_send(*, request_id: int, actor: Any, body: str) -> IllMessage:
     """A note from one library to the other on a request (the patron is not a party)."""
     req = IllRequest.objects.select_related("borrower", "supplier").filter(pk=request_id).first()
     if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     body = (body or "").strip()
     if not body:
-        raise err.IllError(err.MESSAGE_EMPTY, field="body")
+        raise err.IllError(err.MESSAGE_EMPTY, code=err.ErrorCode.MESSAGE_EMPTY, field="body")
     roles = actor_roles(actor, req)
     if Role.BORROWER in roles and req.supplier_id:
         sender, recipient = req.borrower, req.supplier
     elif Role.LENDER in roles:
         sender, recipient = req.supplier, req.borrower
     else:
-        raise err.IllPermissionDenied(err.NOT_PARTY)
+        raise err.IllPermissionDenied(err.NOT_PARTY, code=err.ErrorCode.NOT_PARTY)
     message = IllMessage.objects.create(
         request=req, sender=sender, recipient=recipient, author=actor_user(actor), body=body[:4000]
     )
@@ -370,15 +390,15 @@ def copy_for_token(*, token: str, actor: Any) -> DeliveredCopy:
     try:
         data = signing.loads(token, salt=COPY_SALT)
     except signing.BadSignature as exc:
-        raise err.IllNotFound(err.LINK_EXPIRED) from exc
+        raise err.IllNotFound(err.LINK_EXPIRED, code=err.ErrorCode.LINK_EXPIRED) from exc
     copy = (
         DeliveredCopy.objects.select_related("request")
         .filter(pk=data.get("c"), request_id=data.get("r"))
         .first()
     )
     if copy is None or copy.expires_at <= clock.now():
-        raise err.IllNotFound(err.LINK_EXPIRED)
+        raise err.IllNotFound(err.LINK_EXPIRED, code=err.ErrorCode.LINK_EXPIRED)
     roles = actor_roles(actor, copy.request)
     if not roles & {Role.PATRON, Role.BORROWER}:
-        raise err.IllNotFound(err.LINK_EXPIRED)
+        raise err.IllNotFound(err.LINK_EXPIRED, code=err.ErrorCode.LINK_EXPIRED)
     return copy

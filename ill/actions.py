@@ -20,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Holding
@@ -206,7 +205,7 @@ def _validate_pdf(upload: Any) -> tuple[bytes, str]:
 def _manual_rota_entry(req: IllRequest, code: str, actor: Any, *, round_: int) -> RotaEntry:
     """Staff name the library to ask next (a citation nobody holds in the catalogue, or
     a lender they know has it); routing asks exactly that one in the new round."""
-    from ill.routing import next_position, terms_for_candidates  # routing takes actions
+    from ill.routing import next_position, rota_entry, terms_for_candidates  # routing takes actions
 
     lender = Library.objects.filter(code=code.strip().upper()).first()
     if lender is None or lender.pk == req.borrower_id:
@@ -219,22 +218,10 @@ def _manual_rota_entry(req: IllRequest, code: str, actor: Any, *, round_: int) -
             field="lender",
         )
     data = {"code": rota_reasons.CHOSEN_BY_STAFF, "library": actor_library_id(actor), "policy": why}
-    with translation.override("en"):
-        english = rota_reasons.rota_reason_text(data)
-    return RotaEntry.objects.create(
-        request=req,
-        round=round_,
-        position=next_position(req),
-        lender=lender,
-        reason=english,
-        reason_data=data,
-        agreement_id=terms.agreement_id,
-        agreement_name=terms.agreement_name[:200],
-        loan_period_days=terms.loan_period_days,
-        renewals_allowed=terms.renewals_allowed,
-        response_deadline_days=terms.response_deadline_days,
-        fee_pkr=terms.fee_pkr,
-    )
+    entry = rota_entry(req, lender=lender, terms=terms, data=data, round_=round_)
+    entry.position = next_position(req)
+    entry.save()
+    return entry
 
 
 # ---------------------------------------------------------------------------------------

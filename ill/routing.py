@@ -203,20 +203,23 @@ def _add_history(ok: dict[int, Candidate], req: IllRequest) -> None:
         c.answer_hours = hours.total_seconds() / 3600 if hours is not None else None
 
 
-def _ranked_entry(req: IllRequest, c: Candidate, data: dict) -> RotaEntry:
-    t = c.terms
+def rota_entry(
+    req: IllRequest, *, lender: Library, terms: Terms, data: dict, round_: int | None = None
+) -> RotaEntry:
+    """An unsaved rota entry asking this lender on the agreement's terms, with its reason
+    (as data, and in English for API clients and the log)."""
     return RotaEntry(
         request=req,
-        round=req.rota_round,
-        lender=c.lender,
+        round=req.rota_round if round_ is None else round_,
+        lender=lender,
         reason=_english(data),
         reason_data=data,
-        agreement_id=t.agreement_id,
-        agreement_name=t.agreement_name[:200],
-        loan_period_days=t.loan_period_days,
-        renewals_allowed=t.renewals_allowed,
-        response_deadline_days=t.response_deadline_days,
-        fee_pkr=t.fee_pkr,
+        agreement_id=terms.agreement_id,
+        agreement_name=terms.agreement_name[:200],
+        loan_period_days=terms.loan_period_days,
+        renewals_allowed=terms.renewals_allowed,
+        response_deadline_days=terms.response_deadline_days,
+        fee_pkr=terms.fee_pkr,
     )
 
 
@@ -241,7 +244,12 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
         ok.values(), key=lambda c: (c.lender.pk != named, c.key(req.borrower, default_rate, default_hours))
     )
     entries = [
-        _ranked_entry(req, c, c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named))
+        rota_entry(
+            req,
+            lender=c.lender,
+            terms=c.terms,
+            data=c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named),
+        )
         for c in ranked
     ]
     for c in sorted((c for c in candidates if c.terms is None), key=lambda c: c.lender.code):

@@ -20,6 +20,19 @@ from ill.services import ill_request_transition
 from policies.calendar import PAKISTAN
 
 
+def _take(*, action: str, request_ids: list[int]) -> int:
+    """The action on each request, each in its own transaction; how many it was taken on.
+    A request someone moved a moment ago (the lender answered, the loan came back) is left."""
+    done = 0
+    for request_id in request_ids:
+        try:
+            ill_request_transition(request_id=request_id, action=action, actor=SYSTEM)
+        except InvalidTransition:
+            continue
+        done += 1
+    return done
+
+
 def lenders_timed_out(*, limit: int) -> int:
     """Lenders asked whose response deadline passed without an answer: time out, ask the next."""
     requester, supplier = states.taken_from("time_out")
@@ -33,14 +46,7 @@ def lenders_timed_out(*, limit: int) -> int:
         .order_by("deadline_at")
         .values_list("request_id", flat=True)[:limit]
     )
-    done = 0
-    for request_id in list(due):
-        try:
-            ill_request_transition(request_id=request_id, action="time_out", actor=SYSTEM)
-        except InvalidTransition:
-            continue  # the lender answered a moment ago
-        done += 1
-    return done
+    return _take(action="time_out", request_ids=list(due))
 
 
 def loans_overdue(*, limit: int) -> int:
@@ -64,14 +70,7 @@ def loans_overdue(*, limit: int) -> int:
         .order_by("due_date")
         .values_list("pk", flat=True)[:limit]
     )
-    done = 0
-    for request_id in list(ids):
-        try:
-            ill_request_transition(request_id=request_id, action="mark_overdue", actor=SYSTEM)
-        except InvalidTransition:
-            continue
-        done += 1
-    return done
+    return _take(action="mark_overdue", request_ids=list(ids))
 
 
 def due_soon_reminders(*, limit: int) -> int:

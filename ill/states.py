@@ -265,9 +265,9 @@ ACTIONS: dict[str, Action] = {
                iso="CopyCompleted", effect=Effect(_s(*ANSWERABLE_R, WILL_SUPPLY), COPY_DELIVERED),
                services=COPY_ONLY, needs=("file",), style="success"),
         # The overdue timer, or the lender (its own system's loan record says so first), once
-        # the due date has passed (ill.services checks it). A renewal asked before the due
-        # date but not answered by then lapses: the loan is overdue (the patron may ask
-        # again; a renewal asked after the due date waits for the lender's answer).
+        # the due date has passed (its handler in ill.actions checks it). A renewal asked
+        # before the due date but not answered by then lapses: the loan is overdue (the patron
+        # may ask again; a renewal asked after the due date waits for the lender's answer).
         Action("mark_overdue", _("Mark overdue"), S, _s(LOANED, RENEW_REQUESTED), OVERDUE_S,
                frozenset({LENDER, SYSTEM}), iso="Overdue",
                effect=Effect(_s(RECEIVED, CHECKED_OUT, RENEW_PENDING), OVERDUE), services=LOAN_ONLY),

@@ -148,6 +148,16 @@ class SourceRecord(models.Model):
         return f"{self.library_id}:{self.local_id}"
 
 
+class HoldingQuerySet(models.QuerySet):
+    def lendable(self, *, elsewhere_than: int | None = None) -> HoldingQuerySet:
+        """Copies a member may lend: marked lendable, neither withdrawn nor missing; with
+        ``elsewhere_than`` (a library id), only other libraries' copies."""
+        qs = self.filter(lendable=True).exclude(status__in=[Holding.Status.WITHDRAWN, Holding.Status.MISSING])
+        if elsewhere_than is not None:
+            qs = qs.exclude(library_id=elsewhere_than)
+        return qs
+
+
 class Holding(models.Model):
     """A library's copy (or copies) of a title."""
 
@@ -175,6 +185,8 @@ class Holding(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HoldingQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["bib_record", "library"])]

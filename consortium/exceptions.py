@@ -8,6 +8,7 @@ body carries both (docs/architecture.md, "Errors").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -22,7 +23,21 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
+# Each app's ErrorCode enum (the ``code`` of its API error bodies), for the API schema.
+ERROR_CODES: dict[str, type[StrEnum]] = {}
 
+
+def error_codes(app: str) -> Callable[[type[StrEnum]], type[StrEnum]]:
+    """Declare an app's error codes (a class decorator on its ``ErrorCode``)."""
+
+    def register(enum: type[StrEnum]) -> type[StrEnum]:
+        ERROR_CODES[app] = enum
+        return enum
+
+    return register
+
+
+@error_codes("consortium")
 class ErrorCode(StrEnum):
     """Codes of errors of no app in particular: HTTP-level refusals and the defaults."""
 

@@ -19,16 +19,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
+from consortium.exceptions import ERROR_CODES
 from members.permissions import PUBLIC
 
 JSON = "application/json"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _code_help() -> str:
+    """The codes each app's errors carry (consortium.exceptions.ERROR_CODES)."""
+    kinds = str(
+        _(
+            "What kind of error, for programs: a value of an app's ErrorCode, e.g. "
+            "invalid_input, not_authenticated, permission_denied, not_found, not_your_library, "
+            "invalid_transition, stale_draft."
+        )
+    )
+    apps = "; ".join(
+        f"{app}: {', '.join(code.value for code in enum)}" for app, enum in sorted(ERROR_CODES.items())
+    )
+    return f"{kinds} {apps}" if apps else kinds
 
 
 @extend_schema_serializer(component_name="FieldErrors")
@@ -56,13 +73,7 @@ class FieldErrorsExtension(OpenApiSerializerExtension):
 class ErrorOutputSerializer(serializers.Serializer):
     """What failed (code) and how to say it (detail); some errors add where and what else."""
 
-    code = serializers.CharField(
-        help_text=_(
-            "What kind of error, for programs: a value of an app's ErrorCode, e.g. "
-            "invalid_input, not_authenticated, permission_denied, not_found, not_your_library, "
-            "invalid_transition, stale_draft."
-        ),
-    )
+    code = serializers.CharField(help_text=lazy(_code_help, str)())
     detail = serializers.CharField(help_text=_("What failed and where, in the caller's language."))
     field = serializers.CharField(required=False, help_text=_("The input field the error is about."))
     available = serializers.ListField(

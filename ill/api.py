@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ill import selectors, services, states
-from ill.exceptions import REQUEST_NOT_FOUND, IllNotFound
+from ill.exceptions import PATRON_NOT_APPROVED, REQUEST_NOT_FOUND, ErrorCode, IllNotFound, IllPermissionDenied
 from ill.models import IllRequest, ServiceLevel, ServiceType
-from members.permissions import works_at
+from members.permissions import is_approved_patron, works_at
 
 
 class RequestOutputSerializer(serializers.ModelSerializer):
@@ -69,7 +69,17 @@ def _serialize(request, req: IllRequest) -> dict:
     return cls(req, context={"request": request}).data
 
 
-class RequestListCreateApi(APIView):
+class IllApi(APIView):
+    """Refusals say which they are: a patron not approved yet is told so, with its code."""
+
+    def permission_denied(self, request, message=None, code=None):
+        user = request.user
+        if getattr(user, "is_patron", False) and not is_approved_patron(user):
+            raise IllPermissionDenied(PATRON_NOT_APPROVED, code=ErrorCode.PATRON_NOT_APPROVED)
+        super().permission_denied(request, message=message, code=code)
+
+
+class RequestListCreateApi(IllApi):
     """ILL requests of your library (as borrower, or as the lender asked)."""
 
     access_rule = "ill.request"
@@ -161,7 +171,7 @@ class RequestListCreateApi(APIView):
         return Response(_serialize(request, req), status=status.HTTP_201_CREATED)
 
 
-class RequestDetailApi(APIView):
+class RequestDetailApi(IllApi):
     """One request, if your library (or you, its patron) take part in it."""
 
     access_rule = "ill.request"
@@ -172,7 +182,7 @@ class RequestDetailApi(APIView):
         return Response(_serialize(request, req))
 
 
-class RequestActionApi(APIView):
+class RequestActionApi(IllApi):
     """Take one action of the state machine (see ill/states.py for the table).
 
     409 with ``available`` when the action is not possible in the current state.
@@ -208,7 +218,7 @@ class RequestActionApi(APIView):
         data = self.IllActionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not IllRequest.objects.filter(pk=pk).exists():
-            raise IllNotFound(REQUEST_NOT_FOUND)
+            raise IllNotFound(REQUEST_NOT_FOUND, code=ErrorCode.REQUEST_NOT_FOUND)
         services.ill_request_transition(
             request_id=pk, action=action, actor=request.user, **data.validated_data
         )

@@ -1,8 +1,11 @@
-"""Domain errors of interlibrary loan; messages are constants that tests reuse."""
+"""Domain errors of interlibrary loan: messages are constants that tests reuse, and each
+refusal says what it is as an ``ErrorCode`` (the ``code`` of an API error body)."""
+
+from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from consortium.exceptions import Conflict, DomainError, NotFound, PermissionDenied
+from consortium.exceptions import Conflict, DomainError, NotFound, PermissionDenied, error_codes
 
 REQUEST_NOT_FOUND = _("No such ILL request.")
 UNKNOWN_ACTION = _("“{action}” is not an ILL action.")
@@ -101,18 +104,67 @@ ISO_PEER_HTTP = _("The peer answered HTTP {status} without a Confirmation.")
 ISO_PEER_ANSWER = _("The peer's answer is not an ISO 18626 Confirmation: {detail}")
 
 
+@error_codes("ill")
+class ErrorCode(StrEnum):
+    """What an ILL refusal is, for API clients (an error body's ``code``); every raise of
+    an ILL error passes one. The message says the same for people."""
+
+    # the request and who may act on it
+    REQUEST_NOT_FOUND = "request_not_found"
+    UNKNOWN_ACTION = "unknown_action"
+    INVALID_TRANSITION = "invalid_transition"  # the action is not possible in this state
+    NOT_YOUR_TURN = "not_your_turn"  # possible now, but for someone else
+    NOT_ASKED = "not_asked"
+    CHANGED_MEANWHILE = "changed_meanwhile"
+    # asking for an item
+    PATRON_NOT_APPROVED = "patron_not_approved"
+    ONLY_PATRONS_AND_STAFF = "only_patrons_and_staff"
+    ONLY_STAFF_CITATION = "only_staff_citation"
+    NOT_A_PATRON = "not_a_patron"
+    PATRON_OTHER_LIBRARY = "patron_other_library"
+    RECORD_OR_TITLE = "record_or_title"
+    NO_LENDER = "no_lender"
+    PAST_NEEDED_BY = "past_needed_by"
+    COPY_NEEDS_ARTICLE = "copy_needs_article"
+    # an action's input
+    UNKNOWN_CHOICE = "unknown_choice"  # not one of a field's choices (reasons, conditions, types)
+    NEEDS_VALUE = "needs_value"
+    LENDER_NOT_MEMBER = "lender_not_member"
+    NO_RENEWALS_LEFT = "no_renewals_left"
+    NOT_DUE_YET = "not_due_yet"
+    NOT_PDF = "not_pdf"
+    TOO_LARGE = "too_large"
+    EMPTY_FILE = "empty_file"
+    # validation found a problem (ill.states.REFUSAL_REASONS); the code is the problem
+    INVALID_PATRON = "invalid_patron"
+    DUPLICATE = "duplicate"
+    HELD_LOCALLY = "held_locally"
+    OVER_LIMIT = "over_limit"
+    # rota, messages, copies
+    REORDER_MISMATCH = "reorder_mismatch"
+    MESSAGE_EMPTY = "message_empty"
+    NOT_PARTY = "not_party"
+    LINK_EXPIRED = "link_expired"
+    # ISO 18626: a refused message (its errorType says more), a peer's answer
+    ISO18626_ERROR = "iso18626_error"
+    ISO_ENDPOINT_REFUSED = "iso_endpoint_refused"
+    ISO_PEER_REDIRECT = "iso_peer_redirect"
+    ISO_PEER_HTTP = "iso_peer_http"
+    ISO_PEER_ANSWER = "iso_peer_answer"
+
+
 class IllError(DomainError):
     pass
 
 
 class IllNotFound(NotFound):
-    pass
+    code = ErrorCode.REQUEST_NOT_FOUND
 
 
 class InvalidTransition(Conflict):
     """The action is not available in the request's current state."""
 
-    code = "invalid_transition"
+    code = ErrorCode.INVALID_TRANSITION
 
 
 class IllPermissionDenied(PermissionDenied):
@@ -127,7 +179,7 @@ class Iso18626Error(IllError):
     authentication and size.
     """
 
-    code = "iso18626_error"
+    code = ErrorCode.ISO18626_ERROR
 
     def __init__(self, error_type: str, error_value: object, *, http_status: int = 200) -> None:
         super().__init__(str(error_value), error_type=error_type)

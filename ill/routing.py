@@ -34,14 +34,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Max, Q
 from django.utils import translation
 
 from catalogue.models import BibRecord, Holding
+from consortium import clock
 from ill import rota_reasons, states
+from ill.actors import SYSTEM
 from ill.exceptions import InvalidTransition
 from ill.models import IllRequest, RotaEntry, ServiceType
-from ill.services import SYSTEM, _now, ill_request_transition, next_position
+from ill.services import ill_request_transition
 from members.models import Library
 from policies.terms import Terms, decisions_for_lenders
 
@@ -147,9 +149,7 @@ def _english(data: dict) -> str:
 
 def _holder_rows(req: IllRequest) -> dict[int, bool]:
     """Lending library id -> has a copy on the shelf, for the request's record(s)."""
-    holdings = Holding.objects.filter(lendable=True).exclude(
-        status__in=[Holding.Status.WITHDRAWN, Holding.Status.MISSING]
-    )
+    holdings = Holding.objects.lendable(elsewhere_than=req.borrower_id)
     if req.bib_record_id:
         holdings = holdings.filter(bib_record_id=req.bib_record_id)
     elif req.isbn:
@@ -157,11 +157,70 @@ def _holder_rows(req: IllRequest) -> dict[int, bool]:
     else:
         return {}
     shelf: dict[int, bool] = {}
-    for library_id, status in holdings.exclude(library_id=req.borrower_id).values_list(
-        "library_id", "status"
-    ):
+    for library_id, status in holdings.values_list("library_id", "status"):
         shelf[library_id] = shelf.get(library_id, False) or status == Holding.Status.AVAILABLE
     return shelf
+
+
+def _add_history(ok: dict[int, Candidate], req: IllRequest) -> None:
+    """Each allowed lender's open loans to this borrower, what it lent and borrowed, and
+    how often and how fast it answered, over the last HISTORY_DAYS."""
+    if not ok:
+        return
+    ids = list(ok)
+    since = clock.now() - timedelta(days=HISTORY_DAYS)
+    for lender_id, n in (
+        IllRequest.objects.filter(
+            borrower_id=req.borrower_id, supplier_id__in=ids, status__in=states.OPEN_LOAN_STATUSES
+        )
+        .values_list("supplier_id")
+        .annotate(n=Count("pk"))
+    ):
+        ok[lender_id].open_loans = n
+    supplied = Q(supplier_status__in=states.SUPPLIED_STATUSES, created_at__gte=since)
+    for lender_id, n in (
+        IllRequest.objects.filter(supplied, supplier_id__in=ids)
+        .values_list("supplier_id")
+        .annotate(n=Count("pk"))
+    ):
+        ok[lender_id].lent = n
+    for lender_id, n in (
+        IllRequest.objects.filter(supplied, borrower_id__in=ids)
+        .values_list("borrower_id")
+        .annotate(n=Count("pk"))
+    ):
+        ok[lender_id].borrowed = n
+    answered = RotaEntry.objects.filter(lender_id__in=ids, asked_at__gte=since).exclude(
+        status__in=[RotaEntry.Status.PENDING, RotaEntry.Status.SKIPPED, RotaEntry.Status.ASKED]
+    )
+    for lender_id, asked, filled, hours in answered.values_list("lender_id").annotate(
+        asked=Count("pk"),
+        filled=Count("pk", filter=Q(status=RotaEntry.Status.SUPPLYING)),
+        hours=Avg(F("answered_at") - F("asked_at")),
+    ):
+        c = ok[lender_id]
+        c.asked, c.filled = asked, filled
+        c.answer_hours = hours.total_seconds() / 3600 if hours is not None else None
+
+
+def rota_entry(
+    req: IllRequest, *, lender: Library, terms: Terms, data: dict, round_: int | None = None
+) -> RotaEntry:
+    """An unsaved rota entry asking this lender on the agreement's terms, with its reason
+    (as data, and in English for API clients and the log)."""
+    return RotaEntry(
+        request=req,
+        round=req.rota_round if round_ is None else round_,
+        lender=lender,
+        reason=_english(data),
+        reason_data=data,
+        agreement_id=terms.agreement_id,
+        agreement_name=terms.agreement_name[:200],
+        loan_period_days=terms.loan_period_days,
+        renewals_allowed=terms.renewals_allowed,
+        response_deadline_days=terms.response_deadline_days,
+        fee_pkr=terms.fee_pkr,
+    )
 
 
 def build_rota(req: IllRequest) -> list[RotaEntry]:
@@ -176,41 +235,7 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     allowed = terms_for_candidates(req=req, lenders=libraries)
     candidates = [Candidate(lib, allowed[lib.pk][0], allowed[lib.pk][1], shelf[lib.pk]) for lib in libraries]
     ok = {c.lender.pk: c for c in candidates if c.terms is not None}
-    since = _now() - timedelta(days=HISTORY_DAYS)
-    if ok:
-        ids = list(ok)
-        for lender_id, n in (
-            IllRequest.objects.filter(
-                borrower_id=req.borrower_id, supplier_id__in=ids, status__in=states.OPEN_LOAN_STATUSES
-            )
-            .values_list("supplier_id")
-            .annotate(n=Count("pk"))
-        ):
-            ok[lender_id].open_loans = n
-        supplied = Q(supplier_status__in=states.SUPPLIED_STATUSES, created_at__gte=since)
-        for lender_id, n in (
-            IllRequest.objects.filter(supplied, supplier_id__in=ids)
-            .values_list("supplier_id")
-            .annotate(n=Count("pk"))
-        ):
-            ok[lender_id].lent = n
-        for lender_id, n in (
-            IllRequest.objects.filter(supplied, borrower_id__in=ids)
-            .values_list("borrower_id")
-            .annotate(n=Count("pk"))
-        ):
-            ok[lender_id].borrowed = n
-        answered = RotaEntry.objects.filter(lender_id__in=ids, asked_at__gte=since).exclude(
-            status__in=[RotaEntry.Status.PENDING, RotaEntry.Status.SKIPPED, RotaEntry.Status.ASKED]
-        )
-        for lender_id, asked, filled, hours in answered.values_list("lender_id").annotate(
-            asked=Count("pk"),
-            filled=Count("pk", filter=Q(status=RotaEntry.Status.SUPPLYING)),
-            hours=Avg(F("answered_at") - F("asked_at")),
-        ):
-            c = ok[lender_id]
-            c.asked, c.filled = asked, filled
-            c.answer_hours = hours.total_seconds() / 3600 if hours is not None else None
+    _add_history(ok, req)
     rates = [c.fill_rate(0) for c in ok.values() if c.asked]
     default_rate = sum(rates) / len(rates) if rates else 0.9
     speeds = [c.answer_hours for c in ok.values() if c.answer_hours is not None]
@@ -218,25 +243,15 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     ranked = sorted(
         ok.values(), key=lambda c: (c.lender.pk != named, c.key(req.borrower, default_rate, default_hours))
     )
-    entries = []
-    for c in ranked:
-        t = c.terms
-        data = c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named)
-        entries.append(
-            RotaEntry(
-                request=req,
-                round=req.rota_round,
-                lender=c.lender,
-                reason=_english(data),
-                reason_data=data,
-                agreement_id=t.agreement_id,
-                agreement_name=t.agreement_name[:200],
-                loan_period_days=t.loan_period_days,
-                renewals_allowed=t.renewals_allowed,
-                response_deadline_days=t.response_deadline_days,
-                fee_pkr=t.fee_pkr,
-            )
+    entries = [
+        rota_entry(
+            req,
+            lender=c.lender,
+            terms=c.terms,
+            data=c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named),
         )
+        for c in ranked
+    ]
     for c in sorted((c for c in candidates if c.terms is None), key=lambda c: c.lender.code):
         data = {"code": rota_reasons.SKIPPED, "policy": c.why_allowed}
         entries.append(
@@ -250,6 +265,11 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
             )
         )
     return entries
+
+
+def next_position(req: IllRequest) -> int:
+    """The position after the request's last rota entry, whatever the round."""
+    return (RotaEntry.objects.filter(request=req).aggregate(m=Max("position"))["m"] or 0) + 1
 
 
 @transaction.atomic

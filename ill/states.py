@@ -10,7 +10,10 @@ arrives in and which one it leads to: that is how a lender's "WillSupply" become
 requester's "will supply", exactly as every incoming ISO status maps to one requester
 state in ReShare. ``validate_machine()`` checks the table (tests/ill/test_states.py).
 
-``ill.services.ill_request_transition`` is the only code that applies this table.
+``ill.services.ill_request_transition`` is the only code that applies this table; what
+an action does besides moving statuses is its handler in ``ill.actions``, registered
+under the action's code. The timers (``ill.timers``) select their rows with
+``taken_from`` and the statuses' flags, so the table alone says when they apply.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Status:
     terminal: bool = False
     iso: str = ""  # the ISO 18626 status name, where ISO has one
     patron_label: object = None  # how the patron sees it (None: same as label)
+    remind_before_due: bool = False  # the patron has the item and is reminded of the due date
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,9 @@ STATUSES: dict[tuple[Side, str], Status] = {
                patron_label=_("On its way to your library")),
         Status(RECEIVED, _("Received, ready for pickup"), R, needs_attention=True,
                patron_label=_("Ready for pickup")),
-        Status(CHECKED_OUT, _("Checked out to the patron"), R, patron_label=_("On loan to you")),
-        Status(RENEW_PENDING, _("Renewal asked"), R, patron_label=_("Renewal asked")),
+        Status(CHECKED_OUT, _("Checked out to the patron"), R, patron_label=_("On loan to you"),
+               remind_before_due=True),
+        Status(RENEW_PENDING, _("Renewal asked"), R, patron_label=_("Renewal asked"), remind_before_due=True),
         Status(OVERDUE, _("Overdue"), R, needs_attention=True),
         Status(RECALLED, _("Recalled by the lender"), R, needs_attention=True,
                patron_label=_("Recalled: please return it")),
@@ -260,9 +265,9 @@ ACTIONS: dict[str, Action] = {
                iso="CopyCompleted", effect=Effect(_s(*ANSWERABLE_R, WILL_SUPPLY), COPY_DELIVERED),
                services=COPY_ONLY, needs=("file",), style="success"),
         # The overdue timer, or the lender (its own system's loan record says so first), once
-        # the due date has passed (ill.services checks it). A renewal asked before the due
-        # date but not answered by then lapses: the loan is overdue (the patron may ask
-        # again; a renewal asked after the due date waits for the lender's answer).
+        # the due date has passed (its handler in ill.actions checks it). A renewal asked
+        # before the due date but not answered by then lapses: the loan is overdue (the patron
+        # may ask again; a renewal asked after the due date waits for the lender's answer).
         Action("mark_overdue", _("Mark overdue"), S, _s(LOANED, RENEW_REQUESTED), OVERDUE_S,
                frozenset({LENDER, SYSTEM}), iso="Overdue",
                effect=Effect(_s(RECEIVED, CHECKED_OUT, RENEW_PENDING), OVERDUE), services=LOAN_ONLY),
@@ -333,6 +338,20 @@ TERMINAL = frozenset(st.code for st in STATUSES.values() if st.side == R and st.
 OPEN_STATUSES = frozenset(st.code for st in STATUSES.values() if st.side == R and not st.terminal)
 ATTENTION_R = frozenset(st.code for st in STATUSES.values() if st.side == R and st.needs_attention)
 ATTENTION_S = frozenset(st.code for st in STATUSES.values() if st.side == S and st.needs_attention)
+
+
+REMIND_BEFORE_DUE = frozenset(st.code for st in STATUSES.values() if st.side == R and st.remind_before_due)
+
+
+def taken_from(code: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The requester and the supplier statuses an action may be taken from (timers select
+    their rows with these, so the table alone says when a timer applies)."""
+    action = ACTIONS[code]
+    mine = action.frm
+    theirs = action.effect.frm if action.effect is not None else None
+    if action.side == R:
+        return mine, theirs if theirs is not None else frozenset(c for (sd, c) in STATUSES if sd == S)
+    return theirs if theirs is not None else frozenset(c for (sd, c) in STATUSES if sd == R), mine
 
 
 def status(side: Side, code: str) -> Status:

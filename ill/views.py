@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalogue.models import BibRecord, Holding
+from consortium import clock
 from consortium.exceptions import DomainError, NotFound
 from consortium.text import csv_writer
 from ill import pull_slips as pull_slip_layouts
@@ -349,7 +350,7 @@ def copy_download(request: HttpRequest, token: str) -> HttpResponse:
 @access("consortium.manage")
 def consortium_report(request: HttpRequest) -> HttpResponse:
     """Fill rate, turnaround and load of every member for a period; CSV with ?format=csv."""
-    today = services._today()
+    today = clock.today()
     initial = {"start": today - timedelta(days=364), "end": today}
     form = ReportPeriodForm(request.GET or None, initial=initial)
     period = form.cleaned_data if form.is_bound and form.is_valid() else initial

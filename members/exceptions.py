@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from consortium.exceptions import Conflict, DomainError, PermissionDenied
+from consortium.exceptions import Conflict, DomainError, PermissionDenied, error_codes
 
 # Account names: the User model's own messages (members.models cannot import this module,
 # which loads DRF), here with the app's other messages.
@@ -33,6 +33,7 @@ LIBRARY_INACTIVE = _("This library is not an active member.")
 LAST_ADMIN = _("A library must keep at least one library admin.")
 
 
+@error_codes("members")
 class ErrorCode(StrEnum):
     """What refused a members operation; the API's ``code`` (named as the message constants)."""
 

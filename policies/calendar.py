@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
 from django.utils import timezone
 
-PAKISTAN = ZoneInfo("Asia/Karachi")
+from consortium.clock import PORTAL_TZ
+
+PAKISTAN = PORTAL_TZ
 
 
 @functools.lru_cache(maxsize=32)

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
-from consortium.exceptions import Conflict, DomainError, PermissionDenied
+from consortium.exceptions import Conflict, DomainError, PermissionDenied, error_codes
 
 BODY_TOO_LARGE = _("The policy text is %(size)s KB; the limit is %(limit)s KB. Split it or shorten it.")
 BODY_EMPTY = _("A published policy needs some text.")
@@ -62,6 +62,7 @@ REASON_REQUIRED = _("Give a reason; the parties will see it.")
 HOLIDAY_EXISTS = _("There is already a correction for %(date)s.")
 
 
+@error_codes("policies")
 class ErrorCode(StrEnum):
     """What refused a policies or agreements operation; the API's ``code`` (named as the message constants)."""
 

@@ -194,7 +194,9 @@ def _post(url: str, body: bytes) -> bytes:
     except outbound_http.HostNotFound as exc:
         raise TransientDeliveryError(exc.message) from exc  # DNS may be back at the next try
     except outbound_http.EndpointRefused as exc:
-        raise err.IllError(err.ISO_ENDPOINT_REFUSED.format(detail=exc.message)) from exc
+        raise err.IllError(
+            err.ISO_ENDPOINT_REFUSED.format(detail=exc.message), code=err.ErrorCode.ISO_ENDPOINT_REFUSED
+        ) from exc
     try:
         answer = outbound_http.endpoint_post(
             endpoint,
@@ -212,13 +214,14 @@ def _post(url: str, body: bytes) -> bytes:
         # wherever the peer points, inside the portal's network too: the library records
         # its system's final address instead.
         raise err.IllError(
-            err.ISO_PEER_REDIRECT.format(status=answer.status, location=answer.location[:300] or "?")
+            err.ISO_PEER_REDIRECT.format(status=answer.status, location=answer.location[:300] or "?"),
+            code=err.ErrorCode.ISO_PEER_REDIRECT,
         )
     if answer.status >= 500 or answer.status == 429:
         raise TransientDeliveryError(f"HTTP {answer.status}")
     if answer.body.strip():
         return answer.body  # 4xx with a Confirmation (ERROR) in it: read it
-    raise err.IllError(err.ISO_PEER_HTTP.format(status=answer.status))
+    raise err.IllError(err.ISO_PEER_HTTP.format(status=answer.status), code=err.ErrorCode.ISO_PEER_HTTP)
 
 
 def deliver(*, delivery_id: int, final: bool = False) -> str:
@@ -237,11 +240,15 @@ def deliver(*, delivery_id: int, final: bool = False) -> str:
     try:
         answer = _post(delivery.url, delivery.body.encode("utf-8"))
         if len(answer) > MAX_ANSWER_BYTES:
-            raise err.IllError(err.ISO_PEER_ANSWER.format(detail="answer too large"))
+            raise err.IllError(
+                err.ISO_PEER_ANSWER.format(detail="answer too large"), code=err.ErrorCode.ISO_PEER_ANSWER
+            )
         try:
             confirmation = parse(answer, accept=CONFIRMATIONS)
         except err.Iso18626Error as exc:
-            raise err.IllError(err.ISO_PEER_ANSWER.format(detail=exc.error_value)) from exc
+            raise err.IllError(
+                err.ISO_PEER_ANSWER.format(detail=exc.error_value), code=err.ErrorCode.ISO_PEER_ANSWER
+            ) from exc
         fields["confirmation"] = answer.decode("utf-8", "replace")
         if confirmation.text("confirmationHeader/messageStatus") == "OK":
             status = Iso18626Delivery.Status.CONFIRMED

@@ -234,9 +234,8 @@ def _identifiers(message: Message) -> dict[str, list[str]]:
 def _lendable_elsewhere(records: list[BibRecord], borrower: Library) -> list[BibRecord]:
     """Of these records, those another member holds a lendable copy of (most holders first)."""
     held = set(
-        Holding.objects.filter(bib_record__in=records, lendable=True)
-        .exclude(library=borrower)
-        .exclude(status__in=[Holding.Status.WITHDRAWN, Holding.Status.MISSING])
+        Holding.objects.lendable(elsewhere_than=borrower.pk)
+        .filter(bib_record__in=records)
         .values_list("bib_record_id", flat=True)
     )
     return sorted((r for r in records if r.pk in held), key=lambda r: (-len(r.library_ids), r.pk))

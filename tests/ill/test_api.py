@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
+from ill import exceptions as err
 from ill import states
+from ill.exceptions import ErrorCode
+from members.models import PatronStatus
 from members.services import api_token_create
 from tests.api_schema import response_schema, served_schema
+from tests.factories import PatronFactory
+from tests.ill.factories import held_by
+
+REQUESTS = "/api/v1/ill/requests/"
 
 
 def _client(user):
@@ -74,6 +81,9 @@ def test_lender_not_asked_gets_403_and_stranger_404(sent, second_lender_libraria
 def test_schema_documents_the_ill_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
     assert "/api/v1/ill/requests/{id}/actions/{action}/" in schema
+    # and the codes of its error bodies
+    error = served_schema(client)["components"]["schemas"]["Error"]["properties"]["code"]
+    assert all(code.value in error["description"] for code in ErrorCode)
 
 
 def test_request_list_is_the_page_the_schema_documents(client, patron, submitted):
@@ -102,3 +112,39 @@ def test_an_unknown_status_is_refused_and_open_lists_the_unfinished(sent, patron
     assert [r["id"] for r in queue["results"]] == [sent.pk]
     mine = _client(patron).get("/api/v1/ill/requests/", {"status": "open"}).json()
     assert [r["id"] for r in mine["results"]] == [sent.pk]
+
+
+def _error(response, status: int) -> tuple[str, str]:
+    assert response.status_code == status, response.content
+    return response.json()["code"], response.json()["detail"]
+
+
+def test_each_refusal_says_which_it_is_by_its_code(
+    patron, library, record, submitted, librarian, second_lender_librarian, agreement
+):
+    """A client tells "patron not approved" from any other refusal by the body's code."""
+    # a patron whose account awaits approval
+    waiting = PatronFactory(library=library, patron_status=PatronStatus.PENDING)
+    code, detail = _error(_client(waiting).post(REQUESTS, {"bib_record": record.pk}, format="json"), 403)
+    assert (code, detail) == (ErrorCode.PATRON_NOT_APPROVED, str(err.PATRON_NOT_APPROVED))
+    # a record no other member lends
+    alone = held_by(library)
+    code, _ = _error(_client(patron).post(REQUESTS, {"bib_record": alone.pk}, format="json"), 400)
+    assert code == ErrorCode.NO_LENDER
+    # a patron asking for a citation
+    code, _ = _error(_client(patron).post(REQUESTS, {"title": "Not in the catalogue"}, format="json"), 400)
+    assert code == ErrorCode.ONLY_STAFF_CITATION
+    # an action the state does not allow, one that is someone else's, one that is no action
+    action = f"{REQUESTS}{submitted.pk}/actions/"
+    code, _ = _error(_client(librarian).post(f"{action}ship/", {}, format="json"), 409)
+    assert code == ErrorCode.INVALID_TRANSITION
+    code, _ = _error(_client(patron).post(f"{action}validate/", {}, format="json"), 403)
+    assert code == ErrorCode.NOT_YOUR_TURN
+    # refusing without saying why
+    code, _ = _error(_client(librarian).post(f"{action}refuse/", {}, format="json"), 400)
+    assert code == ErrorCode.UNKNOWN_CHOICE
+    # a request another library's staff may not see, and one that does not exist
+    code, _ = _error(_client(second_lender_librarian).get(f"{REQUESTS}{submitted.pk}/"), 404)
+    assert code == ErrorCode.REQUEST_NOT_FOUND
+    code, _ = _error(_client(librarian).post(f"{REQUESTS}999999/actions/validate/", {}, format="json"), 404)
+    assert code == ErrorCode.REQUEST_NOT_FOUND

@@ -59,3 +59,14 @@ def test_terminal_and_attention_flags():
     assert {states.REFUSED, states.CANCELLED, states.COMPLETED} == states.TERMINAL
     assert states.SUBMITTED in states.ATTENTION_R and states.END_OF_ROTA in states.ATTENTION_R
     assert states.REQUEST_RECEIVED in states.ATTENTION_S and states.LOANED not in states.ATTENTION_S
+
+
+def test_timers_take_their_statuses_from_the_table():
+    # the overdue timer runs where mark_overdue may be taken: a loan at the borrower's,
+    # or a renewal asked and not answered
+    assert states.taken_from("mark_overdue") == (
+        {states.RECEIVED, states.CHECKED_OUT, states.RENEW_PENDING},
+        {states.LOANED, states.RENEW_REQUESTED},
+    )
+    assert states.taken_from("time_out") == ({states.SENT_TO_SUPPLIER}, {states.REQUEST_RECEIVED})
+    assert set(states.REMIND_BEFORE_DUE) == {states.CHECKED_OUT, states.RENEW_PENDING}

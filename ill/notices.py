@@ -94,9 +94,8 @@ def _send(req: IllRequest, audience: str, template: str, key: str, extra: dict) 
         context = {"r": _summary(req, audience=audience), **extra}
         if "reasons" in (extra.get("data") or {}) and visibility.sees_back_office(reader):
             context["reasons"] = end_of_rota_lines(extra["data"]["reasons"])
-    identity = visibility.patron_identity(req=req, reader=reader)
-    if audience == PATRON and identity is not None:
-        context["patron_name"] = identity.first_name
+    if audience == PATRON:
+        context["patron_name"] = visibility.patron_identity(req=req, reader=reader).first_name
     notify(to=recipient, template=template, context=context, language=language, dedup_key=key)
 
 

@@ -144,7 +144,7 @@ class PatronRequestOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(
         serializers.DictField(
             child=serializers.DateField(),
-            help_text="requested, needed_by, shipped, ready, picked_up, returned, due: those that apply.",
+            help_text="requested, needed_by, shipped, ready, picked_up, returned, copy_ready, due: those that apply.",
         )
     )
     def get_dates(self, req: IllRequest) -> dict:

@@ -229,7 +229,7 @@ def status_label(*, req: IllRequest, reader: Reader | None) -> str:
 
 @dataclass(frozen=True)
 class PatronDate:
-    key: str  # requested, needed_by, shipped, ready, picked_up, due, returned
+    key: str  # requested, needed_by, shipped, ready, picked_up, returned, copy_ready, due
     label: str
     day: date
 
@@ -275,6 +275,7 @@ _ARRIVALS = {
     states.RECEIVED: ("ready", _("Ready for pickup since")),
     states.CHECKED_OUT: ("picked_up", _("Picked up")),
     states.RETURNED_BY_PATRON: ("returned", _("Returned")),
+    states.COPY_DELIVERED: ("copy_ready", _("Copy ready since")),
 }
 
 

@@ -258,10 +258,19 @@ def lender_in_urdu(lender):
 
 
 @pytest.fixture
+def patron_language():
+    """The language of the patron's emails (tests parametrize it)."""
+    return "en"
+
+
+@pytest.fixture
 def loan(
-    patron, librarian, lender_in_urdu, lender_librarian, agreement, act, django_capture_on_commit_callbacks
-):
+    patron, patron_language, librarian, lender_in_urdu, lender_librarian, agreement, act,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     """A patron's loan walked from request to check-in, with notes on every side."""
+    patron.language = patron_language
+    patron.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=True):
         req = ill_request_create(actor=patron, bib_record_id=held_by(lender_in_urdu).pk, note=PATRON_NOTE)
         act(req, "validate", librarian)
@@ -316,9 +325,13 @@ def _patron_surfaces(req, patron, language: str) -> dict[str, str]:
 
 
 def _patron_emails(patron) -> str:
+    """Every email to the patron, checked to be wholly in their language."""
     mails = [e for e in OutboundEmail.objects.all() if patron.email in e.to]
     assert mails
-    return " ".join(e.subject + e.body for e in mails)
+    text = " ".join(e.subject + e.body for e in mails)
+    english_greeting = "Dear " in text
+    assert english_greeting == (patron.language == "en"), patron.language
+    return text
 
 
 def _label(message, language: str) -> str:
@@ -326,7 +339,7 @@ def _label(message, language: str) -> str:
         return str(message)
 
 
-@pytest.mark.parametrize("language", ["en", "ur"])
+@pytest.mark.parametrize(("language", "patron_language"), [("en", "en"), ("ur", "ur")])
 def test_patron_sees_an_item_ready_for_pickup_without_the_back_office(loan, patron, lender, language):
     # given a loan ready for pickup, with notes, a message and a rota reason between libraries
     secrets = _back_office(loan, lender)
@@ -359,7 +372,7 @@ def test_patron_sees_an_item_ready_for_pickup_without_the_back_office(loan, patr
     assert "supplier" not in api_detail and "rota" not in api_detail
 
 
-@pytest.mark.parametrize("language", ["en", "ur"])
+@pytest.mark.parametrize(("language", "patron_language"), [("en", "en"), ("ur", "ur")])
 def test_a_returned_loan_shows_no_due_date(
     loan, patron, lender, librarian, lender_librarian, act, django_capture_on_commit_callbacks, language
 ):
@@ -452,3 +465,22 @@ def test_messages_between_libraries_are_never_the_patrons(loan):
     assert visibility.messages(req=loan, reader=visibility.Reader.PATRON).count() == 0
     assert visibility.rota(req=loan, reader=visibility.Reader.PATRON).count() == 0
     assert visibility.timeline(req=loan, reader=visibility.Reader.PATRON) == []
+
+
+def test_a_delivered_copy_shows_when_it_was_ready_and_no_pickup_place(
+    patron, record, librarian, lender_librarian, act, login
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    # given a copy request whose lender delivered the PDF
+    req = ill_request_create(
+        actor=patron, bib_record_id=record.pk, service_type="copy", article_title="Ch. 3"
+    )
+    act(req, "validate", librarian)
+    route(request_id=req.pk)
+    req = act(req, "deliver_copy", lender_librarian, file=SimpleUploadedFile("ch3.pdf", b"%PDF-1.4\n%%EOF\n"))
+    # when the patron opens it
+    page = login(patron).get(f"/ill/my-requests/{req.pk}/").content.decode()
+    # then the copy's date is there, and nothing to pick up or return
+    assert 'data-testid="date-copy_ready"' in page and 'data-testid="copy-link"' in page
+    assert 'data-testid="pickup"' not in page and 'data-testid="date-due"' not in page

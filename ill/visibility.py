@@ -269,7 +269,7 @@ class PatronView:
         }
 
 
-# The requester statuses whose first arrival is a date the patron cares about.
+# The requester statuses whose (latest) arrival is a date the patron cares about.
 _ARRIVALS = {
     states.SHIPPED: ("shipped", _("On its way since")),
     states.RECEIVED: ("ready", _("Ready for pickup since")),
@@ -289,7 +289,8 @@ def _patron_message(event: IllEvent) -> str:
 
 def patron_view(*, req: IllRequest, events: list[IllEvent] | None = None) -> PatronView:
     """The patron's page of a request: status in plain words, dates, pickup place, notes to them."""
-    events = list(req.events.order_by("created_at", "pk")) if events is None else events
+    # .all() keeps the events a list page prefetched (IllEvent's ordering is its history's).
+    events = list(req.events.all()) if events is None else events
     arrived: dict[str, datetime] = {}
     notes, steps = [], []
     for e in events:

@@ -106,7 +106,11 @@ def queue_for_event(*, request: IllRequest, event: IllEvent) -> None:
             continue  # staff created it themselves
         if template == "ill_patron_cancelled" and event.from_status == states.END_OF_ROTA:
             template = "ill_patron_unfilled"
-        extra = {"note": visibility.note_for(event=event, reader=READER[audience]), "data": event.data}
+        reader = READER[audience]
+        extra = {
+            "note": visibility.note_for(event=event, reader=reader),
+            "data": visibility.event_data(event=event, reader=reader),
+        }
         if event.action == "refuse":
             extra["reason"] = states.REFUSAL_REASONS.get(event.data.get("reason"), "")
         if event.action == "will_supply_with_conditions":

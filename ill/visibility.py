@@ -143,6 +143,17 @@ def note_for(*, event: IllEvent, reader: Reader | None) -> str:
     return ""
 
 
+# What of an event's data a patron's notice may use (the rest is routing's and the lenders').
+PATRON_EVENT_DATA = frozenset({"renewal_lapsed"})
+
+
+def event_data(*, event: IllEvent, reader: Reader | None) -> dict:
+    """An event's data as this reader's notice may use it."""
+    if sees_back_office(reader):
+        return event.data
+    return {k: v for k, v in event.data.items() if k in PATRON_EVENT_DATA}
+
+
 @dataclass(frozen=True)
 class TimelineLine:
     """One event of a request's history as a library's staff read it."""

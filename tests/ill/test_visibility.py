@@ -484,3 +484,11 @@ def test_a_delivered_copy_shows_when_it_was_ready_and_no_pickup_place(
     # then the copy's date is there, and nothing to pick up or return
     assert 'data-testid="date-copy_ready"' in page and 'data-testid="copy-link"' in page
     assert 'data-testid="pickup"' not in page and 'data-testid="date-due"' not in page
+
+
+def test_a_patrons_notice_gets_only_the_event_data_it_needs():
+    from ill.models import IllEvent
+
+    event = IllEvent(action="mark_overdue", data={"renewal_lapsed": True, "rota_reason": {"code": "x"}})
+    assert visibility.event_data(event=event, reader=visibility.Reader.PATRON) == {"renewal_lapsed": True}
+    assert visibility.event_data(event=event, reader=visibility.Reader.BORROWER) == event.data

@@ -1,23 +1,41 @@
 """ILL API: create, list with filters, retrieve, and one endpoint per action.
 
-The lender's view of a request never carries the patron (serializer without those
-fields); an unavailable action answers 409 with the actions that are available.
+What of a request each reader gets is ill.visibility's decision: the lender's shape has no
+patron fields, the patron's none of the back office; an unavailable action answers 409
+with the actions that are available.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ill import selectors, services, states
+from ill import selectors, services, states, visibility
 from ill.exceptions import PATRON_NOT_APPROVED, REQUEST_NOT_FOUND, ErrorCode, IllNotFound, IllPermissionDenied
 from ill.models import IllRequest, ServiceLevel, ServiceType
+from ill.states import Role
 from members.permissions import is_approved_patron, works_at
+
+SEEN_AS_HELP = (
+    "Whose view of the request this is: lender (no patron), borrower (everything), "
+    "patron (no back office). See ill/visibility.py."
+)
+
+
+class PatronSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    card_number = serializers.CharField()
 
 
 class RequestOutputSerializer(serializers.ModelSerializer):
@@ -28,6 +46,7 @@ class RequestOutputSerializer(serializers.ModelSerializer):
     supplier = serializers.CharField(source="supplier.code", allow_null=True, default=None)
     bib_record = serializers.IntegerField(source="bib_record_id", allow_null=True)
     available_actions = serializers.SerializerMethodField()
+    seen_as = serializers.SerializerMethodField(help_text=SEEN_AS_HELP)
 
     class Meta:
         model = IllRequest
@@ -35,38 +54,138 @@ class RequestOutputSerializer(serializers.ModelSerializer):
             "id", "reference", "borrower", "supplier", "bib_record", "title", "author", "publisher", "year",
             "isbn", "service_type", "article_title", "pages", "needed_by", "service_level", "status",
             "supplier_status", "rota_position", "due_date", "renewals_used", "renewals_allowed",
-            "loan_condition", "fee_pkr", "created_at", "status_changed_at", "available_actions",
+            "loan_condition", "fee_pkr", "created_at", "status_changed_at", "available_actions", "seen_as",
         ]  # fmt: skip
 
     def get_available_actions(self, req: IllRequest) -> list[str]:
         roles = services.actor_roles(self.context["request"].user, req)
         return [a.code for a in selectors.available_actions(req=req, roles=roles)]
 
+    @extend_schema_field({"type": "string", "enum": [visibility.Reader.LENDER.value]})
+    def get_seen_as(self, req: IllRequest) -> str:
+        return visibility.Reader.LENDER
+
 
 class BorrowerRequestOutputSerializer(RequestOutputSerializer):
     """The requesting library also sees its patron (its own data)."""
 
     patron = serializers.SerializerMethodField()
-    patron_note = serializers.CharField()
+    patron_note = serializers.SerializerMethodField()
+    patron_reference = serializers.SerializerMethodField()
 
     class Meta(RequestOutputSerializer.Meta):
         fields = [*RequestOutputSerializer.Meta.fields, "patron", "patron_note", "patron_reference"]
 
+    @extend_schema_field({"type": "string", "enum": [visibility.Reader.BORROWER.value]})
+    def get_seen_as(self, req: IllRequest) -> str:
+        return visibility.Reader.BORROWER
+
+    def _identity(self, req: IllRequest) -> visibility.PatronIdentity | None:
+        return visibility.patron_identity(req=req, reader=visibility.Reader.BORROWER)
+
+    @extend_schema_field(PatronSerializer(allow_null=True))
     def get_patron(self, req: IllRequest) -> dict | None:
-        if req.patron is None:
-            return None
-        return {"id": req.patron_id, "name": req.patron.display_name, "card_number": req.patron.card_number}
+        identity = self._identity(req)
+        return identity.as_api(req.patron_id) if identity else None
+
+    def get_patron_note(self, req: IllRequest) -> str:
+        identity = self._identity(req)
+        return identity.note if identity else ""
+
+    def get_patron_reference(self, req: IllRequest) -> str:
+        identity = self._identity(req)
+        return identity.reference if identity else ""
+
+
+class PatronRequestOutputSerializer(serializers.ModelSerializer):
+    """A request as its patron sees it: no lender, rota, reasons or notes between libraries."""
+
+    class PickupSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+
+    class MessageSerializer(serializers.Serializer):
+        at = serializers.DateTimeField()
+        text = serializers.CharField()
+
+    reference = serializers.CharField()
+    status_label = serializers.SerializerMethodField()
+    due_date = serializers.SerializerMethodField()
+    dates = serializers.SerializerMethodField()
+    pickup = serializers.SerializerMethodField()
+    messages = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
+    seen_as = serializers.SerializerMethodField(help_text=SEEN_AS_HELP)
+
+    class Meta:
+        model = IllRequest
+        fields = [
+            *visibility.PATRON_API_FIELDS,
+            "status_label", "due_date", "dates", "pickup", "messages", "available_actions", "seen_as",
+        ]  # fmt: skip
+
+    @extend_schema_field({"type": "string", "enum": [visibility.Reader.PATRON.value]})
+    def get_seen_as(self, req: IllRequest) -> str:
+        return visibility.Reader.PATRON
+
+    def _view(self, req: IllRequest) -> visibility.PatronView:
+        cache = self.context.setdefault("patron_views", {})
+        if req.pk not in cache:
+            cache[req.pk] = visibility.patron_view(req=req)
+        return cache[req.pk]
+
+    def get_status_label(self, req: IllRequest) -> str:
+        return self._view(req).status
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_due_date(self, req: IllRequest):
+        return self._view(req).date("due")
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=serializers.DateField(),
+            help_text="requested, needed_by, shipped, ready, picked_up, returned, copy_ready, due: those that apply.",
+        )
+    )
+    def get_dates(self, req: IllRequest) -> dict:
+        return self._view(req).as_api()["dates"]
+
+    @extend_schema_field(PickupSerializer)
+    def get_pickup(self, req: IllRequest) -> dict:
+        return self._view(req).as_api()["pickup"]
+
+    @extend_schema_field(MessageSerializer(many=True))
+    def get_messages(self, req: IllRequest) -> list[dict]:
+        return self._view(req).as_api()["messages"]
+
+    def get_available_actions(self, req: IllRequest) -> list[str]:
+        return [a.code for a in selectors.available_actions(req=req, roles={Role.PATRON})]
 
 
 # What ?status= filters on: "open", or a status of either side (the queue says which).
 LIST_STATUSES = ["open", *sorted(s.code for s in states.STATUSES.values() if s.code)]
 
 
+SERIALIZERS = {
+    visibility.Reader.BORROWER: BorrowerRequestOutputSerializer,
+    visibility.Reader.LENDER: RequestOutputSerializer,
+    visibility.Reader.PATRON: PatronRequestOutputSerializer,
+}
+
+# The three shapes a request comes in, documented as one response (ill.visibility decides).
+REQUEST_RESPONSE = PolymorphicProxySerializer(
+    component_name="IllRequestAsSeen",
+    serializers=[BorrowerRequestOutputSerializer, RequestOutputSerializer, PatronRequestOutputSerializer],
+    resource_type_field_name=None,
+)
+
+
 def _serialize(request, req: IllRequest) -> dict:
-    user = request.user
-    own = works_at(user, req.borrower_id) or (getattr(user, "pk", None) == req.patron_id and req.patron_id)
-    cls = BorrowerRequestOutputSerializer if own else RequestOutputSerializer
-    return cls(req, context={"request": request}).data
+    """The request as this reader may see it (ill.visibility: lender, borrower or patron)."""
+    reader = visibility.reader_for(request.user, req)
+    if reader is None:
+        raise IllNotFound(REQUEST_NOT_FOUND, code=ErrorCode.REQUEST_NOT_FOUND)
+    return SERIALIZERS[reader](req, context={"request": request}).data
 
 
 class IllApi(APIView):
@@ -125,7 +244,10 @@ class RequestListCreateApi(IllApi):
             help_text=_("Title, author, ISBN or ILL number."),
         )
 
-    @extend_schema(parameters=[RequestListQuerySerializer], responses=RequestOutputSerializer(many=True))
+    @extend_schema(parameters=[RequestListQuerySerializer], responses=PolymorphicProxySerializer(
+        component_name="IllRequestAsSeen", serializers=list(SERIALIZERS.values()),
+        resource_type_field_name=None, many=True,
+    ))  # fmt: skip
     def get(self, request):
         query = self.RequestListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -138,7 +260,7 @@ class RequestListCreateApi(IllApi):
                 library_id=user.library_id, status=status_filter, q=params["q"], attention=params["attention"]
             )
         else:
-            qs = selectors.patron_requests(patron_id=user.pk).select_related("patron")
+            qs = selectors.patron_requests(patron_id=user.pk).prefetch_related("events")
             if status_filter == "open":
                 qs = qs.open()
             elif status_filter:
@@ -147,7 +269,7 @@ class RequestListCreateApi(IllApi):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([_serialize(request, r) for r in page])
 
-    @extend_schema(request=IllRequestCreateInputSerializer, responses={201: BorrowerRequestOutputSerializer})
+    @extend_schema(request=IllRequestCreateInputSerializer, responses={201: REQUEST_RESPONSE})
     def post(self, request):
         data = self.IllRequestCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -176,7 +298,7 @@ class RequestDetailApi(IllApi):
 
     access_rule = "ill.request"
 
-    @extend_schema(responses=RequestOutputSerializer)
+    @extend_schema(responses=REQUEST_RESPONSE)
     def get(self, request, pk: int):
         req, _roles = selectors.request_for(request_id=pk, actor=request.user)
         return Response(_serialize(request, req))
@@ -212,7 +334,7 @@ class RequestActionApi(IllApi):
             )
         ],
         request=IllActionInputSerializer,
-        responses={200: RequestOutputSerializer},
+        responses={200: REQUEST_RESPONSE},
     )  # fmt: skip
     def post(self, request, pk: int, action: str):
         data = self.IllActionInputSerializer(data=request.data)

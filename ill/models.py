@@ -73,7 +73,8 @@ class IllRequest(models.Model):
     borrower = models.ForeignKey(
         Library, verbose_name=_("requesting library"), on_delete=models.PROTECT, related_name="ill_borrowing"
     )
-    # Private to the requesting library: never shown to a lender (docs/architecture.md, "ILL practice").
+    # Private to the requesting library: never shown to a lender (docs/architecture.md, "ILL
+    # practice"); who may see what of a request is decided in one place, ill/visibility.py.
     patron = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ill_requests"
     )
@@ -333,14 +334,6 @@ class IllEvent(models.Model):
     def to_supplier_label(self):
         return _label(states.Side.SUPPLIER, self.to_supplier_status)
 
-
-EVENT_LABELS = {"submit": _("Request submitted"), "reorder_rota": _("Rota reordered")}
-
-
-def _label(side, code):
-    st = states.STATUSES.get((side, code))
-    return st.label if st is not None and code else "—"
-
     @property
     def note_text(self) -> str:
         """The note in the reader's language where it is routing's (a rota reason kept as
@@ -348,6 +341,14 @@ def _label(side, code):
         from ill.rota_reasons import rota_reason_text
 
         return rota_reason_text(self.data.get("rota_reason") or {}) or self.note
+
+
+EVENT_LABELS = {"submit": _("Request submitted"), "reorder_rota": _("Rota reordered")}
+
+
+def _label(side, code):
+    st = states.STATUSES.get((side, code))
+    return st.label if st is not None and code else "—"
 
 
 class IllMessage(models.Model):

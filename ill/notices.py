@@ -2,8 +2,9 @@
 
 Notices are written to the outbox inside the transition's transaction (so none is lost)
 and sent by Celery after commit, exactly once per dedup key (event id and audience).
-The lender's context never carries the patron: only the requesting library (ILL
-practice and the portal's privacy rule), so no lender template can leak it.
+What each audience's context carries of the request is ill.visibility's decision: the
+lender's never the patron, the patron's never the back office (lender, rota reasons, notes
+between the libraries), so no template can leak them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import translation
 
-from ill import states
+from ill import states, visibility
 from ill.models import IllEvent, IllMessage, IllRequest
 from ill.rota_reasons import end_of_rota_lines
 from members.models import Library, User
@@ -45,8 +46,16 @@ NOTICES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+READER = {
+    PATRON: visibility.Reader.PATRON,
+    BORROWER: visibility.Reader.BORROWER,
+    LENDER: visibility.Reader.LENDER,
+}
+
+
 def _summary(req: IllRequest, *, audience: str) -> dict[str, Any]:
-    """What a notice may say about a request; no patron fields unless for the patron's side."""
+    """What a notice may say about a request, as ill.visibility lets its audience see it."""
+    reader = READER[audience]
     url = (
         reverse("ill-my-request", args=[req.pk])
         if audience == PATRON
@@ -59,9 +68,9 @@ def _summary(req: IllRequest, *, audience: str) -> dict[str, Any]:
         "article_title": req.article_title,
         "service": req.get_service_type_display(),
         "borrower": req.borrower.local_name,
-        "lender": req.supplier.local_name if req.supplier_id else "",
-        "status": req.patron_status_label if audience == PATRON else req.status_info.label,
-        "due_date": req.due_date,
+        "lender": req.supplier.local_name if req.supplier_id and visibility.sees_back_office(reader) else "",
+        "status": visibility.status_label(req=req, reader=reader),
+        "due_date": visibility.due_date(req=req, reader=reader),
         "needed_by": req.needed_by,
         "path": url,
     }
@@ -79,13 +88,14 @@ def _send(req: IllRequest, audience: str, template: str, key: str, extra: dict) 
         recipient = req.supplier
     else:
         return
+    reader = READER[audience]
     language = recipient_language(recipient)
     with translation.override(language):
         context = {"r": _summary(req, audience=audience), **extra}
-        if "reasons" in (extra.get("data") or {}):
+        if "reasons" in (extra.get("data") or {}) and visibility.sees_back_office(reader):
             context["reasons"] = end_of_rota_lines(extra["data"]["reasons"])
     if audience == PATRON:
-        context["patron_name"] = req.patron.first_name or req.patron.username
+        context["patron_name"] = visibility.patron_identity(req=req, reader=reader).first_name
     notify(to=recipient, template=template, context=context, language=language, dedup_key=key)
 
 
@@ -96,7 +106,11 @@ def queue_for_event(*, request: IllRequest, event: IllEvent) -> None:
             continue  # staff created it themselves
         if template == "ill_patron_cancelled" and event.from_status == states.END_OF_ROTA:
             template = "ill_patron_unfilled"
-        extra = {"note": event.note, "data": event.data}
+        reader = READER[audience]
+        extra = {
+            "note": visibility.note_for(event=event, reader=reader),
+            "data": visibility.event_data(event=event, reader=reader),
+        }
         if event.action == "refuse":
             extra["reason"] = states.REFUSAL_REASONS.get(event.data.get("reason"), "")
         if event.action == "will_supply_with_conditions":

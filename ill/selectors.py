@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from ill import exceptions as err
-from ill import states
+from ill import states, visibility
 from ill.models import IllRequest
 from ill.services import actor_roles
 from ill.states import Role
@@ -75,9 +75,8 @@ def queue_counts(*, library_id: int) -> dict[str, int]:
 
 
 def patron_requests(*, patron_id: int) -> QuerySet:
-    return IllRequest.objects.filter(patron_id=patron_id).select_related(
-        "borrower", "supplier", "delivered_copy"
-    )
+    """A patron's own requests, newest first (what they may see of each: ill.visibility)."""
+    return IllRequest.objects.filter(patron_id=patron_id).select_related("borrower", "delivered_copy")
 
 
 def request_for(*, request_id: int, actor: Any) -> tuple[IllRequest, set[Role]]:
@@ -88,19 +87,11 @@ def request_for(*, request_id: int, actor: Any) -> tuple[IllRequest, set[Role]]:
         .first()
     )
     if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     roles = actor_roles(actor, req)
     if not roles:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     return req, roles
-
-
-def timeline(*, req: IllRequest) -> QuerySet:
-    return req.events.select_related("actor", "actor_library", "supplier")
-
-
-def rota(*, req: IllRequest) -> QuerySet:
-    return req.rota.select_related("lender").order_by("position")
 
 
 def available_actions(*, req: IllRequest, roles: set[Role]) -> list[states.Action]:
@@ -137,17 +128,15 @@ def past_lender_part(*, request_id: int, library_id: int | None):
     from ill.models import RotaEntry
 
     if library_id is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     entries = list(
         RotaEntry.objects.filter(
             request_id=request_id, lender_id=library_id, asked_at__isnull=False
         ).order_by("round", "position")
     )
     if not entries:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND)
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     req = IllRequest.objects.select_related("borrower", "bib_record").get(pk=request_id)
-    events = timeline(req=req).filter(supplier_id=library_id)
-    messages_list = req.messages.select_related("sender").filter(
-        Q(sender_id=library_id) | Q(recipient_id=library_id)
-    )
-    return req, entries, events, messages_list
+    lines = visibility.timeline(req=req, reader=visibility.Reader.LENDER, library_id=library_id)
+    messages_list = visibility.messages(req=req, reader=visibility.Reader.LENDER, library_id=library_id)
+    return req, entries, lines, messages_list

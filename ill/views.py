@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from consortium import clock
 from consortium.exceptions import DomainError, NotFound
 from consortium.text import csv_writer
 from ill import pull_slips as pull_slip_layouts
-from ill import reports, selectors, services, states
+from ill import reports, selectors, services, states, visibility
 from ill.forms import ActionForm, CitationForm, MessageForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
@@ -99,7 +98,15 @@ def my_requests(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.patron_requests(patron_id=request.user.pk), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "ill/my_requests.html", {"page": page})
+    rows = [
+        {
+            "req": req,
+            "status": visibility.status_label(req=req, reader=visibility.Reader.PATRON),
+            "due": visibility.due_date(req=req, reader=visibility.Reader.PATRON),
+        }
+        for req in page
+    ]
+    return render(request, "ill/my_requests.html", {"page": page, "rows": rows})
 
 
 @access("ill.request")
@@ -120,8 +127,8 @@ def my_request(request: HttpRequest, pk: int) -> HttpResponse:
         "ill/my_request.html",
         {
             "req": req,
+            "view": visibility.patron_view(req=req),
             "actions": actions,
-            "events": selectors.timeline(req=req),
             "copy": copy,
             "copy_url": copy_url,
         },
@@ -221,23 +228,19 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     staff_roles = roles & {Role.BORROWER, Role.LENDER}
     if not staff_roles:
         raise Http404
-    is_borrower = Role.BORROWER in roles
-    events = selectors.timeline(req=req)
-    messages_list = req.messages.select_related("sender")
-    if not is_borrower:
-        # A lender sees its own part only: not earlier lenders' answers or messages.
-        events = events.filter(supplier_id=req.supplier_id)
-        messages_list = messages_list.filter(Q(sender_id=req.supplier_id) | Q(recipient_id=req.supplier_id))
+    reader = visibility.reader_of(staff_roles)
+    is_borrower = reader == visibility.Reader.BORROWER
     return render(
         request,
         "ill/request_detail.html",
         {
             "req": req,
             "is_borrower": is_borrower,
+            "patron": visibility.patron_identity(req=req, reader=reader),
             "actions": selectors.available_actions(req=req, roles=staff_roles),
-            "events": events,
-            "rota": selectors.rota(req=req) if is_borrower else [],
-            "messages_list": messages_list,
+            "lines": visibility.timeline(req=req, reader=reader, library_id=req.supplier_id),
+            "rota": visibility.rota(req=req, reader=reader),
+            "messages_list": visibility.messages(req=req, reader=reader, library_id=req.supplier_id),
             "message_form": MessageForm(),
             "reasons": states.REFUSAL_REASONS,
             "reasons_unfilled": states.REASONS_UNFILLED,
@@ -258,7 +261,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _past_lender_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A lender asked earlier sees its own part, read-only, after the request moved on."""
     try:
-        req, entries, events, messages_list = selectors.past_lender_part(
+        req, entries, lines, messages_list = selectors.past_lender_part(
             request_id=pk, library_id=request.user.library_id
         )
     except NotFound as exc:
@@ -266,7 +269,7 @@ def _past_lender_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "ill/request_past_lender.html",
-        {"req": req, "entries": entries, "events": events, "messages_list": messages_list},
+        {"req": req, "entries": entries, "lines": lines, "messages_list": messages_list},
     )
 
 

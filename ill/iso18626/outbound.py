@@ -6,7 +6,8 @@ an ``Iso18626Delivery`` in the event's transaction, with the message as it stand
 and the task ``ill.iso18626_deliver`` POSTs it after commit. Which portal action sends
 what is in ``ill.iso18626.codes`` (TO_BORROWER, TO_LENDER). A library never receives a
 message about what its own system just did. Messages to lenders carry the citation and
-the requesting library only, never the patron (docs/architecture.md, "ILL practice").
+the requesting library only, never the patron (docs/architecture.md, "ILL practice"): what
+each side's system is told is what ill.visibility lets that library's staff see.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from catalogue.models import SourceRecord
 from consortium import outbound_http
 from ill import exceptions as err
-from ill import states
+from ill import states, visibility
 from ill.iso18626 import build, codes
 from ill.iso18626.xml import CONFIRMATION_OF, parse
 from ill.models import IllEvent, IllRequest, Iso18626Delivery, RotaEntry, ServiceLevel
@@ -92,7 +93,12 @@ def _supplier_status(req: IllRequest, reason: str, status: str, answer: str, eve
         reason=reason,
         status=status,
         answer=answer,
-        note=(event.note if event is not None and event.side == states.Side.SUPPLIER else "")[:2000],
+        # The lender's own words about its answer (ill.visibility: the borrowing library reads them).
+        note=(
+            visibility.note_for(event=event, reader=visibility.Reader.BORROWER)
+            if event is not None and event.side == states.Side.SUPPLIER
+            else ""
+        )[:2000],
         reason_unfilled="",
         due_date=req.due_date if status in ("Loaned", "Overdue", "Recalled") else None,
         loan_condition=req.loan_condition
@@ -113,8 +119,8 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
         )
     if action in codes.TO_LENDER:
         iso_action = codes.TO_LENDER[action]
-        # A patron's own words stay with the borrowing library, as on the lender's pages.
-        note = "" if event.actor_role == states.Role.PATRON else event.note[:2000]
+        # As the lender's pages show it (ill.visibility): a patron's own words stay at home.
+        note = visibility.note_for(event=event, reader=visibility.Reader.LENDER)[:2000]
         body = build.requesting_agency_message(header=_header(req), action=iso_action, note=note)
         return req.supplier, "requestingAgencyMessage", iso_action, body
     if action in codes.TO_BORROWER:

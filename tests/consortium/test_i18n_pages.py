@@ -205,8 +205,27 @@ def test_an_urdu_page_has_no_english_words(consortium, login, who, url):
         "agreement": f"/agreements/{consortium['agreement'].pk}/",
         "import": f"/imports/{consortium['import'].pk}/",
     }.get(url, url)
-    left = english_left(_page(client, url))
+    html = _page(client, url)
+    left = english_left(html)
     assert not left, "\n".join(left)
+    # and every library code in the page's text is its own isolate that does not break at
+    # its hyphen (a phone showed "PK-" and "LUMS" on two lines, in the wrong order)
+    loose = codes_not_isolated(html)
+    assert not loose, loose
+
+
+LIBRARY_CODE = re.compile(r"\bPK-[A-Z]+\b")
+
+
+def codes_not_isolated(html: str) -> list[str]:
+    """Text nodes that show a library code outside a <bdi class="code"> (or class code)."""
+    tree = lxml.html.fromstring(html)
+    loose = []
+    for node in tree.xpath("//body//text()[contains(., 'PK-')]"):
+        parent = node.getparent().getparent() if node.is_tail else node.getparent()
+        if LIBRARY_CODE.search(node) and "code" not in (parent.get("class") or "").split():
+            loose.append(f"<{parent.tag}>{node.strip()[:60]}")
+    return loose
 
 
 def test_an_urdu_policy_page_has_no_english_words(consortium):

@@ -92,7 +92,6 @@ ISO_NO_ENDPOINT = _(
     "action: StatusRequest is answered by a supplyingAgencyMessage sent to your ISO 18626 endpoint, "
     "and {library} has none recorded."
 )
-ISO_NOTE_NEEDED = _("note: a Notification needs the text of the note.")
 ISO_REFUSED = _("{path}: {detail}")
 ISO_CONFLICT = _("Another message changed the same request at the same moment; send this one again.")
 ISO_ENDPOINT_REFUSED = _("The ISO 18626 endpoint is refused: {detail}")

@@ -424,9 +424,10 @@ def _receive_supplying_agency_message(*, actor: Any, message: Message) -> int:
     note = message.text("messageInfo/note")[:2000]
     _remember_supplier_id(req, message)
     if reason == codes.NOTIFICATION:
-        if not note:
-            raise err.Iso18626Error(BADLY_FORMED, err.ISO_NOTE_NEEDED)
-        ill_message_send(request_id=req.pk, actor=actor, body=note)
+        # messageInfo/note is optional: a Notification without one is acknowledged, and
+        # only a note is shown to the other library
+        if note:
+            ill_message_send(request_id=req.pk, actor=actor, body=note)
         return req.pk
     answer = message.text("messageInfo/answerYesNo")
     if reason in codes.ANSWER_REASONS and not answer:
@@ -493,8 +494,8 @@ def _receive_requesting_agency_message(*, actor: Any, message: Message) -> int:
     action = message.text("action")
     note = message.text("note")[:2000]
     if action == codes.NOTIFICATION:
-        if not note:
-            raise err.Iso18626Error(BADLY_FORMED, err.ISO_NOTE_NEEDED)
+        if not note:  # note is optional: acknowledged, nothing to show
+            return req.pk
         try:
             ill_message_send(request_id=req.pk, actor=actor, body=note)
         except err.IllPermissionDenied as exc:

@@ -406,6 +406,30 @@ def test_copy_completed_then_received(iso_record, borrower_key, library_token, i
 # -------------------------------------------------------------- notifications and the rest
 
 
+def test_a_notification_without_a_note_is_acknowledged_on_either_side(
+    iso_request, lender_key, borrower_key, iso_post
+):
+    # messageInfo/note (and requestingAgencyMessage/note) are optional in the schema, and
+    # real peers send Notifications without one: both are answered OK, nothing else changes
+    before = _snapshot(iso_request)
+    _ok(_supplier_says(iso_post, lender_key, iso_request, "RequestReceived", reason="Notification"))
+    _ok(_borrower_says(iso_post, borrower_key, iso_request, "Notification"))
+    assert _snapshot(iso_request) == before
+    assert not IllMessage.objects.filter(request=iso_request).exists()
+
+
+def test_an_unknown_action_or_reason_gets_the_standards_own_error_type(
+    iso_request, lender_key, borrower_key, iso_post
+):
+    # an action the standard does not list is UnsupportedActionType
+    conf = _error(_borrower_says(iso_post, borrower_key, iso_request, "Teleport"), "UnsupportedActionType")
+    assert "action" in conf["errorValue"] and "Teleport" in conf["errorValue"]
+    # and a reason for a message it does not list is UnsupportedReasonForMessageType
+    response = _supplier_says(iso_post, lender_key, iso_request, "RequestReceived", reason="Gossip")
+    conf = _error(response, "UnsupportedReasonForMessageType")
+    assert "reasonForMessage" in conf["errorValue"]
+
+
 def test_notifications_are_stored_as_messages_between_the_libraries(
     iso_request, lender_key, borrower_key, iso_post
 ):

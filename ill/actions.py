@@ -74,6 +74,9 @@ class Outcome:
     changes: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     note: str | None = None  # None: the actor's note
+    # (requester status, supplier status) when the handler, not the table's one target,
+    # decides where the request goes (a refused renewal of an overdue loan stays overdue)
+    to: tuple[str, str] | None = None
 
 
 Handler = Callable[[Step], Outcome]
@@ -423,6 +426,16 @@ def _approve_renewal(step: Step) -> Outcome:
     return Outcome(
         changes={"due_date": due, "renewals_used": req.renewals_used + 1}, data={"due_date": due.isoformat()}
     )
+
+
+@handles("refuse_renewal")
+def _refuse_renewal(step: Step) -> Outcome:
+    """The loan keeps its due date; one already past it stays overdue (it does not go back to
+    "on loan" with nothing to flag it again)."""
+    req = step.req
+    if req.due_date is not None and req.due_date < clock.today():
+        return Outcome(to=(states.OVERDUE, states.OVERDUE_S), data={"stays_overdue": True})
+    return Outcome()
 
 
 @handles("mark_overdue")

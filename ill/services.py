@@ -261,6 +261,8 @@ def _move(req: IllRequest, spec: states.Action, outcome: Outcome) -> None:
         req.supplier_status = spec.to
         if spec.effect is not None:
             req.status = spec.effect.to
+    if outcome.to is not None:
+        req.status, req.supplier_status = outcome.to
     req.status_changed_at = clock.now()
     req.save(
         update_fields=sorted(

@@ -211,7 +211,9 @@ def _schema_error(root: etree._Element, entry) -> err.Iso18626Error:
     ):
         # ISO 18626 names two of these more precisely: an action, or a reason for a
         # message, that the standard's list does not have.
-        error_type = _UNSUPPORTED_CODE.get(local(element.tag) if element is not None else "", UNRECOGNISED_VALUE)
+        error_type = _UNSUPPORTED_CODE.get(
+            local(element.tag) if element is not None else "", UNRECOGNISED_VALUE
+        )
     elif name == "SCHEMAV_ELEMENT_CONTENT" and "not expected" in message and element is not None:
         # An element the schema does not know is unrecognised; a known one out of place
         # (usually because a required one before it is missing) is a badly formed message.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from ill import states
@@ -356,6 +357,22 @@ def test_renew_refused(on_loan, lender_key, borrower_key, iso_post):
     _ok(_supplier_says(iso_post, lender_key, on_loan, "Loaned", reason="RenewResponse", answer="N"))
     on_loan.refresh_from_db()
     assert on_loan.status == states.CHECKED_OUT and on_loan.renewals_used == 0
+
+
+def test_refusing_the_renewal_of_an_overdue_loan_keeps_it_overdue_with_its_due_date(
+    on_loan, lender_key, borrower_key, iso_post
+):
+    # given a loan past its due date, which the lender's system reported Overdue
+    due = on_loan.due_date
+    with time_machine.travel(timezone.now() + timedelta(days=(due - timezone.localdate()).days + 3)):
+        _ok(_supplier_says(iso_post, lender_key, on_loan, "Overdue", reason="StatusChange"))
+        # when the borrower asks to renew and the lender says no (status still Overdue)
+        _ok(_borrower_says(iso_post, borrower_key, on_loan, "Renew"))
+        _ok(_supplier_says(iso_post, lender_key, on_loan, "Overdue", reason="RenewResponse", answer="N"))
+    # then the loan is still overdue on both sides, due when it was
+    on_loan.refresh_from_db()
+    assert (on_loan.status, on_loan.supplier_status) == (states.OVERDUE, states.OVERDUE_S)
+    assert on_loan.due_date == due and on_loan.renewals_used == 0
 
 
 def test_overdue_recalled_and_returned(on_loan, lender_key, borrower_key, iso_post):

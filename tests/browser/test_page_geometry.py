@@ -116,7 +116,7 @@ async () => {
 
 
 @pytest.fixture
-def consortium_data(library, other_library, patron, librarian, consortium_admin):
+def consortium_data(library, other_library, patron, librarian, library_admin, consortium_admin):
     """A catalogue, an ILL request seen by both libraries, a policy and an agreement."""
     library.name_ur = "ہوم یونیورسٹی"
     library.save(update_fields=["name_ur"])
@@ -157,10 +157,12 @@ def _pages(data) -> dict[str, list[str]]:
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
+            "/desk/",
         ],
-        "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/"],
+        "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],
+        "libadmin": ["/desk/", "/my-library/"],
         "cadmin": [
-            "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
+            "/desk/", "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
             "/agreements/", "/manage/agreements/matrix/", "/manage/holidays/",
         ],
     }  # fmt: skip

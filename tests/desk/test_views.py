@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from catalogue.models import ImportJob
 from desk.selectors import desk_for
 from ill import states
 from policies.calendar import pakistan_date
-from tests.desk.factories import IllRequestFactory, ImportJobFactory
+from tests.desk.factories import IllRequestFactory, ImportJobFactory, InvitationFactory
 from tests.policies.factories import AgreementFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,15 @@ def test_login_still_honours_a_safe_next(librarian, password):
         "/accounts/login/?next=https://evil.example/", {"username": librarian.username, "password": password}
     )
     assert unsafe["Location"] == "/desk/"
+
+
+def test_the_invitations_card_leads_to_the_pending_invitations(login, library, library_admin):
+    InvitationFactory(library=library, email="waiting@example.pk")
+    InvitationFactory(library=library, email="joined@example.pk", accepted_at=timezone.now())
+    card = next(c for s in desk_for(user=library_admin) for c in s.cards if c.key == "invitations")
+
+    html = login(library_admin).get(card.url).content.decode()
+
+    assert card.count == 1 and card.url == "/my-library/#h-invitations"
+    assert 'id="h-invitations"' in html
+    assert "waiting@example.pk" in html and "joined@example.pk" not in html

@@ -249,17 +249,26 @@ def _acknowledgements_card(*, now: datetime) -> Card:
     not_acknowledged = Library.objects.active().exclude(
         pk__in=PolicyAcknowledgement.objects.filter(version_id=OuterRef(OuterRef("pk"))).values("library_id")
     )
-    row = (
+    # A consortium has tens of policies, not thousands: the rows themselves, oldest first.
+    awaiting = list(
         PolicyVersion.objects.filter(status=VersionStatus.PUBLISHED, policy__retired=False)
         .filter(~Exists(newer), Exists(not_acknowledged))
-        .aggregate(n=Count("pk"), oldest=Min("published_at"))
+        .order_by("published_at")
+        .values_list("policy__slug", "published_at")
+    )
+    # One policy: straight to who has not acknowledged it; several: the list of policies,
+    # each with its acknowledgements page.
+    url = (
+        reverse("policies:acknowledgements", args=[awaiting[0][0]])
+        if len(awaiting) == 1
+        else reverse("policies:manage")
     )
     return Card(
         key="acknowledgements",
         title=_("Policies awaiting acknowledgement by members"),
-        count=row["n"],
-        oldest=row["oldest"],
-        url=reverse("policies:manage"),
+        count=len(awaiting),
+        oldest=awaiting[0][1] if awaiting else None,
+        url=url,
         now=now,
     )
 

@@ -182,6 +182,7 @@ def test_the_consortium_admins_desk(library, other_library, consortium_admin, mo
         "imports_failed": 1,
     }  # fmt: skip
     assert desk["agreements_ending"].ends_on == today + timedelta(days=30)
+    assert desk["acknowledgements"].url == f"/manage/policies/{missing.policy.slug}/acknowledgements/"
     assert Library.objects.count() == 2
 
 

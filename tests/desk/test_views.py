@@ -13,7 +13,7 @@ from desk.selectors import desk_for
 from ill import states
 from policies.calendar import pakistan_date
 from tests.desk.factories import IllRequestFactory, ImportJobFactory, InvitationFactory
-from tests.policies.factories import AgreementFactory
+from tests.policies.factories import AgreementFactory, PolicyVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_the_consortium_cards_lead_to_the_filtered_pages(login, library, other_l
     AgreementFactory(
         name="Ends later", valid_until=today + timedelta(days=200), parties=[library, other_library]
     )
+    PolicyVersionFactory(policy__title="Interlibrary loan code")  # acknowledged by nobody yet
     desk = {c.key: c for s in desk_for(user=consortium_admin) for c in s.cards}
     client = login(consortium_admin)
 
@@ -96,7 +97,8 @@ def test_the_consortium_cards_lead_to_the_filtered_pages(login, library, other_l
     assert "PK-HOME" in members and "PK-AWAY" not in members
     agreements = client.get(desk["agreements_ending"].url).content.decode()
     assert "Ends soon" in agreements and "Ends later" not in agreements
-    assert client.get(desk["acknowledgements"].url).status_code == 200
+    acknowledgements = client.get(desk["acknowledgements"].url).content.decode()
+    assert "Interlibrary loan code" in acknowledgements and "PK-HOME" in acknowledgements
     assert client.get(desk["consortium_end_of_rota"].url).status_code == 200
 
 

@@ -36,6 +36,7 @@ def _session(chromium, live_server, user):
 def _from_the_desk(page, card: str, req: IllRequest, action: str) -> None:
     """Desk link -> the card (counting one) -> the request in its queue -> the action's button."""
     page.get_by_test_id("nav-desk").click()
+    page.wait_for_url("**/desk/")
     tile = page.get_by_test_id(f"card-{card}")
     assert tile.get_by_test_id("count").inner_text().strip() == "1", card
     tile.get_by_role("link").click()
@@ -70,5 +71,7 @@ def test_a_librarians_day_from_the_desk(chromium, live_server):
     # and both desks are clear
     for page in (borrowing, lending):
         page.get_by_test_id("nav-desk").click()
+        page.wait_for_url("**/desk/")
+        page.get_by_test_id("count").first.wait_for()
         counts = [c.strip() for c in page.get_by_test_id("count").all_inner_texts()]
         assert set(counts) == {"0"}, counts

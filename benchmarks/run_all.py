@@ -55,6 +55,7 @@ def main() -> int:
         runs.append(
             ("ill routing", ["benchmarks/ill_routing.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_ill"})
         )
+    runs.append(("desk", ["benchmarks/desk_bench.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_desk"}))
     runs.append(
         # The demo catalogue (seed_demo) at every size: it measures bytes and paint, not scale.
         ("page weight", ["benchmarks/page_weight.py", "--db-url", f"{SERVER}/ish_bench_weight"], {})

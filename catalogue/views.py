@@ -27,8 +27,15 @@ def _job_for(request: HttpRequest, pk: int) -> ImportJob:
 
 @access("staff")
 def import_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.import_jobs_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "catalogue/import_list.html", {"page": page})
+    status = request.GET.get("status", "")
+    status = status if status in ImportJob.Status.values else ""
+    jobs = selectors.import_jobs_for(request.user, status=status)
+    page = Paginator(jobs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "catalogue/import_list.html",
+        {"page": page, "status": status, "status_label": ImportJob.Status(status).label if status else ""},
+    )
 
 
 @access("staff")

@@ -11,9 +11,10 @@ from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from consortium import views
+from desk import views as desk_views
 from ill.iso18626.api import Iso18626Api
 from members.api import LibraryViewSet
-from members.forms import ChangePasswordForm, LoginForm, NewPasswordForm, ResetForm
+from members.forms import ChangePasswordForm, NewPasswordForm, ResetForm
 from members.permissions import PUBLIC
 
 
@@ -53,7 +54,7 @@ urlpatterns = [
     path("jsi18n/", public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path(
         "accounts/login/",
-        public(auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm)),
+        desk_views.LoginView.as_view(),
         name="login",
     ),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
@@ -91,6 +92,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("policies.urls")),
     path("", include("ill.urls")),
+    path("", include("desk.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("iso18626", Iso18626Api.as_view(), name="iso18626"),

@@ -53,6 +53,11 @@ class LibraryQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.active().filter(Q(lending_paused=False) | Q(lending_paused_until__lt=today))
 
+    def lending_paused_now(self, *, today=None) -> LibraryQuerySet:
+        """Active members whose lending pause is in effect today (the complement of lending())."""
+        today = today or timezone.localdate()
+        return self.active().filter(lending_paused=True).exclude(lending_paused_until__lt=today)
+
 
 def library_name_in(name: str, name_ur: str, language: str | None = None) -> str:
     """A library's name (or city) as a reader of this language (default: the active one)

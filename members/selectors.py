@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.utils import timezone
 
-from members.models import Library, OutboundEmail, PatronStatus, Role, User, same_name
+from members.models import Invitation, Library, OutboundEmail, PatronStatus, Role, User, same_name
 
 
 def library_directory(
@@ -54,6 +55,13 @@ def pending_patrons(*, library: Library) -> QuerySet[User]:
     return User.objects.filter(
         library=library, role=Role.PATRON, patron_status=PatronStatus.PENDING
     ).order_by("date_joined")
+
+
+def pending_invitations(*, library: Library) -> QuerySet[Invitation]:
+    """Staff invitations of this library not accepted yet and not expired, oldest first."""
+    return Invitation.objects.filter(
+        library=library, accepted_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("created_at")
 
 
 def library_counts() -> dict[str, int]:

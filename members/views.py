@@ -155,6 +155,7 @@ def my_library(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "can_patrons": can(request.user, "library.patrons", library),
         "pending": selectors.pending_patrons(library=library),
         "staff": selectors.library_staff(library=library) if can_admin else [],
+        "invitations": selectors.pending_invitations(library=library) if can_admin else [],
         "tokens": library.api_tokens.all() if can_admin else [],
         "invite_form": InviteForm(),
         "token_form": TokenForm(),
@@ -307,11 +308,19 @@ def members_admin(request: HttpRequest) -> HttpResponse:
             request, _("%(name)s added. Invite its first library admin below.") % {"name": library.local_name}
         )
         return redirect("manage-library", code=library.code)
+    # ?lending=paused: only members whose lending pause is in effect (the desk's card).
+    paused = request.GET.get("lending") == "paused"
+    libraries = (
+        Library.objects.lending_paused_now().order_by("province", "name")
+        if paused
+        else selectors.library_directory(include_inactive=True)
+    )
     return render(
         request,
         "members/members_admin.html",
         {
-            "libraries": selectors.library_directory(include_inactive=True),
+            "paused": paused,
+            "libraries": libraries,
             "counts": selectors.library_counts(),
             "form": form,
         },

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -133,6 +133,16 @@ def agreements_visible(*, user: Any) -> QuerySet[Agreement]:
         )
         .distinct()
         .order_by("status", "kind", "name")
+    )
+
+
+def agreements_ending(*, within_days: int, today: date | None = None) -> QuerySet[Agreement]:
+    """Agreements in force whose validity ends within this many days from today (included)."""
+    today = today or pakistan_date()
+    return Agreement.objects.filter(
+        status=AgreementStatus.ACTIVE,
+        valid_until__gte=today,
+        valid_until__lte=today + timedelta(days=within_days),
     )
 
 

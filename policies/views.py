@@ -306,6 +306,13 @@ def _agreement_or_404(request: HttpRequest, pk: int) -> Agreement:
 @access("agreements.view")
 def agreement_list(request: HttpRequest) -> HttpResponse:
     agreements = selectors.agreements_visible(user=request.user)
+    # ?ending=60: only agreements in force that end within that many days (the desk's card).
+    ending = request.GET.get("ending", "")
+    ending_days = int(ending) if ending.isdigit() and 0 < int(ending) <= 366 else None
+    if ending_days is not None:
+        agreements = agreements.filter(
+            pk__in=selectors.agreements_ending(within_days=ending_days).values("pk")
+        )
     awaiting = selectors.agreements_awaiting_signature(library=getattr(request.user, "library", None))
     if not can(request.user, "agreements.accept", getattr(request.user, "library_id", None)):
         awaiting = awaiting.none()
@@ -314,6 +321,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
         "policies/agreement_list.html",
         {
             "agreements": agreements,
+            "ending_days": ending_days,
             "awaiting": awaiting,
             "can_manage": can(request.user, "consortium.manage"),
         },

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "catalogue",
     "policies",
     "ill",
+    "desk",
 ]
 
 MIDDLEWARE = [

@@ -174,14 +174,15 @@ def _pages(data) -> dict[str, list[str]]:
             f"/policies/{data['policy'].slug}/v1/",
         ],
         "patron": ["/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/"],
-        "libadmin": ["/my-library/", "/ill/requests/new/"],
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
+            "/desk/",
         ],
-        "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/"],
+        "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],
+        "libadmin": ["/desk/", "/my-library/", "/ill/requests/new/"],
         "cadmin": [
-            "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
+            "/desk/", "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
             "/agreements/", "/manage/agreements/matrix/", "/manage/holidays/",
             f"/manage/policies/{data['draft'].slug}/edit/", f"/agreements/{data['agreement'].pk}/",
             f"/manage/agreements/{data['draft_agreement'].pk}/edit/", "/manage/members/PK-HOME/",

@@ -51,7 +51,7 @@ def test_every_icon_a_template_names_is_in_the_sprite():
 
 
 def test_no_template_or_code_uses_the_icon_font():
-    sources = [*TEMPLATES, *(p for app in ("catalogue", "consortium", "ill", "members", "policies")
+    sources = [*TEMPLATES, *(p for app in ("catalogue", "consortium", "desk", "ill", "members", "policies")
                              for p in (ROOT / app).glob("**/*.py"))]  # fmt: skip
     users = [
         str(p.relative_to(ROOT))
@@ -80,7 +80,7 @@ def test_every_class_a_form_widget_names_has_a_style():
     defined = _stylesheet_classes()
     named = {
         name: str(path.relative_to(ROOT))
-        for app in ("catalogue", "consortium", "ill", "members", "policies")
+        for app in ("catalogue", "consortium", "desk", "ill", "members", "policies")
         for path in (ROOT / app).glob("**/*.py")
         for value in re.findall(r'"class": "([^"]*)"', path.read_text(encoding="utf-8"))
         for name in value.split()

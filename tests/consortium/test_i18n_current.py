@@ -17,7 +17,17 @@ import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["catalogue", "consortium", "ill", "members", "policies", "templates", "locale", "manage.py"]
+SOURCES = [
+    "catalogue",
+    "consortium",
+    "desk",
+    "ill",
+    "members",
+    "policies",
+    "templates",
+    "locale",
+    "manage.py",
+]
 IGNORE = ["--ignore=tests/*", "--ignore=benchmarks/*"]  # the Makefile's messages target, inside the copy
 
 

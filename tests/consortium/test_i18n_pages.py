@@ -27,7 +27,13 @@ from members.models import Library, User
 from policies.models import Agreement, AgreementKind, Policy, PolicyVersion
 from policies.services import agreement_event
 from tests.catalogue.factories_search import make_record
-from tests.factories import LibrarianFactory, LibraryFactory, PatronFactory
+from tests.factories import (
+    ConsortiumAdminFactory,
+    LibrarianFactory,
+    LibraryAdminFactory,
+    LibraryFactory,
+    PatronFactory,
+)
 from tests.policies.factories import AgreementFactory, PolicyVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +166,8 @@ def consortium(db, tmp_path):
         "lender_librarian": lender_librarian,
         "agreement": bilateral,
         "lender": lender,
+        "library_admin": LibraryAdminFactory(library=borrower, language="ur"),
+        "consortium_admin": ConsortiumAdminFactory(language="ur"),
     }
 
 
@@ -193,6 +201,10 @@ def _page(client: Client, url: str, data: dict | None = None) -> str:
         ("librarian", "/imports/"),
         ("patron", "/account/"),
         ("librarian", "/my-library/"),
+        ("librarian", "/desk/"),
+        ("lender_librarian", "/desk/"),
+        ("library_admin", "/desk/"),
+        ("consortium_admin", "/desk/"),
     ],
 )
 def test_an_urdu_page_has_no_english_words(consortium, login, who, url):

@@ -12,7 +12,7 @@ import pytest
 from consortium.text import contain_bidi, csv_cell
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("consortium", "members", "catalogue", "ill", "policies")
+APPS = ("consortium", "members", "catalogue", "ill", "policies", "desk")
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,7 @@ GET_MATRIX = [
     ("password_change", {}, SIGNED_IN_PAGE),
     ("my-library", {}, {**STAFF_PAGE, "cadmin": FORBIDDEN}),  # a consortium admin has no own library
     ("members-admin", {}, CADMIN_PAGE),
+    ("desk", {}, {**STAFF_PAGE, "cadmin": OK}),  # each sees their own cards (tests/desk)
     ("manage-library", {"code": "PK-HOME"}, CADMIN_PAGE),
     ("manage-library", {"code": "PK-AWAY"}, CADMIN_PAGE),
     ("ill-report", {}, CADMIN_PAGE),

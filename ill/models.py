@@ -73,8 +73,9 @@ class IllRequest(models.Model):
     borrower = models.ForeignKey(
         Library, verbose_name=_("requesting library"), on_delete=models.PROTECT, related_name="ill_borrowing"
     )
-    # Private to the requesting library: never shown to a lender (docs/architecture.md, "ILL
-    # practice"); who may see what of a request is decided in one place, ill/visibility.py.
+    # Private to the requesting library: never shown to a lender (docs/architecture.md,
+    # "ILL practice: the patron is private"); who may see what of a request is decided in
+    # one place, ill/visibility.py.
     patron = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="ill_requests"
     )

@@ -5,7 +5,8 @@ Three readers, relative to one request (``reader_for``):
 - the borrowing library's staff (``Reader.BORROWER``) see everything: their patron and
   the back office;
 - a lender's staff (``Reader.LENDER``, the library asked now or earlier) see their own
-  part of the back office and never the patron (ILL practice, DESIGN.md): no name, card,
+  part of the back office and never the patron (docs/architecture.md, "ILL practice"):
+  no name, card,
   email, the patron's note or the patron's id in the requesting system;
 - the patron (``Reader.PATRON``) sees their request as they live it: status in plain
   words, their dates, where to pick it up, and the notes addressed to them; nothing that

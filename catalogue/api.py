@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalogue import services
+from catalogue.exceptions import MSG_NOT_YOUR_LIBRARY
 from catalogue.models import ImportJob
 from consortium.exceptions import PermissionDenied
 from members.permissions import can
@@ -78,7 +79,7 @@ class ImportCreateApi(APIView):
         code = values["library"] or getattr(getattr(request.user, "library", None), "code", "")
         library = services.library_by_code(code)
         if not can(request.user, "library.work", library):
-            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=code), field="library")
+            raise PermissionDenied(MSG_NOT_YOUR_LIBRARY.format(code=code), field="library")
         upload = values["file"]
         job = services.import_job_create(
             actor=request.user,
@@ -102,6 +103,6 @@ class ImportDetailApi(APIView):
     def get(self, request, pk: int):
         job = get_object_or_404(ImportJob.objects.select_related("library"), pk=pk)
         if not can(request.user, "library.work", job.library):
-            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
+            raise PermissionDenied(MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
         job.refresh_from_db()
         return Response(ImportJobOutputSerializer(job).data)

@@ -11,6 +11,7 @@ import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue import services
+from catalogue.imports import jobs, parsing, planning
 from catalogue.marc import MSG_XML_ENCODING
 from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, MatchKey, SourceRecord
 from consortium.exceptions import DomainError, PermissionDenied
@@ -217,10 +218,10 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
     path.write_bytes(
         b"".join(r.as_marc() for r in records[:1]) + bad + b"".join(r.as_marc() for r in records[1:])
     )
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
-    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(parsing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parsing, "FIRST_BATCH_SIZE", 2)
     calls = {"n": 0}
-    real = services._plan_batch
+    real = planning.plan_batch
 
     def dying(job, results, **kwargs):
         calls["n"] += 1
@@ -228,7 +229,7 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
             raise RuntimeError("worker killed")
         return real(job, results, **kwargs)
 
-    monkeypatch.setattr(services, "_plan_batch", dying)
+    monkeypatch.setattr(planning, "plan_batch", dying)
     with open(path, "rb") as fh:
         job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
     # when the import dies in its second batch
@@ -236,7 +237,7 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
         services.import_job_run(job_id=job.pk)
     assert SourceRecord.objects.count() == 1 and ImportJob.objects.get().status == "failed"
     # and is run again
-    monkeypatch.setattr(services, "_plan_batch", real)
+    monkeypatch.setattr(planning, "plan_batch", real)
     job = services.import_job_run(job_id=job.pk)
     # then it finished the rest, and its counts are those of the whole file, once each
     assert (job.status, job.processed, job.created, job.unchanged, job.rejected) == ("done", 6, 5, 0, 1)
@@ -265,7 +266,7 @@ def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, mon
     def dying(job, results, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_plan_batch", dying)
+    monkeypatch.setattr(planning, "plan_batch", dying)
     with pytest.raises(RuntimeError):
         services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.marc.xml")
     # then the collector runs again
@@ -335,8 +336,8 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
 
 def _parse_in_a_celery_worker_process(path: str) -> tuple[int, list[int]]:
     """Runs in a daemonic process of a billiard pool, as Celery's prefork workers run tasks."""
-    count = sum(len(batch) for batch in services._parsed_batches(Path(path), "marc", {}, 2))
-    return count, sorted(services._POOLS[2][1]._processes)
+    count = sum(len(batch) for batch in parsing.parsed_batches(Path(path), "marc", {}, 2))
+    return count, sorted(parsing.POOLS[2][1]._processes)
 
 
 def test_parser_processes_start_in_celery_prefork_workers_and_end_with_them():
@@ -636,11 +637,11 @@ def test_the_sweep_and_a_second_delivery_leave_a_job_whose_run_is_alive_alone(li
     other = psycopg2.connect(**connection.get_connection_params())
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_JOB_LOCK_CLASS, job.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [jobs.IMPORT_JOB_LOCK_CLASS, job.pk])
         # when the sweep runs, and the job's task is delivered a second time
         assert services.import_jobs_resume_stale() == []
         assert not services.import_job_can_rerun(job)
-        monkeypatch.setattr(services, "JOB_LOCK_WAIT", 0.0)
+        monkeypatch.setattr(jobs, "JOB_LOCK_WAIT", 0.0)
         services.import_job_run(job_id=job.pk)
     finally:
         other.close()

@@ -1,0 +1,115 @@
+"""Cataloguers' decisions on the union catalogue: merging two records, splitting a source
+record out of its record, and matching every source record again (after matching rules
+change); each decision is remembered on every rematch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalogue import matching
+from catalogue.exceptions import MSG_MERGE_ITSELF, MSG_MERGE_NO_SOURCES, MSG_NOT_MERGED, MSG_ONE_SOURCE
+from catalogue.imports.candidates import assign
+from catalogue.imports.derive import BIB_INSERT_ONE_SQL, bib_records_recompute, bib_row
+from catalogue.imports.parsing import BATCH_SIZE
+from catalogue.imports.writer import batch_plans, catalogue_lock
+from catalogue.models import BibRecord, MatchDecision, SourceRecord
+from consortium.exceptions import DomainError
+
+
+def _decide(a: SourceRecord, b: SourceRecord, *, same: bool, actor: Any, note: str = "") -> None:
+    first, second = sorted([a.pk, b.pk])
+    MatchDecision.objects.update_or_create(
+        source_id=first,
+        other_id=second,
+        defaults={"same": same, "decided_by": actor if getattr(actor, "pk", None) else None, "note": note},
+    )
+
+
+@transaction.atomic
+def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
+    """Take one source record out of its merged record; remembered on every rematch."""
+    catalogue_lock()
+    old = source.bib_record
+    if old is None:
+        raise DomainError(MSG_NOT_MERGED)
+    others = list(SourceRecord.objects.filter(bib_record=old).exclude(pk=source.pk))
+    if not others:
+        raise DomainError(MSG_ONE_SOURCE)
+    for other in others:
+        _decide(source, other, same=False, actor=actor, note="split")
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BIB_INSERT_ONE_SQL,
+            bib_row(source.data, now),
+        )
+        new_id = cursor.fetchone()[0]
+    SourceRecord.objects.filter(pk=source.pk).update(bib_record_id=new_id)
+    bib_records_recompute(bib_ids=[old.pk, new_id])
+    return BibRecord.objects.get(pk=new_id)
+
+
+@transaction.atomic
+def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibRecord:
+    """Merge `other` into `target` by hand; remembered on every rematch."""
+    if target.pk == other.pk:
+        raise DomainError(MSG_MERGE_ITSELF)
+    catalogue_lock()
+    anchor = SourceRecord.objects.filter(bib_record=target).order_by("-richness").first()
+    moving = list(SourceRecord.objects.filter(bib_record=other))
+    if anchor is None or not moving:
+        raise DomainError(MSG_MERGE_NO_SOURCES)
+    for source in moving:
+        _decide(anchor, source, same=True, actor=actor, note="merge")
+    SourceRecord.objects.filter(bib_record=other).update(bib_record=target)
+    bib_records_recompute(bib_ids=[target.pk, other.pk])
+    return BibRecord.objects.get(pk=target.pk)
+
+
+def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """Match every source record again (after matching rules change); duplicates collapse
+    into the oldest record, cataloguers' decisions are honoured. Batches commit one by one."""
+    moved = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            catalogue_lock()
+            batch_plans()
+            rows = list(
+                SourceRecord.objects.filter(pk__gt=last, withdrawn=False)
+                .order_by("pk")
+                .values_list("id", "bib_record_id", "data")[:batch_size]
+            )
+            if not rows:
+                break
+            last = rows[-1][0]
+            records = [
+                {"source_id": sid, "old_bib": bib, "fields": data, "keys": matching.block_keys(data)}
+                for sid, bib, data in rows
+            ]
+            assignments, _merges, _candidates = assign(records, lowest_id=True)
+            now = timezone.now()
+            changes = []
+            for r in records:
+                target = assignments[id(r)]
+                if target < 0:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            BIB_INSERT_ONE_SQL,
+                            bib_row(r["fields"], now),
+                        )
+                        real = cursor.fetchone()[0]
+                    for other in records:
+                        if assignments[id(other)] == target:
+                            assignments[id(other)] = real
+                    target = real
+                if target != r["old_bib"]:
+                    changes.append((r["source_id"], target, r["old_bib"]))
+            for sid, target, _old in changes:
+                SourceRecord.objects.filter(pk=sid).update(bib_record_id=target)
+            moved += len(changes)
+            bib_records_recompute(bib_ids={c[1] for c in changes} | {c[2] for c in changes if c[2]})
+    return {"moved": moved, "records": BibRecord.objects.count()}

@@ -4,13 +4,19 @@ change); each decision is remembered on every rematch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue import matching
-from catalogue.exceptions import MSG_MERGE_ITSELF, MSG_MERGE_NO_SOURCES, MSG_NOT_MERGED, MSG_ONE_SOURCE
+from catalogue.exceptions import (
+    MSG_MERGE_ITSELF,
+    MSG_MERGE_NO_SOURCES,
+    MSG_NOT_MERGED,
+    MSG_ONE_SOURCE,
+)
 from catalogue.imports.candidates import assign
 from catalogue.imports.derive import BIB_INSERT_ONE_SQL, bib_records_recompute, bib_row
 from catalogue.imports.parsing import BATCH_SIZE
@@ -69,6 +75,16 @@ def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibR
     return BibRecord.objects.get(pk=target.pk)
 
 
+@dataclass(slots=True)
+class _Rematched:
+    """A stored source record matched again (catalogue.imports.candidates.Matchable)."""
+
+    source_id: int
+    old_bib: int | None
+    fields: dict[str, Any]
+    keys: list[str]
+
+
 def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """Match every source record again (after matching rules change); duplicates collapse
     into the oldest record, cataloguers' decisions are honoured. Batches commit one by one."""
@@ -86,30 +102,30 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
             if not rows:
                 break
             last = rows[-1][0]
-            records = [
-                {"source_id": sid, "old_bib": bib, "fields": data, "keys": matching.block_keys(data)}
-                for sid, bib, data in rows
-            ]
-            assignments, _merges, _candidates = assign(records, lowest_id=True)
-            now = timezone.now()
-            changes = []
-            for r in records:
-                target = assignments[id(r)]
-                if target < 0:
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            BIB_INSERT_ONE_SQL,
-                            bib_row(r["fields"], now),
-                        )
-                        real = cursor.fetchone()[0]
-                    for other in records:
-                        if assignments[id(other)] == target:
-                            assignments[id(other)] = real
-                    target = real
-                if target != r["old_bib"]:
-                    changes.append((r["source_id"], target, r["old_bib"]))
-            for sid, target, _old in changes:
-                SourceRecord.objects.filter(pk=sid).update(bib_record_id=target)
-            moved += len(changes)
-            bib_records_recompute(bib_ids={c[1] for c in changes} | {c[2] for c in changes if c[2]})
+            moved += _rematch_batch(
+                [_Rematched(sid, bib, data, matching.block_keys(data)) for sid, bib, data in rows]
+            )
     return {"moved": moved, "records": BibRecord.objects.count()}
+
+
+def _rematch_batch(records: list[_Rematched]) -> int:
+    """Match these source records again and move those whose record changes; the number moved."""
+    assignments, _merges, _candidates = assign(records, lowest_id=True)
+    now = timezone.now()
+    changes = []
+    for r in records:
+        target = assignments[id(r)]
+        if target < 0:
+            with connection.cursor() as cursor:
+                cursor.execute(BIB_INSERT_ONE_SQL, bib_row(r.fields, now))
+                real = cursor.fetchone()[0]
+            for other in records:
+                if assignments[id(other)] == target:
+                    assignments[id(other)] = real
+            target = real
+        if target != r.old_bib:
+            changes.append((r.source_id, target, r.old_bib))
+    for sid, target, _old in changes:
+        SourceRecord.objects.filter(pk=sid).update(bib_record_id=target)
+    bib_records_recompute(bib_ids={c[1] for c in changes} | {c[2] for c in changes if c[2]})
+    return len(changes)

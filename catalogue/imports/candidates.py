@@ -4,11 +4,14 @@ record's BibRecord (catalogue.matching decides; cataloguers' decisions are honou
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from django.db import connection
 
 from catalogue import matching
-from catalogue.imports.derive import BIB_FIELDS, Stored
+from catalogue.imports.derive import Stored
+from catalogue.imports.tables import BIB_FIELDS
 
 CANDIDATE_FIELDS = (
     "id",
@@ -32,16 +35,49 @@ _CANDIDATES_BY_ID_SQL = (
 )
 
 
+class Matchable(Protocol):
+    """What matching needs of a record: a parsed record, or a stored one being rematched."""
+
+    fields: dict[str, Any]
+    keys: list[str]  # matching.block_keys(fields)
+    source_id: int | None  # its stored source record, if any
+    old_bib: int | None  # the BibRecord that source record belongs to
+
+
 def assign(
-    records: list[dict], *, lowest_id: bool = False, pending: Stored | None = None
+    records: Sequence[Matchable], *, lowest_id: bool = False, pending: Stored | None = None
 ) -> tuple[dict[int, int], int, dict[int, dict]]:
-    """BibRecord id (or a negative placeholder) for each record, merges, and the candidates
-    as stored (id -> columns), or as ``pending`` (the batch being written) stores them;
-    one candidate query."""
-    keys = sorted({k for r in records for k in r["keys"]})
-    current = [r["old_bib"] for r in records if r.get("old_bib")]
+    """BibRecord id (or a negative placeholder) for each record (by id()), merges, and the
+    candidates as stored (id -> columns), or as ``pending`` (the batch being written)
+    stores them; one candidate query."""
+    keys = sorted({k for r in records for k in r.keys})
+    candidates = _candidates(keys, [r.old_bib for r in records if r.old_bib], pending)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for bib_id, bib in candidates.items():
+        for key in bib["match_keys"]:
+            by_key[key].append(bib_id)
+    forbidden, forced = _decisions([r.source_id for r in records if r.source_id])
+    assignments: dict[int, int] = {}
+    merges = placeholder = 0
+    for r in records:
+        bib_id = _match(r, candidates, by_key, forbidden, forced, lowest_id=lowest_id)
+        if bib_id is None:
+            placeholder -= 1  # a new record: -1, -2, ...
+            bib_id = placeholder
+            candidates[bib_id] = {"id": bib_id, **r.fields}
+        elif bib_id != r.old_bib:
+            merges += 1  # joined a record described by another source
+        for key in r.keys:
+            if bib_id not in by_key[key]:
+                by_key[key].append(bib_id)
+        assignments[id(r)] = bib_id
+    return assignments, merges, candidates
+
+
+def _candidates(keys: list[str], current: list[int], pending: Stored | None) -> dict[int, dict]:
+    """The records holding any of these keys, and the records ``current`` (id -> columns),
+    as stored or as ``pending`` stores them."""
     candidates: dict[int, dict] = {}
-    fields = CANDIDATE_FIELDS
     with connection.cursor() as cursor:
         if keys:
             # With a thousand keys the planner over-estimates the hits and scans the table;
@@ -49,52 +85,44 @@ def assign(
             # callers set batch_plans for their transaction.
             cursor.execute(CANDIDATES_SQL, [keys])
             for row in cursor.fetchall():
-                candidates[row[0]] = dict(zip(fields, row, strict=True))
+                candidates[row[0]] = dict(zip(CANDIDATE_FIELDS, row, strict=True))
         missing = [b for b in current if b not in candidates]
         if missing:
             cursor.execute(_CANDIDATES_BY_ID_SQL, [missing])
             for row in cursor.fetchall():
-                candidates[row[0]] = dict(zip(fields, row, strict=True))
+                candidates[row[0]] = dict(zip(CANDIDATE_FIELDS, row, strict=True))
     if pending is not None and pending.bibs:
         wanted = set(keys)
         for bib_id, bib in pending.bibs.items():
             if bib_id in candidates or not wanted.isdisjoint(bib["match_keys"]):
                 candidates[bib_id] = bib
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for bib_id, bib in candidates.items():
-        for key in bib["match_keys"]:
-            by_key[key].append(bib_id)
-    forbidden, forced = _decisions([r["source_id"] for r in records if r.get("source_id")])
-    assignments: dict[int, int] = {}
-    merges = 0
-    next_placeholder = -1
-    for r in records:
-        sid = r.get("source_id")
-        bib_id = forced.get(sid) if sid else None
-        if bib_id is not None and bib_id not in candidates:
-            bib_id = None
-        if bib_id is None:
-            ids = {b for k in r["keys"] for b in by_key.get(k, ())}
-            if r.get("old_bib"):
-                ids.add(r["old_bib"])
-            bib_id = matching.best_match(
-                r["fields"],
-                ((b, candidates[b]) for b in sorted(ids)),
-                forbidden=forbidden.get(sid, set()) if sid else set(),
-                prefer=r.get("old_bib"),
-                lowest_id=lowest_id,
-            )
-        if bib_id is None:
-            bib_id = next_placeholder
-            next_placeholder -= 1
-            candidates[bib_id] = {"id": bib_id, **r["fields"]}
-        elif bib_id != r.get("old_bib"):
-            merges += 1  # joined a record described by another source
-        for key in r["keys"]:
-            if bib_id not in by_key[key]:
-                by_key[key].append(bib_id)
-        assignments[id(r)] = bib_id
-    return assignments, merges, candidates
+    return candidates
+
+
+def _match(
+    record: Matchable,
+    candidates: dict[int, dict],
+    by_key: dict[str, list[int]],
+    forbidden: dict[int, set[int]],
+    forced: dict[int, int],
+    *,
+    lowest_id: bool,
+) -> int | None:
+    """The record a cataloguer joined this source to, else the best-matching candidate."""
+    sid = record.source_id
+    bib_id = forced.get(sid) if sid else None
+    if bib_id is not None and bib_id in candidates:
+        return bib_id
+    ids = {b for k in record.keys for b in by_key.get(k, ())}
+    if record.old_bib:
+        ids.add(record.old_bib)
+    return matching.best_match(
+        record.fields,
+        ((b, candidates[b]) for b in sorted(ids)),
+        forbidden=forbidden.get(sid, set()) if sid else set(),
+        prefer=record.old_bib,
+        lowest_id=lowest_id,
+    )
 
 
 def _decisions(source_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, int]]:

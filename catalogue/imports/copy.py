@@ -67,3 +67,45 @@ def copy_rows(cursor, table: str, columns: str, lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
     # Read in 1 MB pieces, not 8 kB (positional: Django's debug cursor passes no keywords).
     cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(text), 1 << 20)
+
+
+class CopyLayout:
+    """A table's columns for COPY, in one list: a row's text and the statement's column
+    list are both built from it, so their order cannot disagree. The first ``head``
+    columns can be rendered ahead as one text (a parser process renders a record's own
+    columns; the main process adds ids), the rest are given by name."""
+
+    __slots__ = ("_head_names", "_rest_names", "columns", "head", "rest", "table")
+
+    def __init__(self, table: str, columns: tuple[str, ...], *, head: tuple[str, ...] = ()) -> None:
+        if columns[: len(head)] != head:
+            raise ValueError(f"COPY layout of {table}: the head {head} must start its columns")
+        self.table = table
+        self.columns = columns
+        self.head = head
+        self.rest = columns[len(head) :]
+        self._head_names = frozenset(self.head)
+        self._rest_names = frozenset(self.rest)
+
+    def head_text(self, **values: Any) -> str:
+        """The head columns of one row (every head column by name)."""
+        return self._render(self.head, self._head_names, values)
+
+    def rest_text(self, **values: Any) -> str:
+        """The columns after the head (every one by name)."""
+        return self._render(self.rest, self._rest_names, values)
+
+    def line(self, head_text: str = "", **values: Any) -> str:
+        """One row: its rendered head (if the layout has one) and the other columns by name."""
+        rest = self._render(self.rest, self._rest_names, values)
+        return f"{head_text}\t{rest}" if self.head else rest
+
+    def load(self, cursor, lines: list[str]) -> None:
+        """Load rows rendered by this layout (line, or head_text + tab + rest_text)."""
+        copy_rows(cursor, self.table, ", ".join(self.columns), lines)
+
+    def _render(self, names: tuple[str, ...], wanted: frozenset[str], values: dict[str, Any]) -> str:
+        if values.keys() != wanted:
+            missing, unknown = sorted(wanted - values.keys()), sorted(values.keys() - wanted)
+            raise TypeError(f"COPY row of {self.table}: missing {missing}, unknown {unknown}")
+        return "\t".join([copy_value(values[name]) for name in names])

@@ -13,30 +13,11 @@ from django.db import connection
 from django.utils import timezone
 
 from catalogue import indexing, matching
-from catalogue.imports.copy import copy_line, copy_rows
+from catalogue.imports.tables import BIB_FIELDS, BIB_STAGE, BIB_STAGE_SQL
 from catalogue.indexing import PROVINCE_CODES
 from catalogue.models import BibRecord
 from catalogue.tombstones import bib_records_tombstone
 
-BIB_FIELDS = (
-    "title",
-    "subtitle",
-    "title_vernacular",
-    "authors",
-    "publisher",
-    "place",
-    "year",
-    "edition",
-    "volume",
-    "language",
-    "format",
-    "isbns",
-    "issns",
-    "lccn",
-    "oclc_numbers",
-    "subjects",
-    "summary",
-)
 _LIST_FIELDS = ("isbns", "issns", "oclc_numbers")
 _CASTS = {
     "authors": "::text[]",
@@ -67,60 +48,7 @@ _BIB_TEMPLATE = (
 _BIB_INSERT_SQL = f"INSERT INTO catalogue_bibrecord ({', '.join(_BIB_INSERT_COLUMNS)}) VALUES %s RETURNING id"  # noqa: S608
 BIB_INSERT_ONE_SQL = _BIB_INSERT_SQL.replace("%s", _BIB_TEMPLATE, 1)
 _PROVINCES_SQL = "ARRAY[" + ", ".join(f"'{code}'" for code in PROVINCE_CODES) + "]::text[]"
-# Touched BibRecords go through a session-local staging table loaded with COPY: one INSERT
-# ... SELECT for the new ones, one UPDATE ... FROM for the existing ones. The statements
-# stay small and fixed (no thousand-row VALUES lists to build in Python and parse in the
-# server). The UPDATE rewrites a record's fields, its search document (the same weighted
-# texts as catalogue.indexing.refresh_search_documents) and its holding arrays (the same
-# aggregate as refresh_holding_arrays): one row version per record per batch, not three.
-# The columns a parser renders for a record of its own come first (_process).
-STAGE_COLUMNS = (
-    *BIB_FIELDS,
-    "match_key",
-    "match_keys",
-    "da",
-    "db",
-    "dc",
-    "dd",
-    "id",
-    "library_ids",
-    "province_ids",
-    "preferred",
-    "richness",
-    "now",
-    "fresh",
-)
-_STAGE_TYPES = {
-    **dict.fromkeys(BIB_FIELDS, "text"),
-    "authors": "text[]",
-    "isbns": "varchar[]",
-    "issns": "varchar[]",
-    "oclc_numbers": "varchar[]",
-    "subjects": "text[]",
-    "year": "smallint",
-    "id": "bigint",
-    "match_key": "text",
-    "match_keys": "varchar[]",
-    "library_ids": "integer[]",
-    "province_ids": "smallint[]",
-    "preferred": "bigint",
-    "richness": "integer",
-    "now": "timestamptz",
-    "da": "text",
-    "db": "text",
-    "dc": "text",
-    "dd": "text",
-    "fresh": "boolean",
-}
-_STAGE_SQL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_bib_stage ("
-    + ", ".join(f"{c} {_STAGE_TYPES[c]}" for c in STAGE_COLUMNS)
-    + ") ON COMMIT DELETE ROWS"
-)
-_DOCUMENT_EXPR = (
-    "setweight(to_tsvector('simple', v.da), 'A') || setweight(to_tsvector('simple', v.db), 'B')"
-    " || setweight(to_tsvector('simple', v.dc), 'C') || setweight(to_tsvector('simple', v.dd), 'D')"
-)
+_DOCUMENT_EXPR = indexing.document_expression("v.da", "v.db", "v.dc", "v.dd")
 # Each holding's library looked up by its key. With a join, the planner (no statistics
 # on the staging table) could probe the holdings index once per member library for
 # every record: 60 libraries x 804 records = 48,240 probes, 55 of a batch's 79 ms, and
@@ -147,21 +75,12 @@ _BIB_INSERT_FULL_SQL = (
 )
 
 
-# Changed source records (a re-import) are rewritten from their own staging table.
-SOURCE_COPY_COLUMNS = "local_id, marc, source_format, checksum, data, richness"
-SOURCE_STAGE_SQL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS ish_source_stage (local_id text, marc bytea, source_format text,"
-    " checksum text, data jsonb, richness integer, id bigint, bib bigint, job bigint, now timestamptz)"
-    " ON COMMIT DELETE ROWS"
-)
-
-
 def _stage(cursor, lines: list[str]) -> None:
-    """Load rows (copy_line text in STAGE_COLUMNS order) into the staging table, emptied
-    at commit and before each load (a caller's transaction may recompute several times)."""
-    cursor.execute(_STAGE_SQL)
+    """Load rows (BIB_STAGE lines) into the staging table, emptied at commit and before
+    each load (a caller's transaction may recompute several times)."""
+    cursor.execute(BIB_STAGE_SQL)
     cursor.execute("DELETE FROM ish_bib_stage")
-    copy_rows(cursor, "ish_bib_stage", ", ".join(STAGE_COLUMNS), lines)
+    BIB_STAGE.load(cursor, lines)
 
 
 def next_ids(*wanted: tuple[str, int]) -> list[list[int]]:
@@ -199,6 +118,11 @@ def document_parts(fields: dict) -> tuple[str, str, str, str]:
 def bib_values(fields: dict) -> list:
     """A record's BIB_FIELDS as stored (empty text or list, not None; year may be None)."""
     return [fields.get(c) if c == "year" else fields.get(c) or _empty(c) for c in BIB_FIELDS]
+
+
+def bib_columns(fields: dict) -> dict[str, Any]:
+    """A record's BIB_FIELDS by name, as stored (bib_values)."""
+    return dict(zip(BIB_FIELDS, bib_values(fields), strict=True))
 
 
 def bib_row(fields: dict, now) -> tuple:
@@ -302,7 +226,7 @@ def recompute_plan(
         ordered = [sources[sid] for sid in sorted(sources)]
         preferred, fields, keys = merge_sources(ordered)
         richness = sources[preferred][1] if live else None
-        rows.append(copy_line(update_row(bib, fields, keys, (preferred, richness), now)))
+        rows.append(update_row(bib, fields, keys, (preferred, richness), now))
         if stored is not None:
             stored.bib(bib, fields, keys, (preferred, richness) if live else None)
     return rows, list(new_lines), empty
@@ -340,6 +264,21 @@ def _sync_holdings(ids: list[int]) -> None:
         )
 
 
+def bib_own_text(fields: dict, keys: list[str], *, document: bool = True) -> str:
+    """A record's own staging columns (BIB_OWN) as COPY text: its fields, match keys and
+    search-document texts (``document=False``: NULL, the stored document is kept)."""
+    da, db, dc, dd = document_parts(fields) if document else (None, None, None, None)
+    return BIB_STAGE.head_text(
+        **bib_columns(fields),
+        match_key=matching.match_key(fields),
+        match_keys=keys,
+        da=da,
+        db=db,
+        dc=dc,
+        dd=dd,
+    )
+
+
 def update_row(
     bib: int,
     fields: dict,
@@ -349,24 +288,37 @@ def update_row(
     arrays: tuple[list, list] | None = None,
     *,
     same_document: bool = False,
-) -> tuple:
-    """A staging row (in STAGE_COLUMNS order) rewriting an existing record; ``preferred``:
-    its preferred source's id and richness (None when that source is withdrawn); its
-    holding arrays aggregated from the holdings unless given (``arrays``); its search
-    document kept as stored when the fields it is made of are unchanged (``same_document``:
-    the document parts are NULL)."""
+) -> str:
+    """A staging line rewriting an existing record; ``preferred``: its preferred source's
+    id and richness (None when that source is withdrawn); its holding arrays aggregated
+    from the holdings unless given (``arrays``); its search document kept as stored when
+    the fields it is made of are unchanged (``same_document``: the document parts are NULL)."""
     libraries, provinces = arrays or (None, None)
-    return (
-        *bib_values(fields),
-        matching.match_key(fields),
-        keys,
-        *((None, None, None, None) if same_document else document_parts(fields)),
-        bib,
-        libraries,
-        provinces,
-        *preferred,
-        now,
-        False,
+    return BIB_STAGE.line(
+        bib_own_text(fields, keys, document=not same_document),
+        id=bib,
+        library_ids=libraries,
+        province_ids=provinces,
+        preferred=preferred[0],
+        richness=preferred[1],
+        now=now,
+        fresh=False,
+    )
+
+
+def fresh_row(bib: int, own_text: str, arrays: tuple[list, list], preferred: tuple[int, int], now) -> str:
+    """A staging line inserting a new record: its own columns (bib_own_text, or as the
+    parser rendered them), its holding arrays and preferred source."""
+    libraries, provinces = arrays
+    return BIB_STAGE.line(
+        own_text,
+        id=bib,
+        library_ids=libraries,
+        province_ids=provinces,
+        preferred=preferred[0],
+        richness=preferred[1],
+        now=now,
+        fresh=True,
     )
 
 
@@ -403,5 +355,5 @@ class Stored:
             "province_ids": provinces,
             "preferred_source_id": source,
             "preferred_richness": richness,
-            **dict(zip(BIB_FIELDS, bib_values(fields), strict=True)),
+            **bib_columns(fields),
         }

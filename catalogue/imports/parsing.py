@@ -21,8 +21,9 @@ from pathlib import Path
 from django.conf import settings
 
 from catalogue import matching
-from catalogue.imports.copy import copy_line
-from catalogue.imports.derive import bib_values, document_parts
+from catalogue.imports.derive import bib_own_text
+from catalogue.imports.records import ParsedRecord, RejectedRecord
+from catalogue.imports.tables import HOLDING_INSERT, SOURCE_INSERT
 from catalogue.marc import FileRejected, iter_items, process_item
 from catalogue.models import Holding
 
@@ -61,52 +62,41 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _process(item: tuple) -> dict:
+def _process(item: tuple) -> ParsedRecord | RejectedRecord:
     """Parse and extract one record, compute its match keys, and render its own columns in
     COPY text (in a parser process: the main process only adds ids to these lines)."""
     result = process_item(item)
-    if "fields" in result:
-        fields = result["fields"]
-        keys = matching.block_keys(fields)
-        result["keys"] = keys
-        # SOURCE_COPY_COLUMNS up to richness; the marc bytes travel only in this form.
-        result["source_copy"] = copy_line(
-            (
-                result["local_id"],
-                result.pop("marc"),
-                result["source_format"],
-                result["checksum"],
-                json.dumps(fields, ensure_ascii=False),
-                result["richness"],
-            )
-        )
-        # STAGE_COLUMNS up to dd: this record as a new BibRecord of its own (the usual case).
-        result["bib_copy"] = copy_line(
-            (*bib_values(fields), matching.match_key(fields), keys, *document_parts(fields))
-        )
-        keyed = holding_rows(result.pop("holdings"))
-        result["holdings"] = keyed
-        result["holding_copy"] = [
-            copy_line(
-                (
-                    key,
-                    h["call_number"],
-                    h["location"],
-                    h["barcode"],
-                    h["item_count"],
-                    h["lendable"],
-                    h["status"],
-                )
-            )
-            for key, h in keyed
-        ]
-        result["held"] = any(h["status"] != _WITHDRAWN for _key, h in keyed)
-    return result
+    if "fields" not in result:
+        return RejectedRecord(result["number"], result["error"], result.get("local_id") or "")
+    fields = result["fields"]
+    keys = matching.block_keys(fields)
+    holdings = _keyed_holdings(result["holdings"])
+    return ParsedRecord(
+        number=result["number"],
+        local_id=result["local_id"],
+        checksum=result["checksum"],
+        richness=result["richness"],
+        fields=fields,
+        keys=keys,
+        source_copy=SOURCE_INSERT.head_text(
+            local_id=result["local_id"],
+            marc=result["marc"],
+            source_format=result["source_format"],
+            checksum=result["checksum"],
+            data=json.dumps(fields, ensure_ascii=False),
+            richness=result["richness"],
+        ),
+        # This record as a new BibRecord of its own (the usual case).
+        bib_copy=bib_own_text(fields, keys),
+        holdings=holdings,
+        holding_copy=[HOLDING_INSERT.head_text(holding_key=key, **h) for key, h in holdings],
+        held=any(h["status"] != _WITHDRAWN for _key, h in holdings),
+    )
 
 
 def parsed_batches(
     path: Path, fmt: str, options: dict, processes: int | None, *, skip: int = 0
-) -> Iterator[list[dict]]:
+) -> Iterator[list[ParsedRecord | RejectedRecord]]:
     """Batches of processed records after the first ``skip`` items (a resumed job's
     committed ones, read but not parsed again); a pool parses the next batches while we
     write this one."""
@@ -160,7 +150,7 @@ def parsed_batches(
         raise failure
 
 
-def _process_chunk(items: list[tuple]) -> list[dict]:
+def _process_chunk(items: list[tuple]) -> list[ParsedRecord | RejectedRecord]:
     return [_process(item) for item in items]
 
 
@@ -238,7 +228,9 @@ def _close_pools() -> None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def holding_rows(holdings: list[dict]) -> list[tuple[str, dict]]:
+def _keyed_holdings(holdings: list[dict]) -> list[tuple[str, dict]]:
+    """Each holding with its key: its barcode, else its call number and location (numbered
+    when repeated), by which a re-import finds it again."""
     seen: dict[str, int] = defaultdict(int)
     out = []
     for h in holdings:

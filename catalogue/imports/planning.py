@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -12,30 +14,28 @@ from django.db.models import F, Q
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
-from catalogue import matching
 from catalogue.import_messages import ImportMessage
 from catalogue.imports import derive
 from catalogue.imports.candidates import assign
-from catalogue.imports.copy import copy_line, copy_rows, copy_value
+from catalogue.imports.copy import copy_value
 from catalogue.imports.derive import (
-    BIB_FIELDS,
     DOCUMENT_FIELDS,
-    SOURCE_COPY_COLUMNS,
-    SOURCE_STAGE_SQL,
     Stored,
-    bib_values,
-    document_parts,
+    bib_own_text,
+    fresh_row,
     merge_fields_into,
     merge_sources,
     next_ids,
     update_row,
 )
+from catalogue.imports.records import ParsedRecord, RejectedRecord
+from catalogue.imports.tables import BIB_FIELDS, HOLDING_INSERT, SOURCE_INSERT, SOURCE_STAGE, SOURCE_STAGE_SQL
 from catalogue.imports.writer import WriteBehind, begin_batch, read_plans
 from catalogue.models import Holding, ImportJob, ImportRecordError, SourceRecord
 from members.models import Library
 
 
-def run_batches(job: ImportJob, batches: Iterable[list[dict]]) -> None:
+def run_batches(job: ImportJob, batches: Iterable[list[ParsedRecord | RejectedRecord]]) -> None:
     """Plan (read and match) and write every batch. Outside a transaction each batch is
     written from a thread of its own while the next batch is planned (WriteBehind);
     inside one (a caller's atomic block), or with IMPORT_WRITE_BEHIND off, in turn."""
@@ -66,9 +66,51 @@ def _existing_sources(library: Library, local_ids: list[str]) -> dict[str, tuple
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
+@dataclass(slots=True)
+class _Sorted:
+    """A batch's records by what they are to the library's stored source records."""
+
+    rejected: list[RejectedRecord]  # unreadable, or a local id repeated in the file
+    local_ids: dict[str, int] = field(default_factory=dict)  # readable ones -> item number
+    new: list[ParsedRecord] = field(default_factory=list)
+    changed: list[ParsedRecord] = field(default_factory=list)  # source_id, old_bib set
+    unchanged_ids: list[int] = field(default_factory=list)  # their source records' ids
+
+
+def _without_repeats(results: list[ParsedRecord | RejectedRecord]) -> tuple[_Sorted, list[ParsedRecord]]:
+    """The batch's rejected items, and its readable records but the repeats of a local id."""
+    batch = _Sorted(rejected=[r for r in results if type(r) is RejectedRecord])
+    readable: list[ParsedRecord] = []
+    seen = batch.local_ids
+    for r in results:
+        if type(r) is RejectedRecord:
+            continue
+        if r.local_id in seen:
+            repeated = ImportMessage("duplicate_id", local_id=repr(r.local_id), first=seen[r.local_id])
+            batch.rejected.append(RejectedRecord(r.number, repeated, r.local_id))
+            continue
+        seen[r.local_id] = r.number
+        readable.append(r)
+    return batch, readable
+
+
+def _sort_by_stored(library: Library, batch: _Sorted, readable: list[ParsedRecord]) -> None:
+    """New, changed (their stored source record and its BibRecord noted) or unchanged."""
+    existing = _existing_sources(library, list(batch.local_ids))
+    for r in readable:
+        old = existing.get(r.local_id)
+        if old is None:
+            batch.new.append(r)
+        elif old[1] == r.checksum and not old[3] and old[2] is not None:
+            batch.unchanged_ids.append(old[0])
+        else:
+            r.source_id, r.old_bib = old[0], old[2]
+            batch.changed.append(r)
+
+
 def plan_batch(
     job: ImportJob,
-    results: list[dict],
+    results: list[ParsedRecord | RejectedRecord],
     *,
     pending: Stored | None = None,
     settle: Callable[[], None] | None = None,
@@ -77,89 +119,63 @@ def plan_batch(
     (None: the next batch must wait until they are committed). ``pending`` is what the
     batch being written stores; ``settle`` waits until it is committed."""
     library = job.library
-    errors = [r for r in results if "error" in r]
-    goods: list[dict] = []
-    seen: dict[str, int] = {}
-    for r in results:
-        if "error" in r:
-            continue
-        if r["local_id"] in seen:
-            errors.append(
-                {
-                    "number": r["number"],
-                    "local_id": r["local_id"],
-                    "error": ImportMessage(
-                        "duplicate_id", local_id=repr(r["local_id"]), first=seen[r["local_id"]]
-                    ),
-                }
-            )
-            continue
-        seen[r["local_id"]] = r["number"]
-        goods.append(r)
-    if pending is not None and not pending.local_ids.isdisjoint(seen):
+    batch, readable = _without_repeats(results)
+    if pending is not None and not pending.local_ids.isdisjoint(batch.local_ids):
         settle()  # a record repeated from the batch being written: compare with it as stored
         pending = None
-    existing = _existing_sources(library, list(seen))
-    unchanged_ids, changed, new = [], [], []
-    for r in goods:
-        old = existing.get(r["local_id"])
-        if old is None:
-            new.append(r)
-        elif old[1] == r["checksum"] and not old[3] and old[2] is not None:
-            unchanged_ids.append(old[0])
-        else:
-            r["source_id"], r["old_bib"] = old[0], old[2]
-            changed.append(r)
-    if changed and pending is not None:
+    _sort_by_stored(library, batch, readable)
+    if batch.changed and pending is not None:
         settle()  # records move between BibRecords: read them only as committed
         pending = None
-    stored = None if changed else Stored()
-    counts = defaultdict(int)
-    counts["unchanged"] = len(unchanged_ids)
-    counts["created"] = len(new)
-    counts["updated"] = len(changed)
+    stored = None if batch.changed else Stored()
+    counts = {"unchanged": len(batch.unchanged_ids), "created": len(batch.new), "updated": len(batch.changed)}
     store = None
-    if changed or new:
-        counts["merged"], store = _store(library, job, new, changed, pending=pending, stored=stored)
-    # Present in the file (unchanged, or rejected this time): not withdrawn by --replace.
-    present = [e["local_id"] for e in errors if e.get("local_id")] if job.replace else []
-
-    def write() -> None:
-        if job.replace:
-            SourceRecord.objects.filter(
-                Q(pk__in=unchanged_ids) | Q(library=library, local_id__in=present)
-            ).update(last_job=job)
-        if store is not None:
-            store()
-        ImportRecordError.objects.bulk_create(
-            [
-                ImportRecordError(
-                    job=job,
-                    record_number=e["number"],
-                    local_id=(e.get("local_id") or "")[:100],
-                    reason=e["error"],
-                    reason_data=e["error"].as_data() if isinstance(e["error"], ImportMessage) else {},
-                )
-                for e in errors
-            ]
+    if batch.changed or batch.new:
+        counts["merged"], store = _store(
+            library, job, batch.new, batch.changed, pending=pending, stored=stored
         )
-        ImportJob.objects.filter(pk=job.pk).update(
-            processed=F("processed") + len(results),
-            total=F("total") + len(results),
-            rejected=F("rejected") + len(errors),
-            **{k: F(k) + v for k, v in counts.items() if v},
-        )
-
     if stored is not None:
-        stored.local_ids = {r["local_id"] for r in new}
-    return write, stored
+        stored.local_ids = {r.local_id for r in batch.new}
+    return partial(_write_batch, job, batch, len(results), counts, store), stored
+
+
+def _write_batch(
+    job: ImportJob, batch: _Sorted, size: int, counts: dict[str, int], store: Callable[[], None] | None
+) -> None:
+    """A batch's writes: its records, rejected items and counts (one transaction)."""
+    if job.replace:
+        # Present in the file (unchanged, or rejected this time): not withdrawn by --replace.
+        present = [e.local_id for e in batch.rejected if e.local_id]
+        SourceRecord.objects.filter(
+            Q(pk__in=batch.unchanged_ids) | Q(library=job.library, local_id__in=present)
+        ).update(last_job=job)
+    if store is not None:
+        store()
+    ImportRecordError.objects.bulk_create(
+        [
+            ImportRecordError(
+                job=job,
+                record_number=e.number,
+                local_id=e.local_id[:100],
+                reason=e.error,
+                reason_data=e.error.as_data() if isinstance(e.error, ImportMessage) else {},
+            )
+            for e in batch.rejected
+        ]
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed=F("processed") + size,
+        total=F("total") + size,
+        rejected=F("rejected") + len(batch.rejected),
+        **{k: F(k) + v for k, v in counts.items() if v},
+    )
 
 
 def _store(
     library: Library,
-    job: ImportJob | None,
-    new: list[dict],
-    changed: list[dict],
+    job: ImportJob,
+    new: list[ParsedRecord],
+    changed: list[ParsedRecord],
     *,
     pending: Stored | None = None,
     stored: Stored | None = None,
@@ -175,64 +191,21 @@ def _store(
     the changed sources are written.
     """
     records = new + changed
-    for r in records:
-        if "keys" not in r:
-            r["keys"] = matching.block_keys(r["fields"])
     assignments, merges, candidates = assign(records, pending=pending)
     now = timezone.now()
-    placeholders = sorted({b for b in assignments.values() if b < 0}, reverse=True)
-    new_bib_ids, new_source_ids = next_ids(
-        ("catalogue_bibrecord", len(placeholders)), ("catalogue_sourcerecord", len(new))
-    )
-    real = dict(zip(placeholders, new_bib_ids, strict=True))
-    for r, sid in zip(new, new_source_ids, strict=True):
-        r["source_id"] = sid
-    members: dict[int, list[dict]] = defaultdict(list)
-    for r in records:
-        bib = assignments[id(r)]
-        r["bib_id"] = real.get(bib, bib)
-        if bib < 0:
-            members[bib].append(r)
-    job_id = "\\N" if job is None else str(job.pk)
     stamp = copy_value(now)
-    # A new record's holding arrays: this library's, or none if it holds no live copy.
-    held_arrays = ([library.pk], [library.province_number])
-    held_text = "\t".join(copy_value(a) for a in held_arrays)
+    created, groups = _take_ids(records, new, assignments)
     stored = stored if stored is not None else Stored()
-    fresh = []
-    for p in placeholders:
-        group = members[p]
-        held, arrays = (held_text, held_arrays) if any(r["held"] for r in group) else ("{}\t{}", ([], []))
-        if len(group) == 1:  # usual case: rendered by the parser
-            only = group[0]
-            fresh.append(
-                f"{only['bib_copy']}\t{real[p]}\t{held}\t{only['source_id']}\t{only['richness']}\t{stamp}\tt"
-            )
-            stored.bib(real[p], only["fields"], only["keys"], (only["source_id"], only["richness"]), arrays)
-        else:
-            sources = [(r["source_id"], r["richness"], r["fields"]) for r in group]
-            preferred, fields, keys = merge_sources(sources)
-            richness = next(s[1] for s in sources if s[0] == preferred)
-            values = (*bib_values(fields), matching.match_key(fields), keys, *document_parts(fields))
-            fresh.append(f"{copy_line(values)}\t{real[p]}\t{held}\t{preferred}\t{richness}\t{stamp}\tt")
-            stored.bib(real[p], fields, keys, (preferred, richness), arrays)
+    fresh = [_fresh_line(library, bib, group, stamp, stored) for bib, group in groups.items()]
     for r in new:
-        stored.sources[r["bib_id"]].append((r["source_id"], r["richness"], r["fields"]))
-    new_lines = [
-        f"{r['source_copy']}\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\tf\t{job_id}\t{stamp}\t{stamp}"
-        for r in new
-    ]
-    changed_lines = [
-        f"{r['source_copy']}\t{r['source_id']}\t{r['bib_id']}\t{job_id}\t{stamp}" for r in changed
-    ]
+        stored.sources[r.bib_id].append((r.source_id, r.richness, r.fields))
+    sources = _source_writes(library, job, new, changed, stamp)
     holdings = _store_holdings(library, new, changed, stamp, now)
-    created = set(new_bib_ids)
-    affected = {r["bib_id"] for r in records if r["bib_id"] not in created}
-    affected |= {r["old_bib"] for r in changed if r.get("old_bib")}
-    if changed:
-        bibs = None
-    else:
-        extended = _extended_rows(library, affected, new, candidates, now, pending=pending, stored=stored)
+    affected = {r.bib_id for r in records if r.bib_id not in created}
+    affected |= {r.old_bib for r in changed if r.old_bib}
+    bibs = None
+    if not changed:
+        extended = _extended_rows(library, affected, new, candidates, now, stored=stored)
         bibs = derive.recompute_plan(
             affected - extended.keys(),
             extra_rows=extended.values(),
@@ -242,27 +215,7 @@ def _store(
         )
 
     def write() -> None:
-        with connection.cursor() as cursor:
-            if new_lines:
-                copy_rows(
-                    cursor,
-                    "catalogue_sourcerecord",
-                    SOURCE_COPY_COLUMNS
-                    + ", id, library_id, bib_record_id, withdrawn, last_job_id, created_at, updated_at",
-                    new_lines,
-                )
-            if changed_lines:
-                cursor.execute(SOURCE_STAGE_SQL)
-                cursor.execute("DELETE FROM ish_source_stage")
-                copy_rows(
-                    cursor, "ish_source_stage", SOURCE_COPY_COLUMNS + ", id, bib, job, now", changed_lines
-                )
-                cursor.execute(
-                    "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
-                    " source_format = v.source_format, checksum = v.checksum, withdrawn = false, data = v.data,"
-                    " richness = v.richness, last_job_id = v.job, updated_at = v.now"
-                    " FROM ish_source_stage AS v WHERE s.id = v.id"
-                )
+        sources()
         holdings()
         if bibs is not None:
             derive.recompute_write(*bibs)
@@ -272,91 +225,176 @@ def _store(
     return merges, write
 
 
+def _take_ids(
+    records: list[ParsedRecord], new: list[ParsedRecord], assignments: dict[int, int]
+) -> tuple[set[int], dict[int, list[ParsedRecord]]]:
+    """Ids for the new source records and the new BibRecords (from the sequences), set on
+    the records (source_id, bib_id); returns the new BibRecords' ids and their records."""
+    placeholders = sorted({b for b in assignments.values() if b < 0}, reverse=True)
+    new_bib_ids, new_source_ids = next_ids(
+        ("catalogue_bibrecord", len(placeholders)), ("catalogue_sourcerecord", len(new))
+    )
+    real = dict(zip(placeholders, new_bib_ids, strict=True))
+    for r, sid in zip(new, new_source_ids, strict=True):
+        r.source_id = sid
+    groups: dict[int, list[ParsedRecord]] = {real[p]: [] for p in placeholders}
+    for r in records:
+        bib = assignments[id(r)]
+        r.bib_id = real.get(bib, bib)
+        if bib < 0:
+            groups[r.bib_id].append(r)
+    return set(new_bib_ids), groups
+
+
+def _fresh_line(library: Library, bib: int, group: list[ParsedRecord], stamp: str, stored: Stored) -> str:
+    """The staging line of a new BibRecord made of these records (noted in ``stored``)."""
+    # A new record's holding arrays: this library's, or none if it holds no live copy.
+    arrays = ([library.pk], [library.province_number]) if any(r.held for r in group) else ([], [])
+    if len(group) == 1:  # usual case: rendered by the parser
+        only = group[0]
+        preferred, fields, keys, own = (only.source_id, only.richness), only.fields, only.keys, only.bib_copy
+    else:
+        sources = [(r.source_id, r.richness, r.fields) for r in group]
+        source_id, fields, keys = merge_sources(sources)
+        preferred = (source_id, next(s[1] for s in sources if s[0] == source_id))
+        own = bib_own_text(fields, keys)
+    stored.bib(bib, fields, keys, preferred, arrays)
+    return fresh_row(bib, own, arrays, preferred, stamp)
+
+
+def _source_writes(
+    library: Library, job: ImportJob, new: list[ParsedRecord], changed: list[ParsedRecord], stamp: str
+) -> Callable[[], None]:
+    """The writes of a batch's source records: new ones by COPY, changed ones (a
+    re-import) rewritten from their staging table."""
+    new_lines = [
+        SOURCE_INSERT.line(
+            r.source_copy,
+            id=r.source_id,
+            library_id=library.pk,
+            bib_record_id=r.bib_id,
+            withdrawn=False,
+            last_job_id=job.pk,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        for r in new
+    ]
+    changed_lines = [
+        SOURCE_STAGE.line(r.source_copy, id=r.source_id, bib=r.bib_id, job=job.pk, now=stamp) for r in changed
+    ]
+
+    def write() -> None:
+        with connection.cursor() as cursor:
+            if new_lines:
+                SOURCE_INSERT.load(cursor, new_lines)
+            if changed_lines:
+                cursor.execute(SOURCE_STAGE_SQL)
+                cursor.execute("DELETE FROM ish_source_stage")
+                SOURCE_STAGE.load(cursor, changed_lines)
+                cursor.execute(
+                    "UPDATE catalogue_sourcerecord AS s SET bib_record_id = v.bib, marc = v.marc,"
+                    " source_format = v.source_format, checksum = v.checksum, withdrawn = false, data = v.data,"
+                    " richness = v.richness, last_job_id = v.job, updated_at = v.now"
+                    " FROM ish_source_stage AS v WHERE s.id = v.id"
+                )
+
+    return write
+
+
 def _extended_rows(
     library: Library,
     affected: set[int],
-    new: list[dict],
+    new: list[ParsedRecord],
     candidates: dict,
     now,
     *,
-    pending: Stored | None = None,
-    stored: Stored | None = None,
+    stored: Stored,
 ) -> dict[int, str]:
-    """Update rows (by record, as staging lines) for records that only gained new sources in this batch, merged into the
-    stored record (``candidates``: as stored, or as the batch being written stores it)
-    instead of re-reading every source (whose number grows with the number of libraries
-    holding the title). Exactly what bib_records_recompute derives: sources merge in id
-    order, the new sources have the highest ids, and they are appended last unless one of
-    them is richer than the preferred source (then the caller recomputes from every
-    source). Only for batches of new records."""
-    joining: dict[int, list[dict]] = defaultdict(list)
+    """Update rows (by record, as staging lines) for records that only gained new sources
+    in this batch, merged into the stored record (``candidates``: as stored, or as the
+    batch being written stores it) instead of re-reading every source (whose number grows
+    with the number of libraries holding the title). Exactly what bib_records_recompute
+    derives: sources merge in id order, the new sources have the highest ids, and they are
+    appended last unless one of them is richer than the preferred source (then the caller
+    recomputes from every source). Only for batches of new records."""
+    joining: dict[int, list[ParsedRecord]] = defaultdict(list)
     for r in new:
-        if r["bib_id"] in affected:
-            joining[r["bib_id"]].append(r)
+        if r.bib_id in affected:
+            joining[r.bib_id].append(r)
     rows: dict[int, str] = {}
-    for bib in joining:
+    for bib, group in joining.items():
         record = candidates.get(bib)
-        if record is None or record["preferred_richness"] is None or record["preferred_source_id"] is None:
-            continue
-        pid, richness = record["preferred_source_id"], record["preferred_richness"]
-        group = sorted(joining[bib], key=lambda r: r["source_id"])
-        if any(r["richness"] >= richness and r["source_id"] < pid for r in group) or any(
-            r["richness"] > richness for r in group
-        ):
-            continue
-        fields = {c: record[c] for c in BIB_FIELDS}
-        described = [fields[c] for c in DOCUMENT_FIELDS]
-        keys = list(record["match_keys"])
-        for r in group:
-            merge_fields_into(fields, r["fields"])
-            for key in r["keys"]:
-                if key not in keys:
-                    keys.append(key)
-        # The holding arrays as the aggregate over the holdings would give them: the
-        # stored ones (kept current with every holdings change) and this library's.
-        arrays = None
-        if record.get("library_ids") is not None:
-            libraries, provinces = set(record["library_ids"]), set(record["province_ids"])
-            if any(r["held"] for r in group):
-                libraries.add(library.pk)
-                provinces.add(library.province_number)
-            arrays = (sorted(libraries), sorted(provinces))
-        # Sources that join fill only empty fields: mostly the search document stays.
-        same = described == [fields[c] for c in DOCUMENT_FIELDS]
-        rows[bib] = copy_line(update_row(bib, fields, keys, (pid, richness), now, arrays, same_document=same))
-        if stored is not None:
-            stored.bib(bib, fields, keys, (pid, richness), arrays)
+        if record is not None and _only_appended(record, group):
+            rows[bib] = _extended_row(library, bib, record, group, now, stored)
     return rows
 
 
+def _only_appended(record: dict, group: list[ParsedRecord]) -> bool:
+    """Whether the joining sources leave the stored record's preferred source preferred
+    (none richer, nor as rich with a lower id), so that they only fill its empty fields."""
+    pid, richness = record["preferred_source_id"], record["preferred_richness"]
+    if richness is None or pid is None:
+        return False
+    return not any(r.richness > richness or (r.richness == richness and r.source_id < pid) for r in group)
+
+
+def _extended_row(
+    library: Library, bib: int, record: dict, group: list[ParsedRecord], now, stored: Stored
+) -> str:
+    """The staging line of a stored record that these new sources join (_only_appended)."""
+    preferred = (record["preferred_source_id"], record["preferred_richness"])
+    fields = {c: record[c] for c in BIB_FIELDS}
+    described = [fields[c] for c in DOCUMENT_FIELDS]
+    keys = list(record["match_keys"])
+    for r in sorted(group, key=lambda r: r.source_id):
+        merge_fields_into(fields, r.fields)
+        for key in r.keys:
+            if key not in keys:
+                keys.append(key)
+    # The holding arrays as the aggregate over the holdings would give them: the
+    # stored ones (kept current with every holdings change) and this library's.
+    arrays = None
+    if record.get("library_ids") is not None:
+        libraries, provinces = set(record["library_ids"]), set(record["province_ids"])
+        if any(r.held for r in group):
+            libraries.add(library.pk)
+            provinces.add(library.province_number)
+        arrays = (sorted(libraries), sorted(provinces))
+    # Sources that join fill only empty fields: mostly the search document stays.
+    same = described == [fields[c] for c in DOCUMENT_FIELDS]
+    stored.bib(bib, fields, keys, preferred, arrays)
+    return update_row(bib, fields, keys, preferred, now, arrays, same_document=same)
+
+
 def _store_holdings(
-    library: Library, new: list[dict], changed: list[dict], stamp: str, now
+    library: Library, new: list[ParsedRecord], changed: list[ParsedRecord], stamp: str, now
 ) -> Callable[[], None]:
     """The writes of a batch's holdings: new ones by COPY (lines rendered by the parser,
     ids added here); a changed record's holdings are matched to the stored ones by holding
     key and updated in place (read now: such batches are planned on committed data)."""
     rows = []
     for r in new:
-        tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
-        rows += [line + tail for line in r["holding_copy"]]
+        rest = _holding_rest(library, r, stamp)
+        rows += [f"{head}\t{rest}" for head in r.holding_copy]
     updates, gone = [], []
     if changed:
         existing: dict[int, dict[str, int]] = defaultdict(dict)
-        for hid, sid, key in Holding.objects.filter(
-            source_id__in=[r["source_id"] for r in changed]
-        ).values_list("id", "source_id", "holding_key"):
+        for hid, sid, key in Holding.objects.filter(source_id__in=[r.source_id for r in changed]).values_list(
+            "id", "source_id", "holding_key"
+        ):
             existing[sid][key] = hid
         for r in changed:
-            mine = existing.get(r["source_id"], {})
+            mine = existing.get(r.source_id, {})
             kept = set()
-            tail = f"\t{r['source_id']}\t{library.pk}\t{r['bib_id']}\t{stamp}\t{stamp}"
-            for (key, h), line in zip(r["holdings"], r["holding_copy"], strict=True):
+            rest = _holding_rest(library, r, stamp)
+            for (key, h), head in zip(r.holdings, r.holding_copy, strict=True):
                 if key in mine:
                     kept.add(key)
                     updates.append(
                         (
                             mine[key],
-                            r["bib_id"],
+                            r.bib_id,
                             h["call_number"],
                             h["location"],
                             h["barcode"],
@@ -367,7 +405,7 @@ def _store_holdings(
                         )
                     )
                 else:
-                    rows.append(line + tail)
+                    rows.append(f"{head}\t{rest}")
             gone += [hid for key, hid in mine.items() if key not in kept]
 
     def write() -> None:
@@ -391,12 +429,17 @@ def _store_holdings(
                     [now, gone],
                 )
             if rows:
-                copy_rows(
-                    cursor,
-                    "catalogue_holding",
-                    "holding_key, call_number, location, barcode, item_count, lendable, status, source_id,"
-                    " library_id, bib_record_id, created_at, updated_at",
-                    rows,
-                )
+                HOLDING_INSERT.load(cursor, rows)
 
     return write
+
+
+def _holding_rest(library: Library, record: ParsedRecord, stamp: str) -> str:
+    """The columns every holding of a record shares (after the parser's HOLDING_OWN)."""
+    return HOLDING_INSERT.rest_text(
+        source_id=record.source_id,
+        library_id=library.pk,
+        bib_record_id=record.bib_id,
+        created_at=stamp,
+        updated_at=stamp,
+    )

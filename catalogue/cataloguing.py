@@ -16,6 +16,7 @@ from catalogue.exceptions import (
     MSG_MERGE_NO_SOURCES,
     MSG_NOT_MERGED,
     MSG_ONE_SOURCE,
+    ErrorCode,
 )
 from catalogue.imports.candidates import assign
 from catalogue.imports.derive import BIB_INSERT_ONE_SQL, bib_records_recompute, bib_row
@@ -40,10 +41,10 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
     catalogue_lock()
     old = source.bib_record
     if old is None:
-        raise DomainError(MSG_NOT_MERGED)
+        raise DomainError(MSG_NOT_MERGED, code=ErrorCode.SOURCE_NOT_MERGED)
     others = list(SourceRecord.objects.filter(bib_record=old).exclude(pk=source.pk))
     if not others:
-        raise DomainError(MSG_ONE_SOURCE)
+        raise DomainError(MSG_ONE_SOURCE, code=ErrorCode.ONE_SOURCE)
     for other in others:
         _decide(source, other, same=False, actor=actor, note="split")
     now = timezone.now()
@@ -62,12 +63,12 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
 def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibRecord:
     """Merge `other` into `target` by hand; remembered on every rematch."""
     if target.pk == other.pk:
-        raise DomainError(MSG_MERGE_ITSELF)
+        raise DomainError(MSG_MERGE_ITSELF, code=ErrorCode.MERGE_ITSELF)
     catalogue_lock()
     anchor = SourceRecord.objects.filter(bib_record=target).order_by("-richness").first()
     moving = list(SourceRecord.objects.filter(bib_record=other))
     if anchor is None or not moving:
-        raise DomainError(MSG_MERGE_NO_SOURCES)
+        raise DomainError(MSG_MERGE_NO_SOURCES, code=ErrorCode.MERGE_NO_SOURCES)
     for source in moving:
         _decide(anchor, source, same=True, actor=actor, note="merge")
     SourceRecord.objects.filter(bib_record=other).update(bib_record=target)

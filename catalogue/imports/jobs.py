@@ -30,6 +30,7 @@ from catalogue.exceptions import (
     MSG_RERUN_DONE,
     MSG_TOO_BIG,
     MSG_UNKNOWN_LIBRARY,
+    ErrorCode,
     ImportRejected,
 )
 from catalogue.import_messages import ImportMessage
@@ -49,7 +50,9 @@ logger = logging.getLogger(__name__)
 def library_by_code(code: str) -> Library:
     library = Library.objects.filter(code=code).first()
     if library is None:
-        raise NotFound(MSG_UNKNOWN_LIBRARY.format(code=repr(code)), field="library")
+        raise NotFound(
+            MSG_UNKNOWN_LIBRARY.format(code=repr(code)), code=ErrorCode.UNKNOWN_LIBRARY, field="library"
+        )
     return library
 
 
@@ -65,24 +68,30 @@ def import_job_create(
 ) -> ImportJob:
     """Check and store an uploaded file as a queued job (the caller starts it)."""
     if actor is not None and not can(actor, "library.work", library):
-        raise PermissionDenied(MSG_NOT_YOUR_LIBRARY.format(code=library.code))
+        raise PermissionDenied(
+            MSG_NOT_YOUR_LIBRARY.format(code=library.code), code=ErrorCode.NOT_YOUR_LIBRARY
+        )
     size = getattr(file, "size", None)
     if size is None:
         file.seek(0, os.SEEK_END)
         size = file.tell()
         file.seek(0)
     if size == 0:
-        raise ImportRejected(MSG_EMPTY_FILE.format(name=name), field="file")
+        raise ImportRejected(MSG_EMPTY_FILE.format(name=name), code=ErrorCode.FILE_EMPTY, field="file")
     if size > settings.IMPORT_MAX_BYTES:
         raise ImportRejected(
-            MSG_TOO_BIG.format(name=name, size=size, limit=settings.IMPORT_MAX_BYTES), field="file"
+            MSG_TOO_BIG.format(name=name, size=size, limit=settings.IMPORT_MAX_BYTES),
+            code=ErrorCode.FILE_TOO_BIG,
+            field="file",
         )
     if not fmt:
         head = file.read(64)
         file.seek(0)
         fmt = detect_format(Path(name), head)
     if fmt not in FORMATS:
-        raise ImportRejected(MSG_BAD_FORMAT.format(name=name, fmt=repr(fmt)), field="format")
+        raise ImportRejected(
+            MSG_BAD_FORMAT.format(name=name, fmt=repr(fmt)), code=ErrorCode.UNKNOWN_FORMAT, field="format"
+        )
     job = ImportJob(
         library=library,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -317,13 +326,15 @@ def import_job_rerun(*, actor: Any, job_id: int) -> ImportJob:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().select_related("library").filter(pk=job_id).first()
         if job is None:
-            raise NotFound(MSG_NO_SUCH_IMPORT)
+            raise NotFound(MSG_NO_SUCH_IMPORT, code=ErrorCode.IMPORT_NOT_FOUND)
         if not can(actor, "library.work", job.library):
-            raise PermissionDenied(MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
+            raise PermissionDenied(
+                MSG_NOT_YOUR_LIBRARY.format(code=job.library.code), code=ErrorCode.NOT_YOUR_LIBRARY
+            )
         if job.status == ImportJob.Status.DONE:
-            raise Conflict(str(MSG_RERUN_DONE))
+            raise Conflict(str(MSG_RERUN_DONE), code=ErrorCode.IMPORT_FINISHED)
         if not import_job_can_rerun(job):
-            raise Conflict(str(MSG_RERUN_ALIVE))
+            raise Conflict(str(MSG_RERUN_ALIVE), code=ErrorCode.IMPORT_STILL_RUNNING)
         job.status = ImportJob.Status.QUEUED
         job.heartbeat_at = timezone.now()
         job.error = ""

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from catalogue.exceptions import ErrorCode
 from catalogue.models import BibRecord, ImportJob, SourceRecord
 from members.services import api_token_create
 from tests.catalogue.conftest import TRAJECT
@@ -103,10 +104,23 @@ def test_api_import_with_library_token(
         {"file": upload("lc.mrc", TRAJECT / "test_data.utf8.mrc"), "library": other_library.code},
     )
     assert refused.status_code == 403 and other_library.code in refused.json()["detail"]
+    assert refused.json()["code"] == ErrorCode.NOT_YOUR_LIBRARY == "not_your_library"
     unknown = client.post(
         "/api/v1/imports/", {"file": upload("lc.mrc", TRAJECT / "george_eliot.marc"), "library": "PK-NOPE"}
     )
     assert unknown.status_code == 404 and "PK-NOPE" in unknown.json()["detail"]
+    assert (unknown.json()["code"], unknown.json()["field"]) == ("unknown_library", "library")
+
+
+def test_api_errors_carry_a_code_a_client_can_act_on(library, library_admin, settings):
+    settings.IMPORT_MAX_BYTES = 50
+    _token, key = api_token_create(actor=library_admin, library=library, name="Koha")
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    too_big = client.post("/api/v1/imports/", {"file": upload("lc.mrc", TRAJECT / "test_data.utf8.mrc")})
+    assert too_big.status_code == 400
+    assert (too_big.json()["code"], too_big.json()["field"]) == (ErrorCode.FILE_TOO_BIG, "file")
+    assert "lc.mrc" in too_big.json()["detail"]
+    assert not ImportJob.objects.exists()
 
 
 def test_api_refuses_anonymous():

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue import matching
+from catalogue.events import EventKind, catalogue_event_record
 from catalogue.exceptions import (
     MSG_MERGE_ITSELF,
     MSG_MERGE_NO_SOURCES,
@@ -56,6 +57,14 @@ def bib_record_split(*, actor: Any, source: SourceRecord) -> BibRecord:
         new_id = cursor.fetchone()[0]
     SourceRecord.objects.filter(pk=source.pk).update(bib_record_id=new_id)
     bib_records_recompute(bib_ids=[old.pk, new_id])
+    catalogue_event_record(
+        kind=EventKind.SPLIT,
+        actor=actor,
+        record_id=new_id,
+        other_record_id=old.pk,
+        source_record_id=source.pk,
+        data={"kept_apart_from": sorted(o.pk for o in others)},
+    )
     return BibRecord.objects.get(pk=new_id)
 
 
@@ -73,6 +82,13 @@ def bib_record_merge(*, actor: Any, target: BibRecord, other: BibRecord) -> BibR
         _decide(anchor, source, same=True, actor=actor, note="merge")
     SourceRecord.objects.filter(bib_record=other).update(bib_record=target)
     bib_records_recompute(bib_ids=[target.pk, other.pk])
+    catalogue_event_record(
+        kind=EventKind.MERGE,
+        actor=actor,
+        record_id=target.pk,
+        other_record_id=other.pk,
+        data={"moved_sources": sorted(s.pk for s in moving)},
+    )
     return BibRecord.objects.get(pk=target.pk)
 
 
@@ -86,9 +102,10 @@ class _Rematched:
     keys: list[str]
 
 
-def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+def catalogue_rematch(*, actor: Any = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
     """Match every source record again (after matching rules change); duplicates collapse
-    into the oldest record, cataloguers' decisions are honoured. Batches commit one by one."""
+    into the oldest record, cataloguers' decisions are honoured. Batches commit one by one;
+    the event (with what moved) is written once all have."""
     moved = 0
     last = 0
     while True:
@@ -106,7 +123,9 @@ def catalogue_rematch(*, batch_size: int = BATCH_SIZE) -> dict[str, int]:
             moved += _rematch_batch(
                 [_Rematched(sid, bib, data, matching.block_keys(data)) for sid, bib, data in rows]
             )
-    return {"moved": moved, "records": BibRecord.objects.count()}
+    result = {"moved": moved, "records": BibRecord.objects.count()}
+    catalogue_event_record(kind=EventKind.REMATCH, actor=actor, data=result)
+    return result
 
 
 def _rematch_batch(records: list[_Rematched]) -> int:

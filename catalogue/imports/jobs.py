@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from catalogue.events import EventKind, catalogue_event_record
 from catalogue.exceptions import (
     MSG_BAD_FORMAT,
     MSG_EMPTY_FILE,
@@ -339,6 +340,9 @@ def import_job_rerun(*, actor: Any, job_id: int) -> ImportJob:
         job.heartbeat_at = timezone.now()
         job.error = ""
         job.save(update_fields=["status", "heartbeat_at", "error"])
+        catalogue_event_record(
+            kind=EventKind.IMPORT_RERUN, actor=actor, data={"job": job.pk, "processed": job.processed}
+        )
         logger.info("Import job %s queued again by %s", job.pk, getattr(actor, "pk", None))
         _queue(job.pk)
     return job

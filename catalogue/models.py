@@ -210,7 +210,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Refreshed every IMPORT_HEARTBEAT_SECONDS while a worker runs the job (and set when it
     # is queued again): a running job whose heartbeat is older than
-    # IMPORT_STALE_AFTER_SECONDS lost its worker (catalogue.services.import_jobs_resume_stale).
+    # IMPORT_STALE_AFTER_SECONDS lost its worker (catalogue.imports.jobs.import_jobs_resume_stale).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -7,7 +7,9 @@ One code path for the upload page, the API and ``manage.py import_records``:
 Modules: jobs (job lifecycle, heartbeat, stale sweep, rerun), parsing (the parser
 process pool, its GC and nice settings), planning (one batch's reads and writes),
 candidates (matching a batch), derive (BibRecords derived from their sources), writer
-(the write-behind thread and the catalogue lock), copy (COPY text).
+(the write-behind thread and the catalogue lock), records (what travels between the
+stages: ParsedRecord, RejectedRecord), copy and tables (COPY text, one column list per
+table). Cataloguers' merge, split and rematch: catalogue.cataloguing.
 
 How an import stays fast and safe (PERFORMANCE.md):
 * records are parsed (well-formed UTF-8 MARC by catalogue.marc's lean decoder, the rest

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import keyword
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -21,10 +22,18 @@ def copy_text(text: str) -> str:
     )
 
 
+class Rendered(str):
+    """A value already in COPY text (rendered once for a whole batch: its time stamp)."""
+
+    __slots__ = ()
+
+
 def copy_value(value: Any) -> str:
     kind = type(value)
     if kind is str:  # most values: test the common types first, by identity
         return copy_text(value)
+    if kind is Rendered:
+        return value
     if value is None:
         return "\\N"
     if kind is bool:
@@ -73,9 +82,18 @@ class CopyLayout:
     """A table's columns for COPY, in one list: a row's text and the statement's column
     list are both built from it, so their order cannot disagree. The first ``head``
     columns can be rendered ahead as one text (a parser process renders a record's own
-    columns; the main process adds ids), the rest are given by name."""
+    columns; the main process adds ids), the rest are given by name:
 
-    __slots__ = ("_head_names", "_rest_names", "columns", "head", "rest", "table")
+    * ``head_text(**head columns)``: the head of a row;
+    * ``rest_text(**other columns)``: the rest (shared by the rows of a record's holdings);
+    * ``line(head_text, **other columns)``: a whole row (``line(**columns)`` without a head).
+
+    A missing or unknown column is a TypeError, as for any keyword-only function: the
+    renderers are generated from the column list (as dataclasses generate __init__), so a
+    row costs what an f-string with the same values costs, not a dict and a loop (4 us a
+    row the generic way, some 1.2 s of the main process per 100k records)."""
+
+    __slots__ = ("columns", "head", "head_text", "line", "rest", "rest_text", "table")
 
     def __init__(self, table: str, columns: tuple[str, ...], *, head: tuple[str, ...] = ()) -> None:
         if columns[: len(head)] != head:
@@ -84,28 +102,26 @@ class CopyLayout:
         self.columns = columns
         self.head = head
         self.rest = columns[len(head) :]
-        self._head_names = frozenset(self.head)
-        self._rest_names = frozenset(self.rest)
-
-    def head_text(self, **values: Any) -> str:
-        """The head columns of one row (every head column by name)."""
-        return self._render(self.head, self._head_names, values)
-
-    def rest_text(self, **values: Any) -> str:
-        """The columns after the head (every one by name)."""
-        return self._render(self.rest, self._rest_names, values)
-
-    def line(self, head_text: str = "", **values: Any) -> str:
-        """One row: its rendered head (if the layout has one) and the other columns by name."""
-        rest = self._render(self.rest, self._rest_names, values)
-        return f"{head_text}\t{rest}" if self.head else rest
+        self.head_text = _renderer(table, self.head, with_head=False)
+        self.rest_text = _renderer(table, self.rest, with_head=False)
+        self.line = _renderer(table, self.rest, with_head=bool(head))
 
     def load(self, cursor, lines: list[str]) -> None:
         """Load rows rendered by this layout (line, or head_text + tab + rest_text)."""
         copy_rows(cursor, self.table, ", ".join(self.columns), lines)
 
-    def _render(self, names: tuple[str, ...], wanted: frozenset[str], values: dict[str, Any]) -> str:
-        if values.keys() != wanted:
-            missing, unknown = sorted(wanted - values.keys()), sorted(values.keys() - wanted)
-            raise TypeError(f"COPY row of {self.table}: missing {missing}, unknown {unknown}")
-        return "\t".join([copy_value(values[name]) for name in names])
+
+def _renderer(table: str, names: tuple[str, ...], *, with_head: bool) -> Callable[..., str]:
+    """A function of these columns as keyword-only arguments returning their COPY text
+    (after a rendered head, ``with_head``)."""
+    if not all(name.isidentifier() and not keyword.iskeyword(name) for name in names):
+        raise ValueError(f"COPY layout of {table}: column names must be identifiers: {names}")
+    values = ", ".join([*(["head"] if with_head else []), *(f"_value({name})" for name in names)])
+    params = ", ".join([*(["head"] if with_head else []), "*", *names]) if names else ""
+    source = f"def render({params}):\n    return '\\t'.join(({values},))\n"
+    scope: dict[str, Any] = {"_value": copy_value}
+    # Generated from constant column names (checked above), never from input.
+    exec(source, scope)  # noqa: S102
+    render = scope["render"]
+    render.__qualname__ = render.__name__ = f"{table}_row"
+    return render

@@ -306,7 +306,7 @@ def update_row(
     )
 
 
-def fresh_row(bib: int, own_text: str, arrays: tuple[list, list], preferred: tuple[int, int], now) -> str:
+def fresh_row(bib: int, own_text: str, arrays: tuple[Any, Any], preferred: tuple[int, int], now) -> str:
     """A staging line inserting a new record: its own columns (bib_own_text, or as the
     parser rendered them), its holding arrays and preferred source."""
     libraries, provinces = arrays

@@ -17,7 +17,7 @@ from psycopg2.extras import execute_values
 from catalogue.import_messages import ImportMessage
 from catalogue.imports import derive
 from catalogue.imports.candidates import assign
-from catalogue.imports.copy import copy_value
+from catalogue.imports.copy import Rendered, copy_value
 from catalogue.imports.derive import (
     DOCUMENT_FIELDS,
     Stored,
@@ -193,10 +193,12 @@ def _store(
     records = new + changed
     assignments, merges, candidates = assign(records, pending=pending)
     now = timezone.now()
-    stamp = copy_value(now)
+    stamp = Rendered(copy_value(now))
     created, groups = _take_ids(records, new, assignments)
     stored = stored if stored is not None else Stored()
-    fresh = [_fresh_line(library, bib, group, stamp, stored) for bib, group in groups.items()]
+    # A new record's holding arrays: this library's, or none if it holds no live copy.
+    held = _Arrays([library.pk], [library.province_number])
+    fresh = [_fresh_line(bib, group, held, stamp, stored) for bib, group in groups.items()]
     for r in new:
         stored.sources[r.bib_id].append((r.source_id, r.richness, r.fields))
     sources = _source_writes(library, job, new, changed, stamp)
@@ -246,10 +248,22 @@ def _take_ids(
     return set(new_bib_ids), groups
 
 
-def _fresh_line(library: Library, bib: int, group: list[ParsedRecord], stamp: str, stored: Stored) -> str:
+class _Arrays:
+    """Holding arrays (library ids, province numbers), rendered once for a whole batch."""
+
+    __slots__ = ("lists", "text")
+
+    def __init__(self, libraries: list[int], provinces: list[int]) -> None:
+        self.lists = (libraries, provinces)
+        self.text = (Rendered(copy_value(libraries)), Rendered(copy_value(provinces)))
+
+
+_NO_ARRAYS = _Arrays([], [])
+
+
+def _fresh_line(bib: int, group: list[ParsedRecord], held: _Arrays, stamp: str, stored: Stored) -> str:
     """The staging line of a new BibRecord made of these records (noted in ``stored``)."""
-    # A new record's holding arrays: this library's, or none if it holds no live copy.
-    arrays = ([library.pk], [library.province_number]) if any(r.held for r in group) else ([], [])
+    arrays = held if any(r.held for r in group) else _NO_ARRAYS
     if len(group) == 1:  # usual case: rendered by the parser
         only = group[0]
         preferred, fields, keys, own = (only.source_id, only.richness), only.fields, only.keys, only.bib_copy
@@ -258,8 +272,8 @@ def _fresh_line(library: Library, bib: int, group: list[ParsedRecord], stamp: st
         source_id, fields, keys = merge_sources(sources)
         preferred = (source_id, next(s[1] for s in sources if s[0] == source_id))
         own = bib_own_text(fields, keys)
-    stored.bib(bib, fields, keys, preferred, arrays)
-    return fresh_row(bib, own, arrays, preferred, stamp)
+    stored.bib(bib, fields, keys, preferred, arrays.lists)
+    return fresh_row(bib, own, arrays.text, preferred, stamp)
 
 
 def _source_writes(

@@ -130,7 +130,7 @@ def catalogue_rematch(*, actor: Any = None, batch_size: int = BATCH_SIZE) -> dic
 
 def _rematch_batch(records: list[_Rematched]) -> int:
     """Match these source records again and move those whose record changes; the number moved."""
-    assignments, _merges, _candidates = assign(records, lowest_id=True)
+    assignments, _joined, _candidates = assign(records, lowest_id=True)
     now = timezone.now()
     changes = []
     for r in records:

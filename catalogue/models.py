@@ -217,6 +217,11 @@ class ImportJob(models.Model):
         ordering = ["-created_at"]
 
     @property
+    def imported(self) -> int:
+        """Records stored or kept: each counts once, as new, merged, updated or unchanged."""
+        return self.created + self.merged + self.updated + self.unchanged
+
+    @property
     def error_text(self) -> str:
         """The file's error in the reader's language (as stored when it has no data)."""
         from catalogue.import_messages import message_text

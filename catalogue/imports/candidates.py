@@ -46,10 +46,11 @@ class Matchable(Protocol):
 
 def assign(
     records: Sequence[Matchable], *, lowest_id: bool = False, pending: Stored | None = None
-) -> tuple[dict[int, int], int, dict[int, dict]]:
-    """BibRecord id (or a negative placeholder) for each record (by id()), merges, and the
-    candidates as stored (id -> columns), or as ``pending`` (the batch being written)
-    stores them; one candidate query."""
+) -> tuple[dict[int, int], set[int], dict[int, dict]]:
+    """BibRecord id (or a negative placeholder) for each record (by id()), the records
+    (by id()) that joined a record described by another source, and the candidates as
+    stored (id -> columns), or as ``pending`` (the batch being written) stores them; one
+    candidate query."""
     keys = sorted({k for r in records for k in r.keys})
     candidates = _candidates(keys, [r.old_bib for r in records if r.old_bib], pending)
     by_key: dict[str, list[int]] = defaultdict(list)
@@ -58,7 +59,8 @@ def assign(
             by_key[key].append(bib_id)
     forbidden, forced = _decisions([r.source_id for r in records if r.source_id])
     assignments: dict[int, int] = {}
-    merges = placeholder = 0
+    joined: set[int] = set()
+    placeholder = 0
     for r in records:
         bib_id = _match(r, candidates, by_key, forbidden, forced, lowest_id=lowest_id)
         if bib_id is None:
@@ -66,12 +68,12 @@ def assign(
             bib_id = placeholder
             candidates[bib_id] = {"id": bib_id, **r.fields}
         elif bib_id != r.old_bib:
-            merges += 1  # joined a record described by another source
+            joined.add(id(r))  # joined a record described by another source
         for key in r.keys:
             if bib_id not in by_key[key]:
                 by_key[key].append(bib_id)
         assignments[id(r)] = bib_id
-    return assignments, merges, candidates
+    return assignments, joined, candidates
 
 
 def _candidates(keys: list[str], current: list[int], pending: Stored | None) -> dict[int, dict]:

@@ -162,7 +162,7 @@ def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
         )
         raise
     job.refresh_from_db()
-    imported = job.created + job.updated + job.unchanged
+    imported = job.imported
     if file_error and imported == 0:
         job.status = ImportJob.Status.FAILED
     elif imported == 0 and job.rejected:

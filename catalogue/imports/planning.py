@@ -128,12 +128,13 @@ def plan_batch(
         settle()  # records move between BibRecords: read them only as committed
         pending = None
     stored = None if batch.changed else Stored()
-    counts = {"unchanged": len(batch.unchanged_ids), "created": len(batch.new), "updated": len(batch.changed)}
+    # Each record counts once: new (it made a record of its own), merged (it joined a
+    # record described by another source), updated or unchanged; or rejected.
+    counts = {"unchanged": len(batch.unchanged_ids), "updated": len(batch.changed)}
     store = None
     if batch.changed or batch.new:
-        counts["merged"], store = _store(
-            library, job, batch.new, batch.changed, pending=pending, stored=stored
-        )
+        merged, store = _store(library, job, batch.new, batch.changed, pending=pending, stored=stored)
+        counts |= {"created": len(batch.new) - merged, "merged": merged}
     if stored is not None:
         stored.local_ids = {r.local_id for r in batch.new}
     return partial(_write_batch, job, batch, len(results), counts, store), stored
@@ -181,7 +182,8 @@ def _store(
     stored: Stored | None = None,
 ) -> tuple[int, Callable[[], None]]:
     """Match, and plan the writes of sources, holdings and the touched BibRecords.
-    Returns the merges and the writes.
+    Returns how many new records joined a record described by another source, and the
+    writes.
 
     New BibRecords are written once, complete (fields, search document, holding arrays,
     preferred source: ids are taken from the sequences first; foreign keys are deferred);
@@ -191,7 +193,7 @@ def _store(
     the changed sources are written.
     """
     records = new + changed
-    assignments, merges, candidates = assign(records, pending=pending)
+    assignments, joined, candidates = assign(records, pending=pending)
     now = timezone.now()
     stamp = Rendered(copy_value(now))
     created, groups = _take_ids(records, new, assignments)
@@ -224,7 +226,7 @@ def _store(
         else:  # sources changed: derived again from every source, as now written
             derive.bib_records_recompute(bib_ids=affected, sync_holdings=False, new_lines=fresh)
 
-    return merges, write
+    return sum(1 for r in new if id(r) in joined), write
 
 
 def _take_ids(

@@ -69,8 +69,13 @@ def write(tmp_path, name: str, *records: Record):
 def test_same_records_from_two_libraries_merge_and_keep_every_holding(library, other_library):
     first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
     second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
-    assert (first.status, first.created, first.rejected) == ("done", 30, 0)
-    assert (second.status, second.created, second.merged) == ("done", 30, 30)
+    assert (first.status, first.created, first.merged, first.rejected) == (
+        "done",
+        29,
+        1,
+        0,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
+    assert (second.status, second.created, second.merged) == ("done", 0, 30)
     # 29: LC's two records of Kubo Sakae's book (00314247, 2008543486) are one book.
     assert BibRecord.objects.count() == 29
     assert Holding.objects.count() == 60
@@ -79,6 +84,25 @@ def test_same_records_from_two_libraries_merge_and_keep_every_holding(library, o
     for record in BibRecord.objects.all():
         assert sorted(record.library_ids) == sorted([library.pk, other_library.pk])
         assert record.preferred_source_id is not None
+
+
+def test_each_record_counts_once_as_new_or_merged(library, other_library, tmp_path):
+    # Given six titles, and the same six in another library's file
+    titles = [f"Distinct title number {i}" for i in range(6)]
+    first = write(
+        tmp_path, "a.mrc", *(marc_record(f"A{i}", t, year=str(1950 + i)) for i, t in enumerate(titles))
+    )
+    second = write(
+        tmp_path, "b.mrc", *(marc_record(f"B{i}", t, year=str(1950 + i)) for i, t in enumerate(titles))
+    )
+    # When both are imported
+    a = services.import_path(actor=None, library=library, path=first)
+    b = services.import_path(actor=None, library=other_library, path=second)
+    # Then the first file's records are new, the second's merged: never both
+    assert (a.created, a.merged, b.created, b.merged) == (6, 0, 0, 6)
+    for job in (a, b):
+        assert job.created + job.merged + job.updated + job.unchanged + job.rejected == job.processed == 6
+    assert BibRecord.objects.count() == 6
 
 
 def test_importing_the_same_file_twice_changes_nothing(library):
@@ -252,7 +276,12 @@ def test_import_runs_with_the_debug_cursor_of_the_local_portal(library, other_li
     first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
     second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
     # then both finish
-    assert (first.status, first.created, second.status, second.merged) == ("done", 30, "done", 30)
+    assert (first.status, first.created, second.status, second.merged) == (
+        "done",
+        29,
+        "done",
+        30,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
 
 
 def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, monkeypatch):
@@ -328,7 +357,7 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_text(text[: text.index("</record>") + len("</record>")] + "<record><leader>")
     job = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc", processes=2)
-    assert (job.status, job.created) == ("done", 30)
+    assert (job.status, job.created, job.merged) == ("done", 29, 1)
     job = services.import_path(actor=None, library=library, path=broken, processes=2)
     assert job.status == "done" and job.unchanged == 1
     assert job.error.startswith("broken.xml: Invalid XML at line")
@@ -621,7 +650,11 @@ def test_the_sweep_resumes_a_running_job_whose_heartbeat_is_stale(
     # then only the dead one was queued again, and it finished
     assert resumed == [job.pk]
     job.refresh_from_db()
-    assert (job.status, job.created) == ("done", 30)
+    assert (job.status, job.created, job.merged) == (
+        "done",
+        29,
+        1,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
     assert ImportJob.objects.get(pk=alive.pk).status == "running"
 
 

@@ -188,7 +188,7 @@ def test_a_title_split_over_two_batches_of_one_file_is_one_record(
     job = services.import_path(actor=None, library=library, path=write(tmp_path, "copies.mrc", *records))
     # Then the second copy joined the record the first one made (not yet committed then),
     # and the record is derived from both: the richer copy preferred, the subject kept
-    assert (job.status, job.created, job.merged) == ("done", 31, 1)
+    assert (job.status, job.created, job.merged) == ("done", 30, 1)
     bib = BibRecord.objects.get(title="Distinct title number 3")
     assert sorted(bib.sources.values_list("local_id", flat=True)) == ["COPY2", "L3"]
     assert Holding.objects.filter(bib_record=bib).count() == 2

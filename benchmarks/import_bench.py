@@ -175,7 +175,7 @@ def main() -> None:
     parsed, rate = lean_rate(files)
     print(f"the import's UTF-8 decoder alone: {parsed} records, {rate:,.0f} records/s")
 
-    from catalogue import services
+    from catalogue.imports import parsing
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
@@ -197,7 +197,7 @@ def main() -> None:
         if job.rejected or job.status != "done":
             print(f"  {path.name}: {job.status} {job.rejected} rejected {job.error}")
     elapsed = time.perf_counter() - start
-    parsers = [pid for _owner, pool in services._POOLS.values() for pid in pool._processes]
+    parsers = [pid for _owner, pool in parsing.POOLS.values() for pid in pool._processes]
     cpu = {
         "main": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_before["main"],
         "parsers": sum(_cpu_seconds(pid) or 0.0 for pid in parsers),

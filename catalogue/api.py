@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalogue import services
+from catalogue.exceptions import MSG_MAPPING_NOT_OBJECT, MSG_NOT_YOUR_LIBRARY, ErrorCode
 from catalogue.models import ImportJob
 from consortium.exceptions import PermissionDenied
 from members.permissions import can
@@ -65,7 +66,7 @@ class ImportCreateApi(APIView):
 
         def validate_mapping(self, value):
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise serializers.ValidationError("mapping must be an object of field names to column names.")
+                raise serializers.ValidationError(MSG_MAPPING_NOT_OBJECT)
             return value
 
     @extend_schema(
@@ -78,7 +79,9 @@ class ImportCreateApi(APIView):
         code = values["library"] or getattr(getattr(request.user, "library", None), "code", "")
         library = services.library_by_code(code)
         if not can(request.user, "library.work", library):
-            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=code), field="library")
+            raise PermissionDenied(
+                MSG_NOT_YOUR_LIBRARY.format(code=code), code=ErrorCode.NOT_YOUR_LIBRARY, field="library"
+            )
         upload = values["file"]
         job = services.import_job_create(
             actor=request.user,
@@ -102,6 +105,8 @@ class ImportDetailApi(APIView):
     def get(self, request, pk: int):
         job = get_object_or_404(ImportJob.objects.select_related("library"), pk=pk)
         if not can(request.user, "library.work", job.library):
-            raise PermissionDenied(services.MSG_NOT_YOUR_LIBRARY.format(code=job.library.code))
+            raise PermissionDenied(
+                MSG_NOT_YOUR_LIBRARY.format(code=job.library.code), code=ErrorCode.NOT_YOUR_LIBRARY
+            )
         job.refresh_from_db()
         return Response(ImportJobOutputSerializer(job).data)

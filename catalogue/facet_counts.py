@@ -10,7 +10,7 @@ Who keeps them: statement-level triggers on catalogue_bibrecord (migration
 the trigger counts the statement's rows as they were (-1) and as they are (+1), records
 whose facet values did not change left out, and adds the differences in the same
 transaction. So every writer is covered without a call of its own: imports
-(catalogue.services `_store`, `_store_holdings` through the record UPDATE, withdrawals),
+(catalogue.imports.planning `_store`, `_store_holdings` through the record UPDATE, withdrawals),
 catalogue.indexing.refresh_holding_arrays, split, merge, rematch, the demo, the ORM.
 Cost: importing 100,000 records (benchmarks/import_bench.py, 297 trigger calls) spent
 0.9 s in the trigger, 2-3% of the 34-45 s import; end to end the difference was within

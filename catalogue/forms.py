@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from catalogue.exceptions import MSG_MAPPING_NOT_OBJECT
 from consortium.forms import BootstrapFormMixin
 from members.forms import LibraryChoiceField
 from members.models import Library
@@ -50,7 +51,7 @@ class ImportUploadForm(BootstrapFormMixin, forms.Form):
                 _("The mapping is not valid JSON: %(error)s") % {"error": exc}
             ) from exc
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise forms.ValidationError(_("The mapping must be an object of field names to column names."))
+            raise forms.ValidationError(MSG_MAPPING_NOT_OBJECT)
         return value
 
 

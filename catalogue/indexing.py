@@ -15,17 +15,25 @@ from catalogue import crossscript
 from catalogue.normalize import elision_variants, fold, has_arabic_script
 from members.models import PROVINCE_NUMBERS
 
-# Weights: title A, authors B, subjects C, publisher (and other text) D.
-_DOCUMENT_SQL = """
-UPDATE catalogue_bibrecord AS b
-SET search_document =
-      setweight(to_tsvector('simple', v.a), 'A')
-   || setweight(to_tsvector('simple', v.b), 'B')
-   || setweight(to_tsvector('simple', v.c), 'C')
-   || setweight(to_tsvector('simple', v.d), 'D')
-FROM (VALUES %s) AS v(id, a, b, c, d)
-WHERE b.id = v.id
-"""
+# Weights of document_parts' four texts: title A, authors B, subjects C, publisher (and
+# other text) D.
+DOCUMENT_WEIGHTS = ("A", "B", "C", "D")
+
+
+def document_expression(*texts: str) -> str:
+    """The search document in SQL, from the SQL of document_parts' four texts (in its order):
+    the one definition for this module's refresh and the import's staging statements."""
+    return " || ".join(
+        f"setweight(to_tsvector('simple', {text}), '{weight}')"
+        for text, weight in zip(texts, DOCUMENT_WEIGHTS, strict=True)
+    )
+
+
+_DOCUMENT_SQL = (
+    "UPDATE catalogue_bibrecord AS b"  # noqa: S608 - constants
+    f" SET search_document = {document_expression('v.a', 'v.b', 'v.c', 'v.d')}"
+    " FROM (VALUES %s) AS v(id, a, b, c, d) WHERE b.id = v.id"
+)
 
 # Province numbers are positions in PROVINCE_CODES (1-based, as array_position counts).
 PROVINCE_CODES = sorted(PROVINCE_NUMBERS, key=PROVINCE_NUMBERS.get)

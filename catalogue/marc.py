@@ -19,7 +19,7 @@ import hashlib
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -848,14 +848,55 @@ def extract(record: Record | _Fields) -> dict[str, Any]:
     """The BibRecord fields of one source record (also what matching compares)."""
     record = _indexed(record)
     vern = _vernacular(record)
+    imprint = _imprint(record)
+    summary = _join(record.get("520"), "a") if record.get("520") is not None else ""
+    edition = _join(record.get("250"), "ab") if record.get("250") is not None else ""
+    lccn = ""
+    if record.get("010") is not None:
+        lccn = normalize_lccn((_subs(record.get("010"), "a") or [""])[0]) or ""
+    return {
+        **_titles(record, vern),
+        "authors": _authors(record, vern)[:20],
+        "publisher": _join(imprint, "b")[:500] if imprint is not None else "",
+        "place": _join(imprint, "a")[:500] if imprint is not None else "",
+        "year": _year(record),
+        "edition": edition[:200],
+        "volume": _volume(record),
+        "language": _language(record),
+        "format": record_format(record),
+        "isbns": _normalized(record, "020", normalize_isbn),
+        "issns": _normalized(record, "022", normalize_issn),
+        "lccn": lccn[:20],
+        "oclc_numbers": [n[:20] for n in _normalized(record, "035", normalize_oclc)],
+        "subjects": _subjects(record)[:50],
+        "summary": summary[:4000],
+    }
+
+
+def _titles(record: _Fields, vern: dict[str, list[Field]]) -> dict[str, str]:
+    """Title (the vernacular one when 245 has none), subtitle and vernacular title."""
     f245 = record.get("245")
     title = _join(f245, "a") or _join(f245, "knp") or " ".join(_join(f, "a") for f in vern.get("245", []))
-    subtitle = _join(f245, "b")
+    return {
+        "title": title[:2000],
+        "subtitle": _join(f245, "b")[:2000],
+        "title_vernacular": " ".join(_join(f, "ab") for f in vern.get("245", []))[:2000],
+    }
+
+
+def _volume(record: _Fields) -> str:
+    """The volume of a set: 245 $n (and series 490 $v) numbers, else 245 $n$p."""
+    f245 = record.get("245")
     volume_parts = _subs(f245, "np") if f245 is not None else []
     number_parts = _subs(f245, "n") if f245 is not None else []
     for field in record.get_fields("490"):
         number_parts += _subs(field, "v")
-    title_vernacular = " ".join(_join(f, "ab") for f in vern.get("245", []))
+    return _clean(" ".join(dict.fromkeys(number_parts)))[:100] or _clean(" ".join(volume_parts))[:100]
+
+
+def _authors(record: _Fields, vern: dict[str, list[Field]]) -> list[str]:
+    """Names of the main and added entries (persons, bodies, meetings), then their
+    vernacular forms (880), each once."""
     authors: list[str] = []
     for tag in ("100", "110", "111", "700", "710", "711"):
         for field in record.get_fields(tag):
@@ -867,59 +908,36 @@ def extract(record: Record | _Fields) -> dict[str, Any]:
             name = _join(field, "ab")
             if name and name not in authors:
                 authors.append(name)
-    imprint = None
+    return authors
+
+
+def _imprint(record: _Fields) -> Field | None:
+    """The publication statement: 264 with second indicator 1, else 260, else any 264."""
     for field in record.get_fields("264"):
         if field.indicator2 == "1":
-            imprint = field
-            break
-    imprint = imprint or record.get("260") or record.get("264")
-    isbns: list[str] = []
-    for field in record.get_fields("020"):
+            return field
+    return record.get("260") or record.get("264")
+
+
+def _normalized(record: _Fields, tag: str, normalize: Callable[[str], str | None]) -> list[str]:
+    """The normalized identifiers of these fields' $a (ISBN, ISSN, OCLC number), each once."""
+    values: list[str] = []
+    for field in record.get_fields(tag):
         for value in _subs(field, "a"):
-            isbn = normalize_isbn(value)
-            if isbn and isbn not in isbns:
-                isbns.append(isbn)
-    issns = []
-    for field in record.get_fields("022"):
-        for value in _subs(field, "a"):
-            issn = normalize_issn(value)
-            if issn and issn not in issns:
-                issns.append(issn)
-    lccn = ""
-    if record.get("010") is not None:
-        lccn = normalize_lccn((_subs(record.get("010"), "a") or [""])[0]) or ""
-    oclc: list[str] = []
-    for field in record.get_fields("035"):
-        for value in _subs(field, "a"):
-            number = normalize_oclc(value)
-            if number and number not in oclc:
-                oclc.append(number)
+            number = normalize(value)
+            if number and number not in values:
+                values.append(number)
+    return values
+
+
+def _subjects(record: _Fields) -> list[str]:
+    """Subject headings (6XX) with their subdivisions joined by " -- ", each once."""
     subjects: list[str] = []
     for field in record.get_fields("600", "610", "611", "630", "650", "651", "655"):
         text = _clean(" -- ".join(_clean(v) for v in _subs(field, "abcdtvxyz")))
         if text and text not in subjects:
             subjects.append(text)
-    summary = _join(record.get("520"), "a") if record.get("520") is not None else ""
-    edition = _join(record.get("250"), "ab") if record.get("250") is not None else ""
-    return {
-        "title": title[:2000],
-        "subtitle": subtitle[:2000],
-        "title_vernacular": title_vernacular[:2000],
-        "authors": authors[:20],
-        "publisher": _join(imprint, "b")[:500] if imprint is not None else "",
-        "place": _join(imprint, "a")[:500] if imprint is not None else "",
-        "year": _year(record),
-        "edition": edition[:200],
-        "volume": _clean(" ".join(dict.fromkeys(number_parts)))[:100] or _clean(" ".join(volume_parts))[:100],
-        "language": _language(record),
-        "format": record_format(record),
-        "isbns": isbns,
-        "issns": issns,
-        "lccn": lccn[:20],
-        "oclc_numbers": [n[:20] for n in oclc],
-        "subjects": subjects[:50],
-        "summary": summary[:4000],
-    }
+    return subjects
 
 
 # --- holdings --------------------------------------------------------------------

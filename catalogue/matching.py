@@ -36,11 +36,12 @@ _LEADING_ARTICLES = re.compile(r"^(the|a|an|al|el|le|la|les|der|die|das|il|lo) "
 
 
 def _title(fields: dict) -> str:
-    return _title_of(fields.get("title") or "")
+    return title_key(fields.get("title") or "")
 
 
 @lru_cache(maxsize=200_000)
-def _title_of(title: str) -> str:
+def title_key(title: str) -> str:
+    """A title as matching compares it: folded, without a leading article."""
     return _LEADING_ARTICLES.sub("", fold(title))
 
 

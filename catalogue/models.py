@@ -230,11 +230,16 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Refreshed every IMPORT_HEARTBEAT_SECONDS while a worker runs the job (and set when it
     # is queued again): a running job whose heartbeat is older than
-    # IMPORT_STALE_AFTER_SECONDS lost its worker (catalogue.services.import_jobs_resume_stale).
+    # IMPORT_STALE_AFTER_SECONDS lost its worker (catalogue.imports.jobs.import_jobs_resume_stale).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    @property
+    def imported(self) -> int:
+        """Records stored or kept: each counts once, as new, merged, updated or unchanged."""
+        return self.created + self.merged + self.updated + self.unchanged
 
     @property
     def error_text(self) -> str:
@@ -373,3 +378,41 @@ class FacetCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facet}={self.value}: {self.n}"
+
+
+class CatalogueEvent(models.Model):
+    """Append-only history of consequential catalogue actions: who merged, split or
+    rematched records, or ran an import again (catalogue.events.catalogue_event_record).
+
+    Records are kept by id, not by foreign key: a record merged away is deleted, and its
+    history must outlive it (as DeletedBibRecord does); imports delete records in bulk
+    without having to look at this table.
+    """
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", _("Records merged")
+        SPLIT = "split", _("Source record split off")
+        REMATCH = "rematch", _("Catalogue matched again")
+        IMPORT_RERUN = "import_rerun", _("Import run again")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The record the action kept or made (merge: the target; split: the new record).
+    record_id = models.BigIntegerField(null=True, blank=True)
+    # The other record it touched (merge: the record merged away; split: the record left).
+    other_record_id = models.BigIntegerField(null=True, blank=True)
+    source_record_id = models.BigIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["record_id"], name="catalogueevent_record"),
+            models.Index(fields=["other_record_id"], name="catalogueevent_other_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id or ''}".strip()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 
-from catalogue.models import BibRecord, ImportJob
+from catalogue.matching import block_keys, title_key
+from catalogue.models import BibRecord, ImportJob, MatchKey
 from members.permissions import is_consortium_admin
 
 
@@ -23,3 +25,34 @@ def import_jobs_for(user: Any, *, status: str = "") -> QuerySet[ImportJob]:
 
 def bib_record_with_sources(pk: int) -> BibRecord | None:
     return BibRecord.objects.prefetch_related("sources__library", "sources__holdings").filter(pk=pk).first()
+
+
+def bib_records_by_identifiers(
+    *,
+    isbns: Sequence[str] = (),
+    issns: Sequence[str] = (),
+    oclc_numbers: Sequence[str] = (),
+    lccns: Sequence[str] = (),
+    title: str = "",
+) -> list[BibRecord]:
+    """The records a citation describes: those with any of its ISBNs, else ISSNs, else
+    OCLC numbers, else LCCNs (normalized as catalogue.normalize does; 20 at most); with no
+    identifier at all, those whose title is exactly this one once folded (matching.title_key)."""
+    for lookup, values in (
+        ("isbns__overlap", isbns),
+        ("issns__overlap", issns),
+        ("oclc_numbers__overlap", oclc_numbers),
+        ("lccn__in", lccns),
+    ):
+        if values:
+            records = list(BibRecord.objects.filter(**{lookup: list(values)})[:20])
+            if records:
+                return records
+    if isbns or issns or oclc_numbers or lccns or not title:
+        return []
+    keys = [k for k in block_keys({"title": title}) if k.startswith("t:")]
+    if not keys:
+        return []
+    wanted = title_key(title)
+    held = MatchKey.objects.filter(key__in=keys).values("bib_record_id")
+    return [r for r in BibRecord.objects.filter(pk__in=held)[:50] if title_key(r.title) == wanted]

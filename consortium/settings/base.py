@@ -297,11 +297,11 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- catalogue ---
-# Worker processes that parse MARC during an import (docs/performance.md, "Import": 2 on a 2-core machine),
-# also inside a Celery prefork worker (catalogue.services._children_allowed).
+# Worker processes that parse MARC during an import (docs/performance.md, "Import": 2 on a
+# 2-core machine), also inside a Celery prefork worker (catalogue.imports.parsing.children_allowed).
 IMPORT_PARSE_PROCESSES = env.int("IMPORT_PARSE_PROCESSES", default=2)
 # Write each batch from a thread of its own while the next batch is matched
-# (catalogue.services._WriteBehind); off, batches are matched and written in turn.
+# (catalogue.imports.writer.WriteBehind); off, batches are matched and written in turn.
 IMPORT_WRITE_BEHIND = env.bool("IMPORT_WRITE_BEHIND", default=True)
 # A running import refreshes its job's heartbeat this often; a running job whose heartbeat
 # is older than IMPORT_STALE_AFTER_SECONDS lost its worker and is queued again to resume

@@ -16,9 +16,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalogue.matching import _title_of, block_keys
-from catalogue.models import BibRecord, Holding, MatchKey
+from catalogue.models import BibRecord, Holding
 from catalogue.normalize import normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
+from catalogue.selectors import bib_records_by_identifiers
 from consortium.exceptions import DomainError
 from ill import exceptions as err
 from ill import states
@@ -246,22 +246,13 @@ def bib_record_for(message: Message, borrower: Library) -> tuple[BibRecord | Non
     OCLC number or LCCN, else by its exact (folded) title. Returns the record and whether
     another member lends it; (None, False) when nothing matches."""
     ids = _identifiers(message)
-    records: list[BibRecord] = []
-    if ids["isbn"]:
-        records = list(BibRecord.objects.filter(isbns__overlap=ids["isbn"])[:20])
-    if not records and ids["issn"]:
-        records = list(BibRecord.objects.filter(issns__overlap=ids["issn"])[:20])
-    if not records and ids["oclc"]:
-        records = list(BibRecord.objects.filter(oclc_numbers__overlap=ids["oclc"])[:20])
-    if not records and ids["lccn"]:
-        records = list(BibRecord.objects.filter(lccn__in=ids["lccn"])[:20])
-    title = message.text("bibliographicInfo/title")
-    if not records and not any(ids.values()) and title:
-        keys = [k for k in block_keys({"title": title}) if k.startswith("t:")]
-        wanted = _title_of(title)
-        held = MatchKey.objects.filter(key__in=keys).values("bib_record_id")
-        candidates = BibRecord.objects.filter(pk__in=held)[:50] if keys else []
-        records = [r for r in candidates if _title_of(r.title) == wanted]
+    records = bib_records_by_identifiers(
+        isbns=ids["isbn"],
+        issns=ids["issn"],
+        oclc_numbers=ids["oclc"],
+        lccns=ids["lccn"],
+        title=message.text("bibliographicInfo/title"),
+    )
     if not records:
         return None, False
     lendable = _lendable_elsewhere(records, borrower)

@@ -11,6 +11,7 @@ import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
 from catalogue import services
+from catalogue.imports import jobs, parsing, planning
 from catalogue.marc import MSG_XML_ENCODING
 from catalogue.models import BibRecord, Holding, ImportJob, MatchDecision, MatchKey, SourceRecord
 from consortium.exceptions import DomainError, PermissionDenied
@@ -68,8 +69,13 @@ def write(tmp_path, name: str, *records: Record):
 def test_same_records_from_two_libraries_merge_and_keep_every_holding(library, other_library):
     first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
     second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
-    assert (first.status, first.created, first.rejected) == ("done", 30, 0)
-    assert (second.status, second.created, second.merged) == ("done", 30, 30)
+    assert (first.status, first.created, first.merged, first.rejected) == (
+        "done",
+        29,
+        1,
+        0,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
+    assert (second.status, second.created, second.merged) == ("done", 0, 30)
     # 29: LC's two records of Kubo Sakae's book (00314247, 2008543486) are one book.
     assert BibRecord.objects.count() == 29
     assert Holding.objects.count() == 60
@@ -78,6 +84,25 @@ def test_same_records_from_two_libraries_merge_and_keep_every_holding(library, o
     for record in BibRecord.objects.all():
         assert sorted(record.library_ids) == sorted([library.pk, other_library.pk])
         assert record.preferred_source_id is not None
+
+
+def test_each_record_counts_once_as_new_or_merged(library, other_library, tmp_path):
+    # Given six titles, and the same six in another library's file
+    titles = [f"Distinct title number {i}" for i in range(6)]
+    first = write(
+        tmp_path, "a.mrc", *(marc_record(f"A{i}", t, year=str(1950 + i)) for i, t in enumerate(titles))
+    )
+    second = write(
+        tmp_path, "b.mrc", *(marc_record(f"B{i}", t, year=str(1950 + i)) for i, t in enumerate(titles))
+    )
+    # When both are imported
+    a = services.import_path(actor=None, library=library, path=first)
+    b = services.import_path(actor=None, library=other_library, path=second)
+    # Then the first file's records are new, the second's merged: never both
+    assert (a.created, a.merged, b.created, b.merged) == (6, 0, 0, 6)
+    for job in (a, b):
+        assert job.created + job.merged + job.updated + job.unchanged + job.rejected == job.processed == 6
+    assert BibRecord.objects.count() == 6
 
 
 def test_importing_the_same_file_twice_changes_nothing(library):
@@ -217,10 +242,10 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
     path.write_bytes(
         b"".join(r.as_marc() for r in records[:1]) + bad + b"".join(r.as_marc() for r in records[1:])
     )
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
-    monkeypatch.setattr(services, "FIRST_BATCH_SIZE", 2)
+    monkeypatch.setattr(parsing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parsing, "FIRST_BATCH_SIZE", 2)
     calls = {"n": 0}
-    real = services._plan_batch
+    real = planning.plan_batch
 
     def dying(job, results, **kwargs):
         calls["n"] += 1
@@ -228,7 +253,7 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
             raise RuntimeError("worker killed")
         return real(job, results, **kwargs)
 
-    monkeypatch.setattr(services, "_plan_batch", dying)
+    monkeypatch.setattr(planning, "plan_batch", dying)
     with open(path, "rb") as fh:
         job = services.import_job_create(actor=None, library=library, file=fh, name="many.mrc")
     # when the import dies in its second batch
@@ -236,7 +261,7 @@ def test_interrupted_import_can_be_run_again_and_counts_the_whole_file(library, 
         services.import_job_run(job_id=job.pk)
     assert SourceRecord.objects.count() == 1 and ImportJob.objects.get().status == "failed"
     # and is run again
-    monkeypatch.setattr(services, "_plan_batch", real)
+    monkeypatch.setattr(planning, "plan_batch", real)
     job = services.import_job_run(job_id=job.pk)
     # then it finished the rest, and its counts are those of the whole file, once each
     assert (job.status, job.processed, job.created, job.unchanged, job.rejected) == ("done", 6, 5, 0, 1)
@@ -251,7 +276,12 @@ def test_import_runs_with_the_debug_cursor_of_the_local_portal(library, other_li
     first = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc")
     second = services.import_path(actor=None, library=other_library, path=TRAJECT / "test_data.utf8.marc.xml")
     # then both finish
-    assert (first.status, first.created, second.status, second.merged) == ("done", 30, "done", 30)
+    assert (first.status, first.created, second.status, second.merged) == (
+        "done",
+        29,
+        "done",
+        30,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
 
 
 def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, monkeypatch):
@@ -265,7 +295,7 @@ def test_import_gives_the_garbage_collector_back_even_when_it_fails(library, mon
     def dying(job, results, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_plan_batch", dying)
+    monkeypatch.setattr(planning, "plan_batch", dying)
     with pytest.raises(RuntimeError):
         services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.marc.xml")
     # then the collector runs again
@@ -327,7 +357,7 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_text(text[: text.index("</record>") + len("</record>")] + "<record><leader>")
     job = services.import_path(actor=None, library=library, path=TRAJECT / "test_data.utf8.mrc", processes=2)
-    assert (job.status, job.created) == ("done", 30)
+    assert (job.status, job.created, job.merged) == ("done", 29, 1)
     job = services.import_path(actor=None, library=library, path=broken, processes=2)
     assert job.status == "done" and job.unchanged == 1
     assert job.error.startswith("broken.xml: Invalid XML at line")
@@ -335,8 +365,8 @@ def test_parser_processes_give_the_same_result(library, tmp_path):
 
 def _parse_in_a_celery_worker_process(path: str) -> tuple[int, list[int]]:
     """Runs in a daemonic process of a billiard pool, as Celery's prefork workers run tasks."""
-    count = sum(len(batch) for batch in services._parsed_batches(Path(path), "marc", {}, 2))
-    return count, sorted(services._POOLS[2][1]._processes)
+    count = sum(len(batch) for batch in parsing.parsed_batches(Path(path), "marc", {}, 2))
+    return count, sorted(parsing.POOLS[2][1]._processes)
 
 
 def test_parser_processes_start_in_celery_prefork_workers_and_end_with_them():
@@ -620,7 +650,11 @@ def test_the_sweep_resumes_a_running_job_whose_heartbeat_is_stale(
     # then only the dead one was queued again, and it finished
     assert resumed == [job.pk]
     job.refresh_from_db()
-    assert (job.status, job.created) == ("done", 30)
+    assert (job.status, job.created, job.merged) == (
+        "done",
+        29,
+        1,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
     assert ImportJob.objects.get(pk=alive.pk).status == "running"
 
 
@@ -636,11 +670,11 @@ def test_the_sweep_and_a_second_delivery_leave_a_job_whose_run_is_alive_alone(li
     other = psycopg2.connect(**connection.get_connection_params())
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_JOB_LOCK_CLASS, job.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [jobs.IMPORT_JOB_LOCK_CLASS, job.pk])
         # when the sweep runs, and the job's task is delivered a second time
         assert services.import_jobs_resume_stale() == []
         assert not services.import_job_can_rerun(job)
-        monkeypatch.setattr(services, "JOB_LOCK_WAIT", 0.0)
+        monkeypatch.setattr(jobs, "JOB_LOCK_WAIT", 0.0)
         services.import_job_run(job_id=job.pk)
     finally:
         other.close()

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from catalogue.exceptions import ErrorCode
 from catalogue.models import BibRecord, ImportJob, SourceRecord
 from members.services import api_token_create
 from tests.catalogue.conftest import TRAJECT
@@ -97,16 +98,34 @@ def test_api_import_with_library_token(
     assert response.status_code == 202, response.content
     job_id = response.json()["id"]
     status = client.get(f"/api/v1/imports/{job_id}/").json()
-    assert (status["status"], status["created"], status["library"]) == ("done", 30, library.code)
+    assert (status["status"], status["created"], status["merged"], status["library"]) == (
+        "done",
+        29,
+        1,
+        library.code,
+    )
     refused = client.post(
         "/api/v1/imports/",
         {"file": upload("lc.mrc", TRAJECT / "test_data.utf8.mrc"), "library": other_library.code},
     )
     assert refused.status_code == 403 and other_library.code in refused.json()["detail"]
+    assert refused.json()["code"] == ErrorCode.NOT_YOUR_LIBRARY == "not_your_library"
     unknown = client.post(
         "/api/v1/imports/", {"file": upload("lc.mrc", TRAJECT / "george_eliot.marc"), "library": "PK-NOPE"}
     )
     assert unknown.status_code == 404 and "PK-NOPE" in unknown.json()["detail"]
+    assert (unknown.json()["code"], unknown.json()["field"]) == ("unknown_library", "library")
+
+
+def test_api_errors_carry_a_code_a_client_can_act_on(library, library_admin, settings):
+    settings.IMPORT_MAX_BYTES = 50
+    _token, key = api_token_create(actor=library_admin, library=library, name="Koha")
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    too_big = client.post("/api/v1/imports/", {"file": upload("lc.mrc", TRAJECT / "test_data.utf8.mrc")})
+    assert too_big.status_code == 400
+    assert (too_big.json()["code"], too_big.json()["field"]) == (ErrorCode.FILE_TOO_BIG, "file")
+    assert "lc.mrc" in too_big.json()["detail"]
+    assert not ImportJob.objects.exists()
 
 
 def test_api_refuses_anonymous():
@@ -116,7 +135,10 @@ def test_api_refuses_anonymous():
 def test_command_prints_json_and_imports(library, capsys):
     call_command("import_records", "--library", library.code, "--json", str(TRAJECT / "test_data.utf8.mrc"))
     summary = json.loads(capsys.readouterr().out)
-    assert summary["files"][0]["created"] == 30
+    assert (summary["files"][0]["created"], summary["files"][0]["merged"]) == (
+        29,
+        1,
+    )  # 30 records, 1 merged: LC's two records of Kubo's book are one
     assert (
         SourceRecord.objects.count() == 30 and BibRecord.objects.count() == 29
     )  # two LC records of one book
@@ -188,7 +210,7 @@ def test_staff_run_a_failed_or_stale_import_again_from_its_page(
     # then it is queued and runs to the end
     assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
     job.refresh_from_db()
-    assert (job.status, job.processed, job.created) == ("done", 30, 30), job.error
+    assert (job.status, job.processed, job.created, job.merged) == ("done", 30, 29, 1), job.error
     assert SourceRecord.objects.count() == 30
     assert 'data-testid="import-rerun"' not in client.get(f"/imports/{job.pk}/").content.decode()
 

@@ -39,7 +39,9 @@ def test_uploaded_file_is_imported_by_the_worker_and_found_by_search(worker, lib
         timeout=60.0, predicate=lambda: ImportJob.objects.get(pk=job.pk).status in ("done", "failed")
     ), "the worker did not finish the import"
     job.refresh_from_db()
-    assert (job.status, job.processed, job.created, job.rejected) == ("done", 30, 30, 0), job.error
+    assert (job.status, job.processed, job.created, job.merged, job.rejected) == ("done", 30, 29, 1, 0), (
+        job.error
+    )
     assert job.started_at and job.finished_at
     assert BibRecord.objects.count() == 29 and Holding.objects.count() == 30
     # and as soon as the job says done, search finds the records, folded as patrons type

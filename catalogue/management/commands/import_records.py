@@ -45,7 +45,7 @@ class Command(BaseCommand):
             except DomainError as exc:
                 summaries.append({"file": str(path), "status": "failed", "error": exc.message})
                 continue
-            imported += job.created + job.updated + job.unchanged
+            imported += job.imported
             summaries.append(
                 {
                     "file": str(path),

@@ -5,9 +5,10 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.import_messages import MESSAGES
-from consortium.exceptions import DomainError
+from consortium.exceptions import DomainError, error_codes
 
 
+@error_codes("catalogue")
 class ErrorCode(StrEnum):
     """The ``code`` of every catalogue error (an API error body's ``code``): what a client
     can act on without reading the message."""
@@ -24,6 +25,11 @@ class ErrorCode(StrEnum):
     ONE_SOURCE = "one_source"
     MERGE_ITSELF = "merge_itself"
     MERGE_NO_SOURCES = "merge_no_sources"
+    # a search the portal cannot run, saying why (catalogue.query)
+    QUERY_TOO_LONG = "query_too_long"
+    QUERY_NO_WORDS = "query_no_words"
+    QUERY_ONLY_EXCLUSIONS = "query_only_exclusions"
+    QUERY_BAD_IDENTIFIER = "query_bad_identifier"
 
 
 MSG_TOO_BIG = _("{name}: the file is {size} bytes, over the limit of {limit} bytes.")

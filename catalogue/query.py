@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.crossscript import KEY_PREFIX, KEYED_MARK, word_keys
+from catalogue.exceptions import ErrorCode
 from catalogue.normalize import fold, has_arabic_script, normalize_isbn, normalize_issn
 from consortium.exceptions import DomainError
 
@@ -416,13 +417,19 @@ def _identifier(text: str, field_name: str) -> Identifier | None:
         if value:
             return Identifier("isbn", value)
         if field_name == "isbn":
-            raise QueryError(str(QUERY_BAD_ID % {"field": "ISBN", "value": candidate[:40]}))
+            raise QueryError(
+                str(QUERY_BAD_ID % {"field": "ISBN", "value": candidate[:40]}),
+                code=ErrorCode.QUERY_BAD_IDENTIFIER,
+            )
     if field_name == "issn" or (not field_name and _ISSN_LIKE.match(candidate)):
         value = normalize_issn(candidate)
         if value:
             return Identifier("issn", value)
         if field_name == "issn":
-            raise QueryError(str(QUERY_BAD_ID % {"field": "ISSN", "value": candidate[:40]}))
+            raise QueryError(
+                str(QUERY_BAD_ID % {"field": "ISSN", "value": candidate[:40]}),
+                code=ErrorCode.QUERY_BAD_IDENTIFIER,
+            )
     return None
 
 
@@ -464,15 +471,17 @@ def parse_query(raw: str | None) -> ParsedQuery:
     """Parse a user's search; raises QueryError with a message the user can act on."""
     text = clean_query_text(raw or "")
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(str(QUERY_TOO_LONG % {"max": MAX_QUERY_CHARS, "n": len(text)}))
+        raise QueryError(
+            str(QUERY_TOO_LONG % {"max": MAX_QUERY_CHARS, "n": len(text)}), code=ErrorCode.QUERY_TOO_LONG
+        )
     if not text:
         return ParsedQuery(raw=text, tree=None)
     notes: list[str] = []
     tree = _Parser(_tokenize(text), notes).parse()
     if tree is None:
-        raise QueryError(str(QUERY_NO_WORDS))
+        raise QueryError(str(QUERY_NO_WORDS), code=ErrorCode.QUERY_NO_WORDS)
     if _only_negative(tree):
-        raise QueryError(str(QUERY_ONLY_EXCLUSIONS))
+        raise QueryError(str(QUERY_ONLY_EXCLUSIONS), code=ErrorCode.QUERY_ONLY_EXCLUSIONS)
     return ParsedQuery(raw=text, tree=tree, notes=notes)
 
 

@@ -13,7 +13,7 @@ from consortium.exceptions import DomainError
 
 ROOT = Path(__file__).resolve().parents[2]
 # The apps whose raises carry codes; ill and catalogue join as their ErrorCode lands.
-APPS = ["consortium", "members", "policies", "ill"]
+APPS = ["consortium", "members", "policies", "ill", "catalogue"]
 
 
 def _modules(app: str):

@@ -386,6 +386,16 @@ def validate_agreement(
 ) -> None:
     """Every rule that spans rows (see the module docstring); raises naming the field."""
     parties = list(parties)
+    _check_terms(agreement)
+    _check_parties(agreement, parties)
+    others = Agreement.objects.exclude(pk=agreement.pk).filter(status__in=list(statuses))
+    if agreement.kind == AgreementKind.BILATERAL:
+        _check_no_overlapping_bilateral(agreement, parties, others)
+    _check_against_consortium_wide(agreement, others)
+
+
+def _check_terms(agreement: Agreement) -> None:
+    """The loan period within the portal's and the consortium's limits; dates in order."""
     value = agreement.loan_period_days
     if value is None or not (LOAN_PERIOD_MIN <= value <= LOAN_PERIOD_MAX):
         raise err.PoliciesError(
@@ -402,6 +412,10 @@ def validate_agreement(
         )
     if agreement.valid_until is not None and agreement.valid_until < agreement.valid_from:
         raise err.PoliciesError(err.VALIDITY_ORDER, field="valid_until", code=err.ErrorCode.VALIDITY_ORDER)
+
+
+def _check_parties(agreement: Agreement, parties: list[Library]) -> None:
+    """Active members only, as many as the kind of agreement has."""
     for library in parties:
         if not library.is_active:
             raise err.PoliciesError(
@@ -426,38 +440,45 @@ def validate_agreement(
             field="parties",
             code=err.ErrorCode.MULTILATERAL_NEEDS_THREE,
         )
-    others = Agreement.objects.exclude(pk=agreement.pk).filter(status__in=list(statuses))
-    if kind == AgreementKind.BILATERAL:
-        first, second = parties
-        # Lock the pair's library rows so two admins proposing overlapping agreements for
-        # the same pair at the same moment are checked one after the other.
-        list(Library.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk"))
-        clash = (
-            _overlaps(
-                others.filter(kind=AgreementKind.BILATERAL),
-                start=agreement.valid_from,
-                end=agreement.valid_until,
-            )
-            .filter(parties=first)
-            .filter(parties=second)
-            .filter(services_allowed__overlap=list(agreement.services_allowed))
-            .first()
+
+
+def _check_no_overlapping_bilateral(agreement: Agreement, parties: list[Library], others) -> None:
+    """One bilateral agreement per pair, service and period."""
+    first, second = parties
+    # Lock the pair's library rows so two admins proposing overlapping agreements for
+    # the same pair at the same moment are checked one after the other.
+    list(Library.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by("pk"))
+    clash = (
+        _overlaps(
+            others.filter(kind=AgreementKind.BILATERAL),
+            start=agreement.valid_from,
+            end=agreement.valid_until,
         )
-        if clash is not None:
-            raise err.PoliciesError(
-                err.OVERLAPPING_BILATERAL
-                % {
-                    "pair": f"{_label(first)} and {_label(second)}",
-                    "other": clash.name,
-                    "services": ", ".join(clash.services_allowed),
-                    "start": clash.valid_from,
-                    "end": clash.valid_until or "open-ended",
-                },
-                field="valid_from",
-                code=err.ErrorCode.OVERLAPPING_BILATERAL,
-            )
+        .filter(parties=first)
+        .filter(parties=second)
+        .filter(services_allowed__overlap=list(agreement.services_allowed))
+        .first()
+    )
+    if clash is not None:
+        raise err.PoliciesError(
+            err.OVERLAPPING_BILATERAL
+            % {
+                "pair": f"{_label(first)} and {_label(second)}",
+                "other": clash.name,
+                "services": ", ".join(clash.services_allowed),
+                "start": clash.valid_from,
+                "end": clash.valid_until or "open-ended",
+            },
+            field="valid_from",
+            code=err.ErrorCode.OVERLAPPING_BILATERAL,
+        )
+
+
+def _check_against_consortium_wide(agreement: Agreement, others) -> None:
+    """A specific agreement keeps the consortium-wide one's rules, and a consortium-wide one
+    does not leave signed specific agreements contradicting it."""
     overlapping = _overlaps(others, start=agreement.valid_from, end=agreement.valid_until)
-    if kind != AgreementKind.CONSORTIUM_WIDE:
+    if agreement.kind != AgreementKind.CONSORTIUM_WIDE:
         pairs = [
             (base, agreement)
             for base in overlapping.filter(kind=AgreementKind.CONSORTIUM_WIDE, status=AgreementStatus.ACTIVE)

@@ -100,6 +100,8 @@ def test_six_refinements_in_a_row_then_back_twice(page, live_server, histories, 
     state_1 = State(params={**q, "library": ["PK-HOME"], "sort": ["relevance"]}, total=36, shown=(1, 20),
                    home=True, book=False, sort="relevance")  # fmt: skip
     expect_state(page, state_1, phone=phone)
+    # with the focus still on the box just ticked (the next Space acts on it)
+    expect(facets.locator("input[name=library][value=PK-HOME]")).to_be_focused()
     # 2. a format on: the books among them
     facets.locator("input[name=format][value=book]").click()
     state_2 = State(params={**q, "library": ["PK-HOME"], "format": ["book"], "sort": ["relevance"]}, total=24,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pymarc
 import pytest
 from django.test import Client
@@ -68,6 +70,22 @@ def test_chosen_filters_each_link_to_the_search_without_it_and_all_can_be_cleare
     assert 'href="?q=sufi&amp;sort=year" hx-get="?q=sufi&amp;sort=year"' in body
     cleared = client.get("/search/", {"q": "sufi", "sort": "year"}).content.decode()
     assert 'data-testid="active-filters"' not in cleared and cleared.count('data-testid="hit"') == 2
+
+
+def test_a_facet_checkbox_keeps_its_id_when_it_changes_place(client: Client, library, other_library):
+    """htmx gives the focus back by id after a swap: the id must follow the value."""
+    make_record(title="Sufi poetry", libraries=[library])
+    make_record(title="Sufi shrines", libraries=[library, other_library])
+
+    def library_ids(params: dict) -> list[tuple[str, str]]:
+        body = client.get("/search/", {"q": "sufi", **params}).content.decode()
+        return re.findall(r'name="library" value="([^"]+)" id="([^"]+)"', body)
+
+    before = library_ids({})
+    after = library_ids({"library": other_library.code})  # chosen, so listed first
+    assert [code for code, _ in before] == [library.code, other_library.code]
+    assert [code for code, _ in after] == [other_library.code, library.code]
+    assert dict(before) == dict(after)
 
 
 def test_empty_result_explains_and_offers_suggestion_and_ill(client: Client, library):

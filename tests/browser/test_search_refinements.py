@@ -164,3 +164,32 @@ def test_active_filters_show_above_the_results_and_each_comes_off(page, live_ser
     assert parse_qs(urlsplit(page.url).query) == {"q": ["history"], "format": ["book"], "sort": ["year"]}
     expect(chips).to_have_count(1)
     expect(page.locator("#search-filters input[name=library][value=PK-HOME]")).not_to_be_checked()
+
+
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_without_javascript_a_phone_refines_with_apply_filters_and_plain_links(
+    chromium, live_server, histories, language
+):
+    context = chromium.new_context(base_url=live_server.url, viewport=PHONE, java_script_enabled=False,
+                                   extra_http_headers={"Accept-Language": language})  # fmt: skip
+    page = context.new_page()
+    try:
+        # given the results on a phone whose browser runs no script
+        page.goto("/search/?q=history")
+        # then the facets show (no Filters button that could not open them)
+        expect(page.get_by_test_id("filters-toggle")).to_be_hidden()
+        expect(page.locator("#search-filters input[name=library][value=PK-HOME]")).to_be_visible()
+        expect(page.get_by_test_id("show-results")).to_be_hidden()
+        # when the visitor ticks a library, picks a sort and applies
+        page.locator("#search-filters input[name=library][value=PK-HOME]").check()
+        page.locator("#search-sort").select_option("year")
+        page.locator("#search-filters button[type=submit]").click()
+        # then the page reloads with both, bookmarkable
+        expect_state(page, State(params={"q": ["history"], "library": ["PK-HOME"], "sort": ["year"]}, total=36,
+                                 shown=(1, 20), home=True, book=False, sort="year", first_year=1997), phone=False)  # fmt: skip
+        # and the library's chip, a plain link, takes it off again
+        page.get_by_test_id("remove-filter").click()
+        expect_state(page, State(params={"q": ["history"], "sort": ["year"]}, total=48, shown=(1, 20), home=False,
+                                 book=False, sort="year", first_year=1997), phone=False)  # fmt: skip
+    finally:
+        context.close()

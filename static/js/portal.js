@@ -27,9 +27,9 @@ document.addEventListener("change", (event) => {
 // come before the opening animation has ended).
 const FILTERS_TOGGLE = '[data-bs-target="#search-filters"]';
 let filtersWereOpen = false;
-document.addEventListener("htmx:beforeSwap", () => {
+document.addEventListener("htmx:beforeSwap", (event) => {
   const toggle = document.querySelector(FILTERS_TOGGLE);
-  filtersWereOpen = toggle !== null && toggle.getAttribute("aria-expanded") === "true";
+  filtersWereOpen = event.detail.shouldSwap && toggle !== null && toggle.getAttribute("aria-expanded") === "true";
 });
 document.addEventListener("htmx:afterSettle", () => {
   const panel = document.getElementById("search-filters");

@@ -149,6 +149,10 @@ def test_six_refinements_in_a_row_then_back_twice(page, live_server, histories, 
         page.get_by_test_id("show-results").click()
         first = page.get_by_test_id("hit").first.bounding_box()
         assert first["y"] >= 0 and first["y"] + first["height"] <= PHONE["height"], first
+        # and the Filters button folds the panel it kept open
+        page.get_by_test_id("filters-toggle").click()
+        expect(page.locator("#search-filters")).to_be_hidden()
+        expect(page.get_by_test_id("filters-toggle")).to_have_attribute("aria-expanded", "false")
 
 
 def test_active_filters_show_above_the_results_and_each_comes_off(page, live_server, histories):

@@ -62,3 +62,13 @@ document.addEventListener("htmx:beforeHistorySave", (event) => {
     element.removeAttribute("style");
   }
 });
+
+// <input data-current-url> (the language switch's "next"): the page's URL as it is when the
+// form is sent, not as it was when the page loaded; htmx changes it without a reload (a refined
+// search), and the visitor should come back to what they see.
+document.addEventListener("submit", (event) => {
+  const field = event.target.querySelector("input[data-current-url]");
+  if (field) {
+    field.value = location.pathname + location.search;
+  }
+});

@@ -197,3 +197,19 @@ def test_without_javascript_a_phone_refines_with_apply_filters_and_plain_links(
                                  book=False, sort="year", first_year=1997), phone=False)  # fmt: skip
     finally:
         context.close()
+
+
+def test_switching_language_after_refining_keeps_the_refined_search(page, live_server, histories):
+    # given a search refined through htmx (the URL changed without a page load)
+    page.goto("/search/?q=history")
+    page.locator("#search-filters input[name=library][value=PK-HOME]").click()
+    page.locator("#search-sort").select_option("year")
+    state = State(params={"q": ["history"], "library": ["PK-HOME"], "sort": ["year"]}, total=36, shown=(1, 20),
+                  home=True, book=False, sort="year", first_year=1997)  # fmt: skip
+    expect_state(page, state, phone=False)
+    # when the visitor switches to Urdu
+    page.get_by_test_id("lang-switch").click()
+    page.wait_for_load_state()
+    # then the same refined search comes back, in Urdu
+    expect(page.locator("html")).to_have_attribute("lang", "ur")
+    expect_state(page, state, phone=False)

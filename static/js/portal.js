@@ -28,6 +28,13 @@ document.addEventListener("change", (event) => {
 const FILTERS_TOGGLE = '[data-bs-target="#search-filters"]';
 let filtersWereOpen = false;
 document.addEventListener("htmx:beforeSwap", (event) => {
+  // A search the server refuses (400: only excluded words, a malformed ISBN) answers with the
+  // reason, which shows in place of the results as it would on a page load (htmx swaps no 4xx
+  // answer by default, so the page stayed as it was, without a word).
+  if (event.detail.xhr.status === 400 && event.detail.target.id === "results") {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
   const toggle = document.querySelector(FILTERS_TOGGLE);
   filtersWereOpen = event.detail.shouldSwap && toggle !== null && toggle.getAttribute("aria-expanded") === "true";
 });

@@ -213,3 +213,23 @@ def test_switching_language_after_refining_keeps_the_refined_search(page, live_s
     # then the same refined search comes back, in Urdu
     expect(page.locator("html")).to_have_attribute("lang", "ur")
     expect_state(page, state, phone=False)
+
+
+def test_a_refused_query_says_why_in_place_of_the_results_and_the_next_one_works(
+    page, live_server, histories
+):
+    # given the results of a search
+    page.goto("/search/?q=history")
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"\b48\b"))
+    # when the visitor searches for excluded words only (which the server refuses, 400)
+    page.locator("#search-q").fill("-history")
+    page.locator("#search-q").press("Enter")
+    # then the reason shows where the results were, and the URL is the refused search's
+    expect(page.get_by_test_id("search-error")).to_be_visible()
+    expect(page.get_by_test_id("hit")).to_have_count(0)
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["-history"]
+    # and the next search works as usual
+    page.locator("#search-q").fill("history")
+    page.locator("#search-q").press("Enter")
+    expect(page.get_by_test_id("result-count")).to_have_text(re.compile(r"\b48\b"))
+    expect(page.get_by_test_id("search-error")).to_have_count(0)

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -84,10 +85,20 @@ def search(request: HttpRequest) -> HttpResponse:
         context["result"] = result
         context["facet_groups"] = [(name, FACET_TITLES[name], result.facets.get(name, [])) for name in FACETS]
         context["page_links"] = _page_links(params, result)
+        context["active_filters"] = _active_filters(params, context["facet_groups"])
+        context["clear_filters_url"] = _without_filters(params)
         context["suggestion_url"] = _with(params, q=result.suggestion) if result.suggestion else ""
         context["ill_url"] = ill_request_url(None)
-    template = "catalogue/_results.html" if request.headers.get("HX-Request") else "catalogue/search.html"
-    return render(request, template, context, status=status)
+    # htmx swaps the results alone (and, out of band, the query box and the title, so that the
+    # page it keeps for the back button matches its URL); restoring history the browser no
+    # longer holds asks for the whole page.
+    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    template = "catalogue/_results_swap.html" if partial else "catalogue/search.html"
+    response = render(request, template, context, status=status)
+    # One URL, two bodies: a cache (the browser's, on the back button after leaving the page)
+    # must not answer a full page load with the partial.
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
+    return response
 
 
 FACET_TITLES = {
@@ -98,6 +109,27 @@ FACET_TITLES = {
     "decade": gettext_lazy("Publication year"),
     "subject": gettext_lazy("Subject"),
 }
+
+
+def _active_filters(params: QueryDict, facet_groups) -> list[dict]:
+    """Each chosen facet value with the URL of this search without it (back on page 1)."""
+    chosen = []
+    for name, title, values in facet_groups:
+        for value in values:
+            if value.selected:
+                copy = params.copy()
+                copy.pop("page", None)
+                copy.setlist(name, [v for v in params.getlist(name) if v != value.value])
+                chosen.append({"title": title, "label": value.label, "url": "?" + copy.urlencode()})
+    return chosen
+
+
+def _without_filters(params: QueryDict) -> str:
+    """This search's URL with every facet cleared (query and sort kept, back on page 1)."""
+    copy = params.copy()
+    for name in (*FACETS, "page"):
+        copy.pop(name, None)
+    return "?" + copy.urlencode()
 
 
 def _page_links(params: QueryDict, result) -> dict:

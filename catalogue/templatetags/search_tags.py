@@ -1,5 +1,7 @@
 """Template helpers for catalogue text in either script."""
 
+import hashlib
+
 from django import template
 from django.utils.html import format_html
 
@@ -23,3 +25,12 @@ def bidi(text, tag="bdi", testid=""):
     if has_arabic_script(text):
         return format_html('<{} dir="auto" lang="ur" class="urdu"{}>{}</{}>', tag, attributes, text, tag)
     return format_html('<{} dir="auto"{}>{}</{}>', tag, attributes, text, tag)
+
+
+@register.simple_tag
+def facet_input_id(name, value):
+    """An id for a facet value's checkbox that follows the value, not its place in the list:
+    htmx gives the focus back to the element of the same id after a swap, and a facet's values
+    change places as their counts change (a keyboard user's next Space must tick the same one)."""
+    digest = hashlib.blake2s(str(value).encode(), digest_size=6).hexdigest()
+    return f"f-{name}-{digest}"

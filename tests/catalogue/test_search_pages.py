@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pymarc
 import pytest
 from django.test import Client
@@ -32,6 +34,58 @@ def test_htmx_request_gets_the_partial_and_filters_are_bookmarkable(client: Clie
     assert "Sufi poetry" not in partial.content.decode().split('data-testid="hit"')[1]
     full = client.get(url)
     assert "<html" in full.content.decode() and "Sufi shrines" in full.content.decode()
+
+
+def test_htmx_refinement_also_updates_query_box_and_title_and_history_restore_gets_the_page(
+    client: Client, library
+):
+    make_record(title="Sufi poetry", libraries=[library])
+    partial = client.get("/search/?q=sufi", HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    # the query box and the title, out of band, so that the page htmx keeps for the back
+    # button is the one of its URL
+    assert '<input id="search-q"' in body and 'value="sufi"' in body and 'hx-swap-oob="true"' in body
+    assert "<title>Search: sufi" in body
+    # one URL, two bodies: no cache may answer a page load with the partial
+    assert {"HX-Request", "HX-History-Restore-Request"} <= {v.strip() for v in partial["Vary"].split(",")}
+    # htmx asking for a page it no longer holds (back button) gets the whole page
+    restored = client.get("/search/?q=sufi", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in restored.content.decode() and "Sufi poetry" in restored.content.decode()
+
+
+def test_chosen_filters_each_link_to_the_search_without_it_and_all_can_be_cleared(
+    client: Client, library, other_library
+):
+    make_record(title="Sufi poetry", format="book", libraries=[library])
+    make_record(title="Sufi shrines", format="ebook", libraries=[other_library])
+    body = client.get(
+        "/search/", {"q": "sufi", "library": library.code, "format": "book", "sort": "year", "page": "1"}
+    ).content.decode()
+    assert 'data-testid="active-filters"' in body
+    # each chosen value links (as a plain link, and through htmx) to this search without it
+    assert body.count('data-testid="remove-filter"') == 2
+    assert 'href="?q=sufi&amp;format=book&amp;sort=year"' in body
+    assert f'href="?q=sufi&amp;library={library.code}&amp;sort=year"' in body
+    # and "Clear all filters" keeps the query and the sort
+    assert 'href="?q=sufi&amp;sort=year" hx-get="?q=sufi&amp;sort=year"' in body
+    cleared = client.get("/search/", {"q": "sufi", "sort": "year"}).content.decode()
+    assert 'data-testid="active-filters"' not in cleared and cleared.count('data-testid="hit"') == 2
+
+
+def test_a_facet_checkbox_keeps_its_id_when_it_changes_place(client: Client, library, other_library):
+    """htmx gives the focus back by id after a swap: the id must follow the value."""
+    make_record(title="Sufi poetry", libraries=[library])
+    make_record(title="Sufi shrines", libraries=[library, other_library])
+
+    def library_ids(params: dict) -> list[tuple[str, str]]:
+        body = client.get("/search/", {"q": "sufi", **params}).content.decode()
+        return re.findall(r'name="library" value="([^"]+)" id="([^"]+)"', body)
+
+    before = library_ids({})
+    after = library_ids({"library": other_library.code})  # chosen, so listed first
+    assert [code for code, _ in before] == [library.code, other_library.code]
+    assert [code for code, _ in after] == [other_library.code, library.code]
+    assert dict(before) == dict(after)
 
 
 def test_empty_result_explains_and_offers_suggestion_and_ill(client: Client, library):

@@ -25,11 +25,9 @@ class ErrorCode(StrEnum):
     ONE_SOURCE = "one_source"
     MERGE_ITSELF = "merge_itself"
     MERGE_NO_SOURCES = "merge_no_sources"
-    # a search the portal cannot run, saying why (catalogue.query)
-    QUERY_TOO_LONG = "query_too_long"
-    QUERY_NO_WORDS = "query_no_words"
-    QUERY_ONLY_EXCLUSIONS = "query_only_exclusions"
-    QUERY_BAD_IDENTIFIER = "query_bad_identifier"
+    # a search the portal cannot run (catalogue.query); the message says why
+    INVALID_QUERY = "invalid_query"
+    NO_SOURCE_AS_RECEIVED = "no_source_as_received"  # the "source" export of a merged-only record
 
 
 MSG_TOO_BIG = _("{name}: the file is {size} bytes, over the limit of {limit} bytes.")

@@ -419,7 +419,7 @@ def _identifier(text: str, field_name: str) -> Identifier | None:
         if field_name == "isbn":
             raise QueryError(
                 str(QUERY_BAD_ID % {"field": "ISBN", "value": candidate[:40]}),
-                code=ErrorCode.QUERY_BAD_IDENTIFIER,
+                code=ErrorCode.INVALID_QUERY,
             )
     if field_name == "issn" or (not field_name and _ISSN_LIKE.match(candidate)):
         value = normalize_issn(candidate)
@@ -428,7 +428,7 @@ def _identifier(text: str, field_name: str) -> Identifier | None:
         if field_name == "issn":
             raise QueryError(
                 str(QUERY_BAD_ID % {"field": "ISSN", "value": candidate[:40]}),
-                code=ErrorCode.QUERY_BAD_IDENTIFIER,
+                code=ErrorCode.INVALID_QUERY,
             )
     return None
 
@@ -472,16 +472,16 @@ def parse_query(raw: str | None) -> ParsedQuery:
     text = clean_query_text(raw or "")
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
-            str(QUERY_TOO_LONG % {"max": MAX_QUERY_CHARS, "n": len(text)}), code=ErrorCode.QUERY_TOO_LONG
+            str(QUERY_TOO_LONG % {"max": MAX_QUERY_CHARS, "n": len(text)}), code=ErrorCode.INVALID_QUERY
         )
     if not text:
         return ParsedQuery(raw=text, tree=None)
     notes: list[str] = []
     tree = _Parser(_tokenize(text), notes).parse()
     if tree is None:
-        raise QueryError(str(QUERY_NO_WORDS), code=ErrorCode.QUERY_NO_WORDS)
+        raise QueryError(str(QUERY_NO_WORDS), code=ErrorCode.INVALID_QUERY)
     if _only_negative(tree):
-        raise QueryError(str(QUERY_ONLY_EXCLUSIONS), code=ErrorCode.QUERY_ONLY_EXCLUSIONS)
+        raise QueryError(str(QUERY_ONLY_EXCLUSIONS), code=ErrorCode.INVALID_QUERY)
     return ParsedQuery(raw=text, tree=tree, notes=notes)
 
 

@@ -77,7 +77,7 @@ def test_record_detail_with_holdings(api, library):
     assert data["holdings"][0]["library_code"] == library.code
     assert data["holdings"][0]["call_number"] == "PK2155 .S8"
     assert data["holdings"][0]["province"] == "PB" and data["holdings"][0]["city"] == "Lahore"
-    assert set(data["exports"]) == {"marc", "marcxml", "ris", "bibtex"}
+    assert set(data["exports"]) == {"marc", "marcxml", "ris", "bibtex", "source"}
     assert api.get("/api/v1/records/99999999/").status_code == 404
 
 

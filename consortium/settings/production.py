@@ -25,7 +25,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "consortium.staticfiles.MinifiedStaticFilesStorage"},
 }
 # collectstatic (bin/web build) writes a gzip and a Brotli copy of each file (Brotli when the
 # Brotli package is installed, as requirements.txt does); whitenoise serves the one the browser

@@ -170,6 +170,17 @@ def test_the_image_serves_pages_api_docs_and_health(portal, settings, library):
         assert _get(portal, _static_url(home, name)).status == 200
 
 
+def test_the_portals_own_css_and_js_are_served_minified(portal):
+    # the sources keep their comments; the copies production serves drop them
+    home = _get(portal, "/").body
+    for name in ("css/portal.css", "js/portal.js"):
+        source = (ROOT / "static" / name).read_text()
+        served = _get(portal, _static_url(home, name), **{"Accept-Encoding": "identity"}).body.decode()
+        comment = r"/\*" if name.endswith(".css") else r"(?m)^\s*//"
+        assert re.search(comment, source) and not re.search(comment, served), name
+        assert len(served) < 0.75 * len(source), (name, len(served), len(source))
+
+
 def test_static_files_come_compressed_and_cached_for_a_year(portal):
     # given the hashed stylesheet the home page links
     css = _static_url(_get(portal, "/").body, "vendor/bootstrap/bootstrap.min.css")

@@ -348,12 +348,11 @@ def test_renewal_asked_when_already_overdue_waits_for_the_lender(
         assert mark_overdue_task() == 0
         req.refresh_from_db()
         assert (req.status, req.supplier_status) == (states.RENEW_PENDING, states.RENEW_REQUESTED)
-        # and a refusal puts it straight back to overdue at the next run
+        # and a refusal puts it straight back to overdue, with its due date (issue #17: it
+        # went back to "on loan" until the next run of the timer)
         req = act(req, "refuse_renewal", lender_librarian)
-        assert req.status == states.CHECKED_OUT
-        assert mark_overdue_task() == 1
-    req.refresh_from_db()
-    assert req.status == states.OVERDUE
+        assert (req.status, req.supplier_status, req.due_date) == (states.OVERDUE, states.OVERDUE_S, due)
+        assert mark_overdue_task() == 0
 
 
 def test_lender_staff_may_mark_overdue_only_after_the_due_date(sent, librarian, lender_librarian, login, act):

@@ -147,6 +147,8 @@ def test_six_refinements_in_a_row_then_back_twice(page, live_server, histories, 
     if phone:
         # on the phone, with the panel still open, the results are one tap away
         page.get_by_test_id("show-results").click()
+        # (the page scrolls smoothly: wait until the first result has arrived on screen)
+        expect(page.get_by_test_id("hit").first).to_be_in_viewport(ratio=1)
         first = page.get_by_test_id("hit").first.bounding_box()
         assert first["y"] >= 0 and first["y"] + first["height"] <= PHONE["height"], first
         # and the Filters button folds the panel it kept open

@@ -37,6 +37,7 @@ MSG_NOT_YOUR_LIBRARY = _("You may import records only for your own library ({cod
 MSG_BAD_FORMAT = _("{name}: unknown format {fmt}; use one of marc, marcxml, csv.")
 MSG_DUPLICATE_ID = MESSAGES["duplicate_id"]
 MSG_NO_SUCH_IMPORT = _("No such import.")
+MSG_NO_SOURCE = _("This record has no source record as received: it was built from merged fields.")
 MSG_RERUN_DONE = _("This import has finished; it cannot be run again. Upload the file again instead.")
 MSG_RERUN_ALIVE = _("This import is still running; it can be run again only if it fails or stops.")
 MSG_MAPPING_NOT_OBJECT = _("The mapping must be an object of field names to column names.")

@@ -144,12 +144,8 @@ def _parsed_marc(data: bytes | memoryview | None) -> pymarc.Record | None:
 
 def record_marc(record: BibRecord) -> pymarc.Record:
     """The preferred source record as it arrived, or one built from the merged fields."""
-    if record.preferred_source_id:
-        source = SourceRecord.objects.filter(pk=record.preferred_source_id).only("marc").first()
-        parsed = _parsed_marc(source.marc if source else None)
-        if parsed is not None:
-            return parsed
-    return _built_marc(record)
+    parsed = _parsed_marc(export_source(record))
+    return parsed if parsed is not None else _built_marc(record)
 
 
 def records_marc(records: list[BibRecord]) -> dict[int, pymarc.Record]:
@@ -312,10 +308,16 @@ def citation_text(record: BibRecord) -> str:
     return _clean(text)
 
 
+def export_formats(record: BibRecord) -> list[str]:
+    """The EXPORT_FORMATS this record has: "source" only when a source as received is kept."""
+    return [fmt for fmt in EXPORT_FORMATS if fmt != "source" or record.preferred_source_id]
+
+
 def export(record: BibRecord, fmt: str) -> tuple[bytes | None, str, str]:
-    """(content, content type, file extension) of a record in one of EXPORT_FORMATS; no
-    content for "source" when the record has no source as received."""
+    """(content, content type, file name) of a record in one of EXPORT_FORMATS; no content
+    for "source" when the record has no source as received."""
     content_type, extension = EXPORT_FORMATS[fmt]
+    filename = f"record-{record.pk}{'-as-received' if fmt == 'source' else ''}.{extension}"
     if fmt == "marc":
         body = export_marc(record)
     elif fmt == "marcxml":
@@ -326,4 +328,4 @@ def export(record: BibRecord, fmt: str) -> tuple[bytes | None, str, str]:
         body = export_ris(record).encode()
     else:
         body = export_bibtex(record).encode()
-    return body, content_type, extension
+    return body, content_type, filename

@@ -21,10 +21,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalogue.exceptions import ErrorCode
+from catalogue.exceptions import MSG_NO_SOURCE, ErrorCode
 from catalogue.models import BibRecord
 from catalogue.query import MAX_QUERY_CHARS
-from catalogue.records import EXPORT_FORMATS, citation_text, export, record_detail, record_for_local_id
+from catalogue.records import (
+    EXPORT_FORMATS,
+    citation_text,
+    export,
+    export_formats,
+    record_detail,
+    record_for_local_id,
+)
 from catalogue.search import FACETS, MAX_PAGE_SIZE, PAGE_SIZE, SORTS, SearchFilters, search_catalogue
 from consortium.exceptions import NotFound
 from consortium.negotiation import FormatIsAParameter
@@ -165,8 +172,7 @@ class RecordOutput(serializers.ModelSerializer):
         request = self.context["request"]
         return {
             fmt: request.build_absolute_uri(reverse("api-record-export", args=[record.pk, fmt]))
-            for fmt in EXPORT_FORMATS
-            if fmt != "source" or record.preferred_source_id
+            for fmt in export_formats(record)
         }
 
 
@@ -280,13 +286,9 @@ class RecordExportApi(APIView):
                 }
             )
         detail = record_detail(record_id=record_id)
-        body, content_type, extension = export(detail.record, fmt)
+        body, content_type, filename = export(detail.record, fmt)
         if body is None:
-            raise NotFound(
-                _("This record has no source record as received: it was built from merged fields."),
-                code=ErrorCode.NO_SOURCE_AS_RECEIVED,
-            )
+            raise NotFound(MSG_NO_SOURCE, code=ErrorCode.NO_SOURCE_AS_RECEIVED)
         response = HttpResponse(body, content_type=content_type)
-        suffix = "-as-received" if fmt == "source" else ""
-        response["Content-Disposition"] = f'attachment; filename="record-{record_id}{suffix}.{extension}"'
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -11,10 +11,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalogue.exceptions import MSG_NO_SOURCE
 from catalogue.languages import common_language_choices
 from catalogue.models import Format
 from catalogue.query import QueryError
-from catalogue.records import EXPORT_FORMATS, citation_text, export, record_detail
+from catalogue.records import EXPORT_FORMATS, citation_text, export, export_formats, record_detail
 from catalogue.search import FACETS, SORTS, SearchFilters, search_catalogue
 from members.models import Province
 from members.permissions import PUBLIC, access
@@ -175,9 +176,7 @@ def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
             "citation": citation_text(detail.record),
             "ill_url": ill_request_url(detail.record.pk),
             "export_formats": [
-                (fmt, EXPORT_LABELS.get(fmt) or fmt.upper())
-                for fmt in EXPORT_FORMATS
-                if fmt != "source" or detail.record.preferred_source_id
+                (fmt, EXPORT_LABELS.get(fmt) or fmt.upper()) for fmt in export_formats(detail.record)
             ],
         },
     )
@@ -205,14 +204,9 @@ def record_export(request: HttpRequest, record_id: int, fmt: str) -> HttpRespons
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    body, content_type, extension = export(detail.record, fmt)
+    body, content_type, filename = export(detail.record, fmt)
     if body is None:
-        return HttpResponse(
-            _("This record has no source record as received: it was built from merged fields."),
-            status=404,
-            content_type="text/plain; charset=utf-8",
-        )
+        return HttpResponse(str(MSG_NO_SOURCE), status=404, content_type="text/plain; charset=utf-8")
     response = HttpResponse(body, content_type=content_type)
-    suffix = "-as-received" if fmt == "source" else ""
-    response["Content-Disposition"] = f'attachment; filename="record-{detail.record.pk}{suffix}.{extension}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

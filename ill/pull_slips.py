@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from barcode import Code128
 from django.utils.html import format_html, format_html_join
@@ -30,8 +31,9 @@ def barcode_svg(value: str) -> SafeString:
     """A Code 128 barcode of value as inline SVG (bars as <rect>, no style attribute)."""
     modules = "".join(Code128(value).build())
     rects, x = [], QUIET_ZONE
-    for bar, run in _runs(modules):
-        if bar:
+    for module, group in groupby(modules):  # runs of bars ("1") and spaces ("0")
+        run = len(list(group))
+        if module == "1":
             rects.append((x * MODULE_WIDTH, run * MODULE_WIDTH))
         x += run
     width = (x + QUIET_ZONE) * MODULE_WIDTH
@@ -43,18 +45,6 @@ def barcode_svg(value: str) -> SafeString:
         ' preserveAspectRatio="none">{}</svg>',
         width, BAR_HEIGHT, value, bars,
     )  # fmt: skip
-
-
-def _runs(modules: str) -> Iterable[tuple[bool, int]]:
-    run, current = 0, modules[:1]
-    for module in modules:
-        if module == current:
-            run += 1
-        else:
-            yield current == "1", run
-            current, run = module, 1
-    if run:
-        yield current == "1", run
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.urls import path
 from rest_framework.response import Response
@@ -13,25 +11,15 @@ from rest_framework.views import APIView
 from consortium.urls import handler500  # noqa: F401 - this module's routes use the portal's 500 handler
 from members.models import Library
 from members.permissions import PUBLIC
-from policies import services
 from policies.models import PolicyAcknowledgement
+from tests.policies.factories import published_policy
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def policy(consortium_admin):
-    policy = services.policy_create(
-        actor=consortium_admin,
-        title="Interlibrary loan",
-        slug="ill",
-        category="interlibrary_loan",
-        body_markdown="x",
-    )
-    services.policy_version_publish(
-        actor=consortium_admin, version=policy.versions.get(), effective_from=date(2026, 1, 1), revision=1
-    )
-    return policy
+    return published_policy(consortium_admin)
 
 
 NEW_POLICY = {"title": "Training", "slug": "training", "category": "training", "body_markdown": "# Training"}

@@ -70,3 +70,17 @@ class HolidayFactory(DjangoModelFactory):
         django_get_or_create = ("date",)
 
     name = "Eid al-Fitr (as sighted)"
+
+
+def published_policy(actor, *, title: str = "Interlibrary loan", slug: str = "ill", body_markdown: str = "x"):
+    """A policy created and its first version published through the services, as a
+    consortium admin does it (effective 1 January 2026)."""
+    from policies import services
+
+    policy = services.policy_create(
+        actor=actor, title=title, slug=slug, category="interlibrary_loan", body_markdown=body_markdown
+    )
+    services.policy_version_publish(
+        actor=actor, version=policy.versions.get(), effective_from=date(2026, 1, 1), revision=1
+    )
+    return policy

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from members.services import api_token_create
-from policies import services
 from policies.models import Agreement, AgreementKind, AgreementStatus, PolicyVersion
 from tests.api_schema import served_schema
-from tests.policies.factories import AgreementFactory
+from tests.policies.factories import AgreementFactory, published_policy
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def policy(consortium_admin):
-    policy = services.policy_create(
-        actor=consortium_admin,
-        title="Interlibrary loan",
-        slug="ill",
-        category="interlibrary_loan",
-        body_markdown="# Loans\n\n<script>alert(1)</script>Lend for 14 days.",
+    return published_policy(
+        consortium_admin, body_markdown="# Loans\n\n<script>alert(1)</script>Lend for 14 days."
     )
-    services.policy_version_publish(
-        actor=consortium_admin, version=policy.versions.get(), effective_from=date(2026, 1, 1), revision=1
-    )
-    return policy
 
 
 def test_policies_are_public_with_sanitized_html(client, policy, django_assert_max_num_queries):

@@ -11,7 +11,7 @@ from members.services import api_token_create
 from policies import services
 from policies.models import AgreementKind
 from tests.factories import LibraryAdminFactory
-from tests.policies.factories import AgreementFactory
+from tests.policies.factories import AgreementFactory, published_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,7 @@ ROLES = [
 
 @pytest.fixture
 def world(consortium_admin, library, other_library, third_library):
-    policy = services.policy_create(
-        actor=consortium_admin, title="ILL", slug="ill", category="interlibrary_loan", body_markdown="# ILL"
-    )
-    services.policy_version_publish(
-        actor=consortium_admin, version=policy.versions.get(), effective_from=date(2026, 1, 1), revision=1
-    )
+    published_policy(consortium_admin, title="ILL", body_markdown="# ILL")
     own = services.agreement_create(
         actor=consortium_admin,
         name="Own",

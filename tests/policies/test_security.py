@@ -8,9 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from policies import services
 from policies.models import AgreementKind, PolicyAcknowledgement
-from tests.policies.factories import AgreementFactory, PolicyFactory, PolicyVersionFactory
+from tests.policies.factories import AgreementFactory, PolicyFactory, PolicyVersionFactory, published_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -19,17 +18,7 @@ SCRIPT = '<script>alert("x")</script>\u202e'
 
 @pytest.fixture
 def policy(consortium_admin):
-    policy = services.policy_create(
-        actor=consortium_admin,
-        title=f"Loans {SCRIPT}",
-        slug="ill",
-        category="interlibrary_loan",
-        body_markdown="# Hi",
-    )
-    services.policy_version_publish(
-        actor=consortium_admin, version=policy.versions.get(), effective_from=date(2026, 1, 1), revision=1
-    )
-    return policy
+    return published_policy(consortium_admin, title=f"Loans {SCRIPT}", body_markdown="# Hi")
 
 
 def csrf_client(user) -> Client:

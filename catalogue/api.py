@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,9 +18,19 @@ from consortium.exceptions import PermissionDenied
 from members.permissions import can
 
 
+class _ProgressSerializer(serializers.Serializer):
+    percent = serializers.IntegerField(help_text="Of the file's bytes, read and stored")
+    records_per_second = serializers.IntegerField(help_text="This run's rate")
+    seconds_left = serializers.IntegerField(help_text="At this run's rate")
+
+
 class ImportJobOutputSerializer(serializers.ModelSerializer):
     library = serializers.CharField(source="library.code")
     url = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField(
+        help_text="While running: the share of the file's bytes read, and this run's rate and "
+        "time left; null before its first batch is stored and once the job ends."
+    )
 
     class Meta:
         model = ImportJob
@@ -32,6 +44,9 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
             "status",
             "total",
             "processed",
+            "bytes_total",
+            "bytes_read",
+            "progress",
             "created",
             "updated",
             "merged",
@@ -46,6 +61,12 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
 
     def get_url(self, job: ImportJob) -> str:
         return f"/api/v1/imports/{job.pk}/"
+
+    @extend_schema_field(_ProgressSerializer(allow_null=True))
+    def get_progress(self, job: ImportJob) -> dict | None:
+        running = job.status == ImportJob.Status.RUNNING
+        progress = job.progress if running else None
+        return dataclasses.asdict(progress) if progress else None
 
 
 class ImportCreateApi(APIView):

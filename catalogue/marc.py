@@ -80,18 +80,50 @@ def detect_format(path: Path, head: bytes | None = None) -> str:
     return "csv"
 
 
-def iter_items(path: Path, fmt: str, options: dict | None = None) -> Iterator[tuple]:
-    """Items (kind, number, payload) for process_item, numbered from 1."""
-    if path.stat().st_size == 0:
+class ReadPosition:
+    """How far into its file a reader is, in bytes: the import's progress against the
+    file's size (the number of records is known only at the end). ``offset()`` is exact
+    to the record for ISO 2709; MARCXML and CSV are read in blocks (16 KiB, 8 KiB), so it
+    is the end of the block read. The file's size once every item has been read."""
+
+    __slots__ = ("_tell", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._tell: Callable[[], int] = lambda: 0
+
+    def follow(self, tell: Callable[[], int]) -> None:
+        self._tell = tell
+
+    def done(self) -> None:
+        size = self.size
+        self._tell = lambda: size
+
+    def offset(self) -> int:
+        try:
+            return min(self._tell(), self.size)
+        except ValueError:  # the file is closed: a file error ended the reading
+            return self.size
+
+
+def iter_items(
+    path: Path, fmt: str, options: dict | None = None, position: ReadPosition | None = None
+) -> Iterator[tuple]:
+    """Items (kind, number, payload) for process_item, numbered from 1; ``position``, if
+    given, follows the bytes read."""
+    size = path.stat().st_size
+    if size == 0:
         raise FileRejected(ImportMessage("empty"))
+    position = position or ReadPosition(size)
     if fmt == "marc":
-        yield from _iter_binary(path)
+        yield from _iter_binary(path, position)
     elif fmt == "marcxml":
-        yield from _iter_xml(path)
+        yield from _iter_xml(path, position)
     elif fmt == "csv":
-        yield from _iter_csv(path, (options or {}).get("mapping") or {})
+        yield from _iter_csv(path, (options or {}).get("mapping") or {}, position)
     else:
         raise FileRejected(ImportMessage("unknown_format", fmt=repr(fmt), formats=", ".join(FORMATS)))
+    position.done()
 
 
 # Bytes found between records (line breaks, NULs, a DOS end-of-file mark): skipped.
@@ -160,7 +192,7 @@ def _next_record(buf: bytes, start: int) -> int:
     return -1
 
 
-def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
+def _iter_binary(path: Path, position: ReadPosition, block: int = 1 << 20) -> Iterator[tuple]:
     """Records split on their end-of-record byte (0x1D) where the leader's record length
     agrees (the usual case: one find and one comparison a record). Where it does not (the
     byte is damaged or missing, a stray one, a wrong length, garbage), the damaged bytes
@@ -178,6 +210,9 @@ def _iter_binary(path: Path, block: int = 1 << 20) -> Iterator[tuple]:
     # need to search again before more is read). A run of damaged records (garbage full
     # of stray end-of-record bytes) is then searched once, not once per piece of it.
     found, clear, exhausted = -1, 0, -1
+    # (While an item is being handed out, pos is still at its start: the position is
+    # exact to the record before it.)
+    position.follow(lambda: dropped + pos)
     with open(path, "rb") as fh:
         while True:
             if not eof and len(buf) - pos <= _LOOKAHEAD:
@@ -272,27 +307,28 @@ def _check_xml_encoding(path: Path) -> None:
         pass  # the declaration itself is read; what the file holds is judged by the parse
 
 
-def _iter_xml(path: Path) -> Iterator[tuple]:
+def _iter_xml(path: Path, position: ReadPosition) -> Iterator[tuple]:
     number = 0
     _check_xml_encoding(path)
-    try:
-        context = SafeET.iterparse(str(path), events=("end",), forbid_dtd=True)
-        for _event, elem in context:
-            ns, name = _local(elem.tag)
-            if name != "record" or ns not in (MARC_NS, ""):
-                continue
-            children = list(elem)
-            if not any(_local(c.tag)[1] == "leader" for c in children):
-                continue
-            number += 1
-            yield ("xml", number, _xml_struct(children))
-            elem.clear()
-    except SafeET.ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        reason = str(exc).split(":")[0]
-        raise FileRejected(ImportMessage("xml_invalid", line=line, column=column, reason=reason)) from exc
-    except DefusedXmlException as exc:
-        raise FileRejected(ImportMessage("xml_forbidden", reason=type(exc).__name__)) from exc
+    with open(path, "rb") as fh:
+        position.follow(fh.tell)
+        try:
+            for _event, elem in SafeET.iterparse(fh, events=("end",), forbid_dtd=True):
+                ns, name = _local(elem.tag)
+                if name != "record" or ns not in (MARC_NS, ""):
+                    continue
+                children = list(elem)
+                if not any(_local(c.tag)[1] == "leader" for c in children):
+                    continue
+                number += 1
+                yield ("xml", number, _xml_struct(children))
+                elem.clear()
+        except SafeET.ParseError as exc:
+            line, column = getattr(exc, "position", (0, 0))
+            reason = str(exc).split(":")[0]
+            raise FileRejected(ImportMessage("xml_invalid", line=line, column=column, reason=reason)) from exc
+        except DefusedXmlException as exc:
+            raise FileRejected(ImportMessage("xml_forbidden", reason=type(exc).__name__)) from exc
     if number == 0:
         raise FileRejected(ImportMessage("no_records", expected="marcxml"))
 
@@ -336,8 +372,9 @@ CSV_COLUMNS = {
 CSV_REQUIRED = ("local_id", "title")
 
 
-def _iter_csv(path: Path, mapping: dict[str, str]) -> Iterator[tuple]:
+def _iter_csv(path: Path, mapping: dict[str, str], position: ReadPosition) -> Iterator[tuple]:
     with open(path, "rb") as raw:
+        position.follow(raw.tell)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(text)
         line = 1

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Library
@@ -216,6 +220,14 @@ class ImportJob(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
+    # Progress against the file's size (its number of records is known only at the end):
+    # the bytes up to the last item of the last committed batch (catalogue.marc.ReadPosition),
+    # and where this run of the job started (a resumed run goes on after the first).
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    run_bytes_from = models.BigIntegerField(default=0)
+    run_records_from = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
@@ -242,11 +254,39 @@ class ImportJob(models.Model):
         return self.created + self.merged + self.updated + self.unchanged
 
     @property
+    def progress(self) -> ImportProgress | None:
+        """How far a running job is (None before its first batch is committed)."""
+        if self.run_started_at is None or self.bytes_read <= self.run_bytes_from or not self.bytes_total:
+            return None
+        elapsed = max((timezone.now() - self.run_started_at).total_seconds(), 0.001)
+        bytes_per_second = (self.bytes_read - self.run_bytes_from) / elapsed
+        left = max(self.bytes_total - self.bytes_read, 0)
+        return ImportProgress(
+            percent=min(100, int(100 * self.bytes_read / self.bytes_total)),
+            records_per_second=round((self.processed - self.run_records_from) / elapsed),
+            seconds_left=round(left / bytes_per_second),
+        )
+
+    @property
     def error_text(self) -> str:
         """The file's error in the reader's language (as stored when it has no data)."""
         from catalogue.import_messages import message_text
 
         return message_text(self.error_data, self.error)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """A running import: the share of the file's bytes read and committed, the rate of
+    this run, and the time left at that rate."""
+
+    percent: int
+    records_per_second: int
+    seconds_left: int
+
+    @property
+    def finish_at(self) -> datetime:
+        return timezone.now() + timedelta(seconds=self.seconds_left)
 
 
 class ImportRecordError(models.Model):

@@ -98,6 +98,7 @@ def import_job_create(
         created_by=actor if getattr(actor, "pk", None) else None,
         original_name=name[:255],
         format=fmt,
+        bytes_total=size,
         replace=replace,
         options=options or {},
     )
@@ -131,15 +132,19 @@ def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
     # (reading it all again would count the first run's new records as unchanged).
     resume_after = job.processed
     now = timezone.now()
+    path = Path(job.file.path)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING,
         started_at=Coalesce(F("started_at"), now),
+        run_started_at=now,
+        run_bytes_from=F("bytes_read"),
+        run_records_from=F("processed"),
+        bytes_total=path.stat().st_size,
         heartbeat_at=now,
         finished_at=None,
         error="",
         error_data={},
     )
-    path = Path(job.file.path)
     file_error, file_error_data = "", {}
     try:
         with no_cyclic_gc(), _Heartbeat(job.pk):
@@ -177,12 +182,13 @@ def _import_job_go_on(job: ImportJob, processes: int | None) -> ImportJob:
         job.status = ImportJob.Status.DONE
     job.error, job.error_data = file_error, file_error_data
     job.total = max(job.total, job.processed)
+    job.bytes_read = job.bytes_total  # read to its end, or to where it could not be read
     job.finished_at = timezone.now()
     if imported:
         from catalogue.search import vocabulary_learn  # (search builds on the catalogue's tables)
 
         vocabulary_learn(job_id=job.pk)
-    job.save(update_fields=["status", "error", "error_data", "total", "finished_at"])
+    job.save(update_fields=["status", "error", "error_data", "total", "bytes_read", "finished_at"])
     return job
 
 

@@ -22,9 +22,9 @@ from django.conf import settings
 
 from catalogue import matching
 from catalogue.imports.derive import bib_own_text
-from catalogue.imports.records import ParsedRecord, RejectedRecord
+from catalogue.imports.records import Batch, ParsedRecord, RejectedRecord
 from catalogue.imports.tables import HOLDING_INSERT, SOURCE_INSERT
-from catalogue.marc import FileRejected, iter_items, process_item
+from catalogue.marc import FileRejected, ReadPosition, iter_items, process_item
 from catalogue.models import Holding
 
 # 1,000 records: one candidate query and a few execute_values pages per batch, a
@@ -96,11 +96,12 @@ def _process(item: tuple) -> ParsedRecord | RejectedRecord:
 
 def parsed_batches(
     path: Path, fmt: str, options: dict, processes: int | None, *, skip: int = 0
-) -> Iterator[list[ParsedRecord | RejectedRecord]]:
+) -> Iterator[Batch]:
     """Batches of processed records after the first ``skip`` items (a resumed job's
-    committed ones, read but not parsed again); a pool parses the next batches while we
-    write this one."""
-    items = iter_items(path, fmt, options)
+    committed ones, read but not parsed again), each with the byte its last item ends
+    at; a pool parses the next batches while we write this one."""
+    position = ReadPosition(path.stat().st_size)
+    items = iter_items(path, fmt, options, position)
     if skip:
         items = dropwhile(lambda item: item[1] <= skip, items)
     processes = settings.IMPORT_PARSE_PROCESSES if processes is None else processes
@@ -108,9 +109,10 @@ def parsed_batches(
 
     size = 0
 
-    def take() -> list:
-        """The next batch; a file error ends the file but keeps the records read before it.
-        The first batches are small and double (FIRST_BATCH_SIZE) up to BATCH_SIZE."""
+    def take() -> tuple[list, int]:
+        """The next batch and where it ends in the file; a file error ends the file but
+        keeps the records read before it. The first batches are small and double
+        (FIRST_BATCH_SIZE) up to BATCH_SIZE."""
         nonlocal failure, size
         size = min(size * 2 if size else FIRST_BATCH_SIZE, BATCH_SIZE)
         batch: list = []
@@ -122,27 +124,29 @@ def parsed_batches(
                         break
             except FileRejected as exc:
                 failure = exc
-        return batch
+        return batch, position.offset()
 
     if processes <= 1:
-        while batch := take():
-            yield [_process(item) for item in batch]
+        while (taken := take())[0]:
+            batch, end = taken
+            yield Batch([_process(item) for item in batch], end)
         if failure is not None:
             raise failure
         return
     pool = _parser_pool(processes)
-    ahead: deque[list[Future]] = deque()
+    ahead: deque[tuple[list[Future], int]] = deque()
     try:
         while True:
-            while len(ahead) < PARSE_AHEAD and (batch := take()):
+            while len(ahead) < PARSE_AHEAD and (taken := take())[0]:
+                batch, end = taken
                 # Chunks of 100 records: small enough to share a batch between the
                 # processes, large enough that each round trip carries real work.
-                ahead.append(
-                    [pool.submit(_process_chunk, batch[i : i + 100]) for i in range(0, len(batch), 100)]
-                )
+                chunks = [pool.submit(_process_chunk, batch[i : i + 100]) for i in range(0, len(batch), 100)]
+                ahead.append((chunks, end))
             if not ahead:
                 break
-            yield [result for future in ahead.popleft() for result in future.result()]
+            chunks, end = ahead.popleft()
+            yield Batch([result for future in chunks for result in future.result()], end)
     except BrokenExecutor:
         POOLS.pop(processes, None)  # a parser process died (out of memory?): a new pool next time
         raise

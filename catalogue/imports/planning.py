@@ -28,14 +28,14 @@ from catalogue.imports.derive import (
     next_ids,
     update_row,
 )
-from catalogue.imports.records import ParsedRecord, RejectedRecord
+from catalogue.imports.records import Batch, ParsedRecord, RejectedRecord
 from catalogue.imports.tables import BIB_FIELDS, HOLDING_INSERT, SOURCE_INSERT, SOURCE_STAGE, SOURCE_STAGE_SQL
 from catalogue.imports.writer import WriteBehind, begin_batch, read_plans
 from catalogue.models import Holding, ImportJob, ImportRecordError, SourceRecord
 from members.models import Library
 
 
-def run_batches(job: ImportJob, batches: Iterable[list[ParsedRecord | RejectedRecord]]) -> None:
+def run_batches(job: ImportJob, batches: Iterable[Batch]) -> None:
     """Plan (read and match) and write every batch. Outside a transaction each batch is
     written from a thread of its own while the next batch is planned (WriteBehind);
     inside one (a caller's atomic block), or with IMPORT_WRITE_BEHIND off, in turn."""
@@ -110,7 +110,7 @@ def _sort_by_stored(library: Library, batch: _Sorted, readable: list[ParsedRecor
 
 def plan_batch(
     job: ImportJob,
-    results: list[ParsedRecord | RejectedRecord],
+    results: Batch,
     *,
     pending: Stored | None = None,
     settle: Callable[[], None] | None = None,
@@ -137,11 +137,16 @@ def plan_batch(
         counts |= {"created": len(batch.new) - merged, "merged": merged}
     if stored is not None:
         stored.local_ids = {r.local_id for r in batch.new}
-    return partial(_write_batch, job, batch, len(results), counts, store), stored
+    return partial(_write_batch, job, batch, len(results), results.end, counts, store), stored
 
 
 def _write_batch(
-    job: ImportJob, batch: _Sorted, size: int, counts: dict[str, int], store: Callable[[], None] | None
+    job: ImportJob,
+    batch: _Sorted,
+    size: int,
+    end: int,
+    counts: dict[str, int],
+    store: Callable[[], None] | None,
 ) -> None:
     """A batch's writes: its records, rejected items and counts (one transaction)."""
     if job.replace:
@@ -167,6 +172,7 @@ def _write_batch(
     ImportJob.objects.filter(pk=job.pk).update(
         processed=F("processed") + size,
         total=F("total") + size,
+        bytes_read=end,
         rejected=F("rejected") + len(batch.rejected),
         **{k: F(k) + v for k, v in counts.items() if v},
     )

@@ -49,3 +49,14 @@ class RejectedRecord:
 
     def __reduce__(self) -> tuple:
         return (RejectedRecord, (self.number, self.error, self.local_id))
+
+
+class Batch(list):
+    """A batch's processed records (ParsedRecord or RejectedRecord, in file order), and
+    how far into the file its last item goes (bytes: the job's progress once committed)."""
+
+    __slots__ = ("end",)
+
+    def __init__(self, results: list[ParsedRecord | RejectedRecord], end: int) -> None:
+        super().__init__(results)
+        self.end = end

@@ -22,6 +22,7 @@ from policies.models import AgreementKind, AgreementStatus
 from policies.services import policy_draft_start
 from tests.browser.tap_targets import MIN_TARGET, SMALL_TARGETS
 from tests.catalogue.factories_search import make_record
+from tests.desk.factories import running_import
 from tests.factories import LibrarianFactory
 from tests.policies.factories import AgreementFactory, PolicyVersionFactory
 
@@ -154,12 +155,13 @@ def consortium_data(library, other_library, patron, librarian, library_admin, co
     draft = PolicyVersionFactory().policy
     policy_draft_start(actor=consortium_admin, policy=draft)
     job = services.import_path(actor=None, library=library, path=DEMO_URDU_BOOKS, processes=1)
+    running = running_import(library)
     staff_invite(actor=library_admin, library=library, email="new.librarian@home.edu.pk", role=Role.LIBRARIAN)
     invitation = next(m for m in mail.outbox if "new.librarian@home.edu.pk" in m.to).body
     invitation_path = invitation[invitation.index("/invitations/") :].split()[0]
     settings.EMAIL_DELIVERY_BACKEND = DEMO_MAILBOX_BACKEND
     return {
-        "record": record, "request": request, "policy": policy, "draft": draft, "job": job,
+        "record": record, "request": request, "policy": policy, "draft": draft, "job": job, "running": running,
         "agreement": agreement, "draft_agreement": draft_agreement, "invitation": invitation_path,
     }  # fmt: skip
 
@@ -176,7 +178,7 @@ def _pages(data) -> dict[str, list[str]]:
         "patron": ["/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/"],
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
-            f"/imports/{data['job'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
+            f"/imports/{data['job'].pk}/", f"/imports/{data['running'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
             "/desk/",
         ],
         "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],

@@ -101,6 +101,8 @@ def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(s
         job.refresh_from_db()
         stored = SourceRecord.objects.count()
         assert job.status == "running" and 0 < job.processed == stored < records
+        # (its progress stopped part way through the file, where the stored batches end)
+        assert 0 < job.bytes_read < job.bytes_total and job.progress.percent < 100
         # then, once its heartbeat is stale, the sweep queues it again for a new worker
         settings.IMPORT_STALE_AFTER_SECONDS = 2
         with solo_worker(settings):
@@ -110,8 +112,10 @@ def test_a_job_whose_whole_worker_was_killed_resumes_and_counts_the_whole_file(s
             ), "the new worker did not finish the import"
     finally:
         forget_unacknowledged()
-    # which finishes it, with the counts of the whole file
+    # which finishes it, with the counts of the whole file, the second run's rate counted
+    # from where it started
     _assert_the_whole_file_imported(job, records)
+    assert job.bytes_read == job.bytes_total and 0 < job.run_bytes_from < job.bytes_total
     assert Holding.objects.values("source").distinct().count() == records
 
 

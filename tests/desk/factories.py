@@ -70,6 +70,20 @@ class ImportJobFactory(DjangoModelFactory):
     status = ImportJob.Status.DONE
 
 
+def running_import(library, *, elapsed: float = 60, read: int = 1_000_000, records: int = 2_000, **fields):
+    """A job part way through a 4 MB file, this run ``elapsed`` seconds old."""
+    return ImportJobFactory(
+        library=library,
+        status=ImportJob.Status.RUNNING,
+        bytes_total=4_000_000,
+        bytes_read=read,
+        processed=records,
+        total=records,
+        run_started_at=timezone.now() - timedelta(seconds=elapsed),
+        **fields,
+    )
+
+
 class ApiTokenFactory(DjangoModelFactory):
     class Meta:
         model = ApiToken

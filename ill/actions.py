@@ -205,9 +205,12 @@ def _validate_pdf(upload: Any) -> tuple[bytes, str]:
     return data, name
 
 
-def _manual_rota_entry(req: IllRequest, code: str, actor: Any, *, round_: int) -> RotaEntry:
+def manual_rota_entry(
+    req: IllRequest, code: str, actor: Any, *, round_: int, retry: bool = False
+) -> RotaEntry:
     """Staff name the library to ask next (a citation nobody holds in the catalogue, or
-    a lender they know has it); routing asks exactly that one in the new round."""
+    a lender they know has it); routing asks exactly that one in the new round. A retry
+    asks again the lender that offered it (its request says Retry)."""
     from ill.routing import next_position, rota_entry, terms_for_candidates  # routing takes actions
 
     lender = Library.objects.filter(code=code.strip().upper()).first()
@@ -221,6 +224,8 @@ def _manual_rota_entry(req: IllRequest, code: str, actor: Any, *, round_: int) -
             field="lender",
         )
     data = {"code": rota_reasons.CHOSEN_BY_STAFF, "library": actor_library_id(actor), "policy": why}
+    if retry:
+        data["retry"] = True
     entry = rota_entry(req, lender=lender, terms=terms, data=data, round_=round_)
     entry.position = next_position(req)
     entry.save()
@@ -285,8 +290,12 @@ def _resource(step: Step) -> Outcome:
     """A new round of the rota, with the lender staff named if they named one."""
     outcome = Outcome(changes={"rota_round": step.req.rota_round + 1})
     if step.payload.get("lender"):
-        entry = _manual_rota_entry(
-            step.req, str(step.payload["lender"]), step.actor, round_=outcome.changes["rota_round"]
+        entry = manual_rota_entry(
+            step.req,
+            str(step.payload["lender"]),
+            step.actor,
+            round_=outcome.changes["rota_round"],
+            retry=bool(step.payload.get("retry")),
         )
         outcome.data["lender"] = entry.lender_id
     return outcome

@@ -18,6 +18,9 @@ class EventKind(StrEnum):
 
     SUBMIT = "submit"
     REORDER_ROTA = "reorder_rota"
+    # the requesting library's system asked again (ISO 18626 requestType Retry, Reminder)
+    RETRY = "retry"
+    REMINDER = "reminder"
     # requester side
     VALIDATE = "validate"
     REFUSE = "refuse"

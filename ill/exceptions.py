@@ -70,6 +70,15 @@ ISO_DUPLICATE_REQUEST = _(
     "header/requestingAgencyRequestId: “{value}” already names request {reference} of {borrower}; "
     "send a new id for a new request."
 )
+NO_RETRY_OFFERED = _(
+    "No lender offered a retry of request {reference} (none answered “retry possible”); send a new "
+    "request instead."
+)
+RETRY_NOT_NOW = _(
+    "Request {reference} cannot be retried now: it is “{status}”. A retry is possible while no lender "
+    "has agreed to supply it."
+)
+RETRY_LENDER_ASKED = _("{lender}, which offered the retry, is the lender asked now: wait for its answer.")
 ISO_TOO_LONG = _("{path}: “{value}…” is longer than {limit} characters.")
 ISO_NEEDS_TITLE = _(
     "bibliographicInfo: no record of the union catalogue matches its identifiers, and it has no title "
@@ -130,6 +139,8 @@ class ErrorCode(StrEnum):
     NEEDS_VALUE = "needs_value"
     LENDER_NOT_MEMBER = "lender_not_member"
     NO_RENEWALS_LEFT = "no_renewals_left"
+    NO_RETRY_OFFERED = "no_retry_offered"
+    RETRY_NOT_NOW = "retry_not_now"
     NOT_DUE_YET = "not_due_yet"
     NOT_PDF = "not_pdf"
     TOO_LARGE = "too_large"

@@ -344,7 +344,12 @@ class IllEvent(models.Model):
         return rota_reason_text(self.data.get("rota_reason") or {}) or self.note
 
 
-EVENT_LABELS = {"submit": _("Request submitted"), "reorder_rota": _("Rota reordered")}
+EVENT_LABELS = {
+    "submit": _("Request submitted"),
+    "reorder_rota": _("Rota reordered"),
+    "retry": _("Retry with the lender that offered it"),
+    "reminder": _("Reminder from the requesting library"),
+}
 
 
 def _label(side, code):

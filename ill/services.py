@@ -22,7 +22,7 @@ from ill.actors import SYSTEM as SYSTEM  # callers (views, selectors, tests) tak
 from ill.actors import actor_library_id, actor_roles, actor_user
 from ill.events import EventKind, ill_event_record
 from ill.iso18626 import outbound as iso18626_outbound
-from ill.models import DeliveredCopy, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
+from ill.models import DeliveredCopy, IllEvent, IllMessage, IllRequest, RotaEntry, ServiceLevel, ServiceType
 from ill.states import Role, Side
 from members.models import User
 from members.permissions import is_approved_patron, works_at
@@ -357,6 +357,127 @@ def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> li
         data={"order": [by_id[i].lender_id for i in entry_ids]},
     )
     return sorted(pending, key=lambda e: e.position)
+
+
+# Where a retry can be taken: no lender left to ask, or another lender asked that has not
+# agreed to supply it yet.
+RETRYABLE = frozenset({states.END_OF_ROTA, states.SOURCING, states.SENT_TO_SUPPLIER, states.EXPECT_TO_SUPPLY})
+
+
+@transaction.atomic
+def ill_request_retry(*, request_id: int, actor: Any, terms: dict[str, Any], note: str = "") -> IllRequest:
+    """The requesting library asks again the lender that offered a retry (it answered
+    RetryPossible: on loan, cost exceeds the maximum...), on changed terms (service type
+    and level, needed-by date, article, pages; what ``terms`` gives). With no lender left
+    to ask the request goes to that lender at once (a new round of the rota, as staff
+    re-sourcing with a named lender); while another lender considers it, that lender is
+    asked next, before the rest of the rota. ISO 18626 requestType Retry."""
+    req = IllRequest.objects.select_for_update().select_related("borrower").filter(pk=request_id).first()
+    if req is None:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
+    if Role.BORROWER not in actor_roles(actor, req):
+        raise err.IllPermissionDenied(
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("retry")),
+            code=err.ErrorCode.NOT_YOUR_TURN,
+        )
+    offer = (
+        RotaEntry.objects.filter(request=req, reason_unfilled__in=list(states.REASONS_RETRY))
+        .select_related("lender")
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+    if offer is None:
+        raise err.IllError(
+            err.NO_RETRY_OFFERED.format(reference=req.reference), code=err.ErrorCode.NO_RETRY_OFFERED
+        )
+    if req.status not in RETRYABLE:
+        raise err.InvalidTransition(
+            err.RETRY_NOT_NOW.format(reference=req.reference, status=req.status_info.label),
+            code=err.ErrorCode.RETRY_NOT_NOW,
+        )
+    if req.supplier_id == offer.lender_id and req.status != states.END_OF_ROTA:
+        raise err.InvalidTransition(
+            err.RETRY_LENDER_ASKED.format(lender=offer.lender.code), code=err.ErrorCode.RETRY_NOT_NOW
+        )
+    changes = _retry_terms(req, terms)
+    for name, value in changes.items():
+        setattr(req, name, value)
+    if changes:
+        req.save(update_fields=[*changes, "updated_at"])
+    before = (req.status, req.supplier_status)
+    data = {
+        "lender": offer.lender_id,
+        "reason_retry": offer.reason_unfilled,
+        "terms": {name: str(value) for name, value in changes.items()},
+    }
+    ill_event_record(
+        request=req, kind=EventKind.RETRY, side=Side.REQUESTER, actor=actor, actor_role=Role.BORROWER,
+        before=before, note=note.strip()[:2000], data=data, supplier_id=offer.lender_id,
+    )  # fmt: skip
+    if req.status == states.END_OF_ROTA:
+        return ill_request_transition(
+            request_id=req.pk, action="resource", actor=actor, lender=offer.lender.code, retry=True
+        )
+    _queue_first(req, offer, actor)
+    return req
+
+
+def _queue_first(req: IllRequest, offer: RotaEntry, actor: Any) -> None:
+    """The lender that offered the retry asked next, before the lenders not asked yet. A
+    lender is in a round once: when the offer was made in this round, its entry is put
+    back in the queue (its answer stays in the history, the retry event says it)."""
+    from ill.actions import manual_rota_entry  # (actions takes services' helpers)
+
+    if offer.round == req.rota_round:
+        offer.status, offer.reason_unfilled, offer.answered_at, offer.deadline_at = (
+            RotaEntry.Status.PENDING, "", None, None,
+        )  # fmt: skip
+        offer.reason_data = {**offer.reason_data, "retry": True}
+        offer.save(update_fields=["status", "reason_unfilled", "answered_at", "deadline_at", "reason_data"])
+        entry = offer
+    else:
+        entry = manual_rota_entry(req, offer.lender.code, actor, round_=req.rota_round, retry=True)
+    pending = list(
+        RotaEntry.objects.filter(request=req, round=req.rota_round, status=RotaEntry.Status.PENDING).order_by(
+            "position"
+        )
+    )
+    order = [entry, *(e for e in pending if e.pk != entry.pk)]
+    for position, each in zip(sorted(e.position for e in pending), order, strict=True):
+        each.position = position
+    RotaEntry.objects.bulk_update(order, ["position"])
+
+
+def _retry_terms(req: IllRequest, terms: dict[str, Any]) -> dict[str, Any]:
+    """The terms a retry changes, checked as a new request's are."""
+    fields = ("service_type", "service_level", "needed_by", "article_title", "pages")
+    wanted = {name: terms[name] for name in fields if name in terms and terms[name] not in (None, "")}
+    merged = {name: wanted.get(name, getattr(req, name)) for name in fields}
+    _check_service(
+        service_type=merged["service_type"],
+        service_level=merged["service_level"],
+        needed_by=merged["needed_by"] if "needed_by" in wanted else None,
+        article_title=merged["article_title"],
+    )
+    return {name: value for name, value in wanted.items() if getattr(req, name) != value}
+
+
+@transaction.atomic
+def ill_request_remind(*, request_id: int, actor: Any, note: str = "") -> IllEvent:
+    """The requesting library reminds the lender asked (ISO 18626 requestType Reminder):
+    recorded in the request's history, where the lender asked sees it."""
+    req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
+    if req is None:
+        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
+    if Role.BORROWER not in actor_roles(actor, req):
+        raise err.IllPermissionDenied(
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("send a reminder")),
+            code=err.ErrorCode.NOT_YOUR_TURN,
+        )
+    return ill_event_record(
+        request=req, kind=EventKind.REMINDER, side=Side.REQUESTER, actor=actor, actor_role=Role.BORROWER,
+        before=(req.status, req.supplier_status), note=note.strip()[:2000], supplier_id=req.supplier_id,
+    )  # fmt: skip
 
 
 @transaction.atomic

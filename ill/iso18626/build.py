@@ -145,6 +145,7 @@ class Citation:
     service_level: str = "Normal"
     need_before: date | None = None
     record_id: str = ""
+    request_type: str = "New"  # Retry: asked again after offering a retry
 
 
 def request_message(*, header: Header, citation: Citation) -> bytes:
@@ -173,7 +174,7 @@ def request_message(*, header: Header, citation: Citation) -> bytes:
         if citation.year:
             sub(pub, "publicationDate", citation.year)
     service = sub(body, "serviceInfo")
-    sub(service, "requestType", "New")
+    sub(service, "requestType", citation.request_type)
     sub(service, "serviceType", citation.service_type)
     sub(service, "serviceLevel", citation.service_level)
     if citation.need_before:

@@ -108,6 +108,8 @@ SERVICE_LEVELS = {
     "Express": "rush",
     "Urgent": "rush",
 }
+# serviceInfo/requestType: a new request, or one sent before asked again or recalled to mind.
+NEW, RETRY, REMINDER = "New", "Retry", "Reminder"
 SERVICE_TYPES = {"Loan": "loan", "Copy": "copy", "CopyOrLoan": "copy_or_loan"}
 SERVICE_TYPE_ISO = {portal: iso for iso, portal in SERVICE_TYPES.items()}
 # Agencies are identified by ISIL (ISO 15511), the scheme of the portal's library codes.

@@ -38,15 +38,23 @@ def endpoint_of(library: Library | None) -> str:
 
 
 def _supplier_request_id(req: IllRequest) -> str:
+    """The lender system's own id for the request, from its latest answer (a retry asks
+    it again in a later round: the same request, the same id)."""
     if req.supplier_id is None:
         return ""
     entry = (
-        RotaEntry.objects.filter(request=req, lender_id=req.supplier_id, round=req.rota_round)
+        RotaEntry.objects.filter(request=req, lender_id=req.supplier_id)
         .exclude(supplier_request_id="")
         .order_by("-position")
         .first()
     )
     return entry.supplier_request_id if entry else ""
+
+
+def _request_type(req: IllRequest) -> str:
+    """Retry when the lender asked is asked again after it offered a retry, else New."""
+    entry = RotaEntry.objects.filter(request=req, position=req.rota_position).only("reason_data").first()
+    return codes.RETRY if entry is not None and entry.reason_data.get("retry") else codes.NEW
 
 
 def _header(req: IllRequest) -> build.Header:
@@ -73,6 +81,7 @@ def _citation(req: IllRequest) -> build.Citation:
         service_level="Rush" if req.service_level == ServiceLevel.RUSH else "Normal",
         need_before=req.needed_by,
         record_id=_lenders_record_id(req),
+        request_type=_request_type(req),
     )
 
 

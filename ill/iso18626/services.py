@@ -34,7 +34,14 @@ from ill.iso18626.xml import (
     sniff_kind,
 )
 from ill.models import IllRequest, RotaEntry
-from ill.services import actor_roles, ill_message_send, ill_request_create, ill_request_transition
+from ill.services import (
+    actor_roles,
+    ill_message_send,
+    ill_request_create,
+    ill_request_remind,
+    ill_request_retry,
+    ill_request_transition,
+)
 from members.models import Library
 from members.permissions import LibraryPrincipal
 
@@ -280,6 +287,9 @@ def _preferred_supplier(message: Message, borrower: Library) -> Library | None:
 def _receive_request(*, actor: Any, message: Message) -> int:
     borrower = _sender(actor, message, "requestingAgencyId")
     request_id = _request_id(message)
+    request_type = message.text("serviceInfo/requestType", codes.NEW)
+    if request_type != codes.NEW:  # (the schema allows New, Retry and Reminder only)
+        return _receive_request_again(actor=actor, message=message, req=_find_request(borrower, request_id))
     existing = IllRequest.objects.filter(borrower=borrower, requesting_agency_request_id=request_id).first()
     if existing is not None:
         raise err.Iso18626Error(
@@ -356,6 +366,34 @@ def _receive_request(*, actor: Any, message: Message) -> int:
         request_id=req.pk, action="validate", actor=actor, override=True, via=VIA,
         note=f"Sent by {borrower.code}'s own ILL system (ISO 18626 request {request_id}).",
     )  # fmt: skip
+    return req.pk
+
+
+def _receive_request_again(*, actor: Any, message: Message, req: IllRequest) -> int:
+    """A Reminder of a request sent before (recorded), or its Retry on changed terms with
+    the lender that offered one (ill_request_retry)."""
+    note = message.text("serviceInfo/note")
+    try:
+        if message.text("serviceInfo/requestType") == codes.REMINDER:
+            ill_request_remind(request_id=req.pk, actor=actor, note=note)
+            return req.pk
+        terms: dict[str, Any] = {
+            "needed_by": _date(message, "serviceInfo/needBeforeDate"),
+            "article_title": message.text("bibliographicInfo/titleOfComponent"),
+            "pages": message.text("bibliographicInfo/pagesRequested")[:50],
+        }
+        if message.text("serviceInfo/serviceType"):
+            terms["service_type"] = codes.SERVICE_TYPES[message.text("serviceInfo/serviceType")]
+        level = message.text("serviceInfo/serviceLevel")
+        if level:
+            terms["service_level"] = codes.SERVICE_LEVELS[
+                _code(message, "serviceInfo/serviceLevel", codes.SERVICE_LEVELS, "serviceLevel")
+            ]
+        ill_request_retry(request_id=req.pk, actor=actor, terms=terms, note=note)
+    except err.Iso18626Error:
+        raise
+    except (err.IllError, err.InvalidTransition, err.IllPermissionDenied) as exc:
+        raise _refused(exc, "serviceInfo/requestType") from exc
     return req.pk
 
 

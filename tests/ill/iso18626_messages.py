@@ -84,9 +84,14 @@ def request(
     service: str = "Loan",
     level: str = "Normal",
     need_before: date | None = None,
+    request_type: str = "New",
+    note: str | None = None,
 ) -> Sample:
     """The sample request, for a loan of one book; the patron stays in (patronInfo)."""
     msg = Sample("request").agencies(supplier=supplier, borrower=borrower, request_id=request_id)
+    msg.set("serviceInfo/requestType", request_type)
+    if note is not None:
+        msg.set("serviceInfo/note", note)
     msg.drop(
         "bibliographicInfo/bibliographicItemId", "bibliographicInfo/bibliographicRecordId", "supplierInfo"
     )
@@ -116,6 +121,7 @@ def supplying(
     reason: str = "RequestResponse",
     answer: str | None = None,
     reason_unfilled: str | None = None,
+    reason_retry: str | None = None,
     due: date | None = None,
     note: str | None = None,
     condition: str | None = None,
@@ -130,6 +136,8 @@ def supplying(
     msg.set("messageInfo/reasonForMessage", reason)
     if reason_unfilled:
         msg.insert_after("messageInfo/reasonForMessage", "reasonUnfilled", reason_unfilled)
+    if reason_retry:
+        msg.insert_after("messageInfo/reasonForMessage", "reasonRetry", reason_retry)
     if note:
         msg.insert_after("messageInfo/reasonForMessage", "note", note)
     if answer:

@@ -17,7 +17,12 @@ ILL = Path(events.__file__).parent
 
 def test_every_action_of_the_table_is_an_event_kind():
     assert set(states.ACTIONS) <= {k.value for k in EventKind}
-    assert {k.value for k in EventKind} - set(states.ACTIONS) == {"submit", "reorder_rota"}
+    assert {k.value for k in EventKind} - set(states.ACTIONS) == {
+        "submit",
+        "reorder_rota",
+        "retry",
+        "reminder",
+    }
 
 
 def test_handlers_are_registered_only_for_actions_of_the_table():

@@ -108,6 +108,10 @@ ISO_PEER_REDIRECT = _(
     "The peer answered HTTP {status} redirecting to “{location}”; redirects are not followed: "
     "the library must record its ILL system's final address as its ISO 18626 endpoint."
 )
+ISO_CREDENTIAL_UNREADABLE = _(
+    "The credential stored for {library}'s ILL system cannot be read (SECRET_KEY changed without the "
+    "old one in SECRET_KEY_FALLBACKS): its library admin must enter it again on My library."
+)
 ISO_PEER_HTTP = _("The peer answered HTTP {status} without a Confirmation.")
 ISO_PEER_ANSWER = _("The peer's answer is not an ISO 18626 Confirmation: {detail}")
 
@@ -160,6 +164,7 @@ class ErrorCode(StrEnum):
     ISO_ENDPOINT_REFUSED = "iso_endpoint_refused"
     ISO_PEER_REDIRECT = "iso_peer_redirect"
     ISO_PEER_HTTP = "iso_peer_http"
+    ISO_CREDENTIAL_UNREADABLE = "iso_credential_unreadable"
     ISO_PEER_ANSWER = "iso_peer_answer"
 
 

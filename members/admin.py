@@ -19,7 +19,8 @@ class MembershipEventInline(admin.TabularInline):
 class LibraryAdminForm(forms.ModelForm):
     class Meta:
         model = Library
-        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a member
+        # Every field of a member but the sealed credential (set on My library, never shown).
+        exclude = ["iso18626_auth_sealed", "iso18626_auth_set_at"]  # noqa: DJ006 - see above
 
     def clean_iso18626_url(self) -> str:
         """The same check as on My library: the portal must be allowed to call it."""

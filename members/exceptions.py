@@ -23,6 +23,13 @@ PAUSE_NEEDS_REASON = _("Give a reason for pausing lending.")
 STAFF_INVITE_ROLE = _("Staff can be invited only as librarian or library admin.")
 STAFF_ROLE_UNKNOWN = _("Staff roles are librarian and library admin.")
 LANGUAGE_UNKNOWN = _("Unknown language %(language)s: choose English (en) or Urdu (ur).")
+ISO18626_HEADER_INVALID = _(
+    "“{name}” cannot be the credential's header: use a header name such as Authorization or X-Api-Key "
+    "(letters, digits and - only; not {reserved})."
+)
+ISO18626_VALUE_INVALID = _(
+    "The credential must be one line of printable ASCII characters, at most {limit} long."
+)
 ISO18626_URL_INVALID = _(
     "The ISO 18626 endpoint must be an https:// (or http://) address of your ILL system."
 )
@@ -50,6 +57,7 @@ class ErrorCode(StrEnum):
     STAFF_ROLE_UNKNOWN = "staff_role_unknown"
     LANGUAGE_UNKNOWN = "language_unknown"
     ISO18626_URL_INVALID = "iso18626_url_invalid"
+    ISO18626_CREDENTIAL_INVALID = "iso18626_credential_invalid"
     PAUSE_UNTIL_IN_PAST = "pause_until_in_past"
     CARD_TAKEN = "card_taken"
     NOT_YOUR_LIBRARY = "not_your_library"

@@ -71,6 +71,26 @@ class Iso18626EndpointForm(BootstrapFormMixin, forms.Form):
     )
 
 
+class Iso18626CredentialForm(BootstrapFormMixin, forms.Form):
+    """The credential your ILL system wants on the portal's calls; never shown again."""
+
+    header = forms.CharField(
+        label=_("Header"),
+        max_length=64,
+        required=False,
+        initial="Authorization",
+        help_text=_("Authorization unless your system wants another, such as X-Api-Key."),
+    )
+    value = forms.CharField(
+        label=_("Value"),
+        max_length=2000,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("For example: Bearer 3f9a…. Stored sealed, never shown again. Empty: remove it."),
+    )
+
+
 class InviteForm(BootstrapFormMixin, forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(

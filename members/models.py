@@ -95,6 +95,11 @@ class Library(models.Model):
             "Where the portal sends ISO 18626 messages for this library; blank to use the web queues only."
         ),
     )
+    # The credential that system wants on the portal's calls (a header and its value, such
+    # as Authorization: Bearer ...): the value sealed (consortium.sealed), never shown again.
+    iso18626_auth_header = models.CharField(_("credential header"), max_length=64, blank=True)
+    iso18626_auth_sealed = models.TextField(blank=True)
+    iso18626_auth_set_at = models.DateTimeField(null=True, blank=True)
     # Notices to the contact address are written in one language, this one (staff accounts
     # get theirs in their own language).
     language = models.CharField(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from consortium import outbound_http
+from consortium import outbound_http, sealed
 from consortium.context_processors import consortium_name
 from members import exceptions as err
 from members.authentication import hash_key
@@ -138,6 +139,53 @@ def library_iso18626_endpoint_set(*, actor: User, library: Library, url: str) ->
     library.iso18626_url = url
     library.save(update_fields=["iso18626_url", "updated_at"])
     membership_event(library=library, kind="iso18626_endpoint", actor=actor, note=url or "removed")
+    return library
+
+
+# Headers the portal writes itself: a credential may not replace them.
+RESERVED_HEADERS = ("Host", "Content-Type", "Content-Length", "Transfer-Encoding", "Connection")
+CREDENTIAL_MAX = 2000
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
+@transaction.atomic
+def library_iso18626_credential_set(*, actor: User, library: Library, header: str, value: str) -> Library:
+    """The credential the library's own ILL system wants on the portal's calls (a header
+    and its value), sealed (consortium.sealed); an empty ``value`` removes it. The value is
+    never logged, recorded in events, nor shown again."""
+    if not administers(actor, library):
+        raise err.MembersPermissionDenied(err.NOT_YOUR_LIBRARY, code=err.ErrorCode.NOT_YOUR_LIBRARY)
+    header, value = (header or "").strip() or "Authorization", (value or "").strip()
+    library = Library.objects.select_for_update().get(pk=library.pk)
+    if not value:
+        if not library.iso18626_auth_sealed:
+            return library
+        library.iso18626_auth_header, library.iso18626_auth_sealed, library.iso18626_auth_set_at = (
+            "",
+            "",
+            None,
+        )
+        note = "credential removed"
+    else:
+        if not _HEADER_NAME.fullmatch(header) or header.lower() in {h.lower() for h in RESERVED_HEADERS}:
+            raise err.MembersError(
+                err.ISO18626_HEADER_INVALID.format(name=header[:64], reserved=", ".join(RESERVED_HEADERS)),
+                field="header",
+                code=err.ErrorCode.ISO18626_CREDENTIAL_INVALID,
+            )
+        if len(value) > CREDENTIAL_MAX or not (value.isascii() and value.isprintable()):
+            raise err.MembersError(
+                err.ISO18626_VALUE_INVALID.format(limit=CREDENTIAL_MAX),
+                field="value",
+                code=err.ErrorCode.ISO18626_CREDENTIAL_INVALID,
+            )
+        library.iso18626_auth_header, library.iso18626_auth_sealed = header, sealed.seal(value)
+        library.iso18626_auth_set_at = timezone.now()
+        note = f"credential set (header {header})"
+    library.save(
+        update_fields=["iso18626_auth_header", "iso18626_auth_sealed", "iso18626_auth_set_at", "updated_at"]
+    )
+    membership_event(library=library, kind="iso18626_endpoint", actor=actor, note=note)
     return library
 
 

@@ -23,4 +23,9 @@ urlpatterns = [
     path("libraries/<str:code>/lending/pause/", views.lending_pause, name="lending-pause"),
     path("libraries/<str:code>/lending/resume/", views.lending_resume, name="lending-resume"),
     path("libraries/<str:code>/iso18626/", views.library_iso18626, name="library-iso18626"),
+    path(
+        "libraries/<str:code>/iso18626/credential/",
+        views.library_iso18626_credential,
+        name="library-iso18626-credential",
+    ),
 ]

@@ -17,6 +17,7 @@ from members.forms import (
     AccountForm,
     AccountLanguageForm,
     InviteForm,
+    Iso18626CredentialForm,
     Iso18626EndpointForm,
     LibraryForm,
     PatronDecisionForm,
@@ -161,6 +162,9 @@ def my_library(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "token_form": TokenForm(),
         "pause_form": PauseForm(),
         "iso_form": Iso18626EndpointForm(initial={"iso18626_url": library.iso18626_url}),
+        "credential_form": Iso18626CredentialForm(
+            initial={"header": library.iso18626_auth_header or "Authorization"}
+        ),
         "events": library.events.select_related("actor")[:20] if can_admin else [],
         "new_key": request.session.pop("new_api_key", None),
     }
@@ -258,6 +262,38 @@ def lending_pause(request: HttpRequest, code: str) -> HttpResponse:
             until=form.cleaned_data["until"],
         )
         messages.success(request, _("Lending paused."))
+    return _back(request)
+
+
+@require_POST
+@access("staff")
+def library_iso18626_credential(request: HttpRequest, code: str) -> HttpResponse:
+    """A library admin stores (or removes) the credential its ILL system wants on the portal's calls."""
+    library = _managed_library(request, code)
+    form = Iso18626CredentialForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _back(request)
+    try:
+        library = services.library_iso18626_credential_set(
+            actor=request.user,
+            library=library,
+            header=form.cleaned_data["header"],
+            value=form.cleaned_data["value"],
+        )
+    except MembersPermissionDenied:
+        raise
+    except MembersError as exc:
+        messages.error(request, exc.message)
+        return _back(request)
+    if library.iso18626_auth_sealed:
+        messages.success(
+            request,
+            _("The credential is stored; the portal sends it in the %(header)s header of each message.")
+            % {"header": library.iso18626_auth_header},
+        )
+    else:
+        messages.success(request, _("No credential: the portal's messages carry none."))
     return _back(request)
 
 

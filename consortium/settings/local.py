@@ -23,3 +23,4 @@ elif not env("SECRET_KEY", default=""):
     raise ImproperlyConfigured(MISSING_SECRET_KEY)
 else:
     SECRET_KEY = env("SECRET_KEY")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])

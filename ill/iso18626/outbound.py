@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import SourceRecord
-from consortium import outbound_http
+from consortium import outbound_http, sealed
 from ill import exceptions as err
 from ill import states, visibility
 from ill.iso18626 import build, codes
@@ -200,7 +200,21 @@ def queue_status_answer(*, request: IllRequest) -> Iso18626Delivery:
 # delivery
 
 
-def _post(url: str, body: bytes) -> bytes:
+def _credential(library: Library) -> dict[str, str]:
+    """The header the library's system wants on the portal's calls ({} when none). Unsealed
+    only here, for the request being sent: never logged nor kept with the delivery."""
+    if not library.iso18626_auth_sealed:
+        return {}
+    try:
+        return {library.iso18626_auth_header: sealed.unseal(library.iso18626_auth_sealed)}
+    except sealed.SealBroken as exc:
+        raise err.IllError(
+            err.ISO_CREDENTIAL_UNREADABLE.format(library=library.code),
+            code=err.ErrorCode.ISO_CREDENTIAL_UNREADABLE,
+        ) from exc
+
+
+def _post(url: str, body: bytes, credential: dict[str, str]) -> bytes:
     """POST to the endpoint's checked address; a redirect is a failed delivery, not followed."""
     try:
         endpoint = outbound_http.endpoint_resolve(
@@ -216,7 +230,7 @@ def _post(url: str, body: bytes) -> bytes:
         answer = outbound_http.endpoint_post(
             endpoint,
             body=body,
-            headers={"Content-Type": "application/xml; charset=utf-8"},
+            headers={**credential, "Content-Type": "application/xml; charset=utf-8"},
             timeout=settings.ISO18626_TIMEOUT,
             max_bytes=MAX_ANSWER_BYTES,
         )
@@ -246,14 +260,19 @@ def deliver(*, delivery_id: int, final: bool = False) -> str:
     failure for good instead.
     """
     with transaction.atomic():
-        delivery = Iso18626Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        delivery = (
+            Iso18626Delivery.objects.select_for_update(of=("self",))
+            .select_related("library")
+            .filter(pk=delivery_id)
+            .first()
+        )
         if delivery is None or delivery.status != Iso18626Delivery.Status.QUEUED:
             return "nothing to do"
         delivery.attempts += 1
         delivery.save(update_fields=["attempts"])
     status, fields = delivery.status, {}
     try:
-        answer = _post(delivery.url, delivery.body.encode("utf-8"))
+        answer = _post(delivery.url, delivery.body.encode("utf-8"), _credential(delivery.library))
         if len(answer) > MAX_ANSWER_BYTES:
             raise err.IllError(
                 err.ISO_PEER_ANSWER.format(detail="answer too large"), code=err.ErrorCode.ISO_PEER_ANSWER

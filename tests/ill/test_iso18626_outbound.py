@@ -30,6 +30,7 @@ class Peer:
     def __init__(self) -> None:
         self.received: list[xml.Message] = []
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
         self.answer = "ok"  # ok, error, 500, garbage
         peer = self
 
@@ -37,6 +38,7 @@ class Peer:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 peer.bodies.append(body)
+                peer.headers.append(dict(self.headers.items()))
                 message = xml.parse(body)  # what the portal sends is valid against the XSD
                 peer.received.append(message)
                 if peer.answer == "500":
@@ -446,3 +448,82 @@ def test_one_inside_address_among_public_ones_fails(queued, inside, resolver, se
     assert outbound.deliver(delivery_id=queued.pk) == "failed"
     queued.refresh_from_db()
     assert "10.0.0.1" in queued.last_error
+
+
+# ------------------------------------------------------------------ the peer's credential
+
+CREDENTIAL = "Bearer k0ha-1ll-s3cret-2026"
+
+
+def _store_credential(library, value, header="Authorization"):
+    from members.services import library_iso18626_credential_set
+    from tests.factories import LibraryAdminFactory
+
+    return library_iso18626_credential_set(
+        actor=LibraryAdminFactory(library=library), library=library, header=header, value=value
+    )
+
+
+def _request_routed_to(lender, patron, record, librarian, act, capture):
+    req = ill_request_create(actor=patron, bib_record_id=record.pk)
+    with capture(execute=True):
+        act(req, "validate", librarian)
+        route(request_id=req.pk)
+    return req
+
+
+def test_the_peers_credential_goes_in_its_header_and_nowhere_else(
+    patron, record, librarian, lender, peer, act, django_capture_on_commit_callbacks, caplog
+):
+    # given a lender whose system wants a bearer token, stored by its library admin
+    _endpoint(lender, peer.url)
+    _store_credential(lender, CREDENTIAL)
+    # when a request is routed to it (with every log record kept)
+    caplog.set_level("DEBUG")
+    req = _request_routed_to(lender, patron, record, librarian, act, django_capture_on_commit_callbacks)
+    # then its system got the message with the token in the header it asked for
+    assert peer.headers[0]["Authorization"] == CREDENTIAL
+    assert Iso18626Delivery.objects.get(request=req).status == "confirmed"
+    # and the token is nowhere at rest or in the log: not in the library's row, not with the delivery
+    lender.refresh_from_db()
+    assert CREDENTIAL not in lender.iso18626_auth_sealed and "k0ha" not in lender.iso18626_auth_sealed
+    delivery = Iso18626Delivery.objects.filter(request=req).values()[0]
+    assert not [v for v in delivery.values() if isinstance(v, str) and "k0ha" in v]
+    assert "k0ha" not in caplog.text
+    from members.models import MembershipEvent
+
+    assert not MembershipEvent.objects.filter(note__contains="k0ha").exists()
+
+
+def test_a_removed_credential_is_no_longer_sent(
+    patron, record, librarian, lender, peer, act, django_capture_on_commit_callbacks
+):
+    _endpoint(lender, peer.url)
+    _store_credential(lender, CREDENTIAL)
+    _store_credential(lender, "")  # the library admin empties the field
+    _request_routed_to(lender, patron, record, librarian, act, django_capture_on_commit_callbacks)
+    assert "Authorization" not in peer.headers[0]
+
+
+def test_a_credential_survives_a_secret_key_rotation_with_the_old_key_as_fallback(
+    patron, record, librarian, lender, peer, act, django_capture_on_commit_callbacks, settings
+):
+    _endpoint(lender, peer.url)
+    _store_credential(lender, CREDENTIAL, header="X-Api-Key")
+    # when the operator rotates SECRET_KEY, keeping the old one as a fallback
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-the-portal"
+    _request_routed_to(lender, patron, record, librarian, act, django_capture_on_commit_callbacks)
+    assert peer.headers[0]["X-Api-Key"] == CREDENTIAL
+
+
+def test_a_credential_no_key_opens_fails_the_delivery_saying_what_to_do(
+    patron, record, librarian, lender, peer, act, django_capture_on_commit_callbacks, settings
+):
+    _endpoint(lender, peer.url)
+    _store_credential(lender, CREDENTIAL)
+    settings.SECRET_KEY = "a-new-secret-key-without-the-old-one"
+    req = _request_routed_to(lender, patron, record, librarian, act, django_capture_on_commit_callbacks)
+    delivery = Iso18626Delivery.objects.get(request=req)
+    assert delivery.status == "failed" and not peer.received
+    assert "its library admin must enter it again on My library" in delivery.last_error

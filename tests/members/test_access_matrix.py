@@ -233,6 +233,27 @@ def _posts(world: dict) -> list[tuple[str, str, dict, dict[str, int]]]:
             ),
         ),
         (
+            "store own library's ISO 18626 credential",
+            reverse("library-iso18626-credential", args=["PK-HOME"]),
+            {"header": "Authorization", "value": "Bearer own-token"},
+            expect(
+                FORBIDDEN, anonymous=LOGIN, token_own=LOGIN, token_other=LOGIN, libadmin=DONE, cadmin=DONE
+            ),
+        ),
+        (
+            "store other library's ISO 18626 credential",
+            reverse("library-iso18626-credential", args=["PK-AWAY"]),
+            {"header": "Authorization", "value": "Bearer other-token"},
+            expect(
+                FORBIDDEN,
+                anonymous=LOGIN,
+                token_own=LOGIN,
+                token_other=LOGIN,
+                other_libadmin=DONE,
+                cadmin=DONE,
+            ),
+        ),
+        (
             "set other library's ISO 18626 endpoint",
             reverse("library-iso18626", args=["PK-AWAY"]),
             {"iso18626_url": "https://ill.away.edu.pk/iso18626"},
@@ -342,7 +363,12 @@ def _snapshot() -> tuple:
         sorted(ApiToken.objects.values_list("name", "revoked_at"), key=str),
         sorted(
             Library.objects.values_list(
-                "code", "is_active", "lending_paused", "lending_paused_reason", "iso18626_url"
+                "code",
+                "is_active",
+                "lending_paused",
+                "lending_paused_reason",
+                "iso18626_url",
+                "iso18626_auth_sealed",
             )
         ),
         Invitation.objects.count(),
@@ -407,6 +433,7 @@ POST_ONLY = {
     "lending-pause",
     "lending-resume",
     "library-iso18626",
+    "library-iso18626-credential",
 }
 
 
@@ -420,6 +447,7 @@ def _url(name: str, world: dict) -> str:
         "lending-pause": ["PK-HOME"],
         "lending-resume": ["PK-HOME"],
         "library-iso18626": ["PK-HOME"],
+        "library-iso18626-credential": ["PK-HOME"],
         "library-detail": ["PK-HOME"],
         "manage-library": ["PK-HOME"],
         "invitation-accept": ["no-such-token"],

@@ -129,6 +129,52 @@ def test_library_admin_records_the_iso18626_endpoint_through_the_page(
     assert MembershipEvent.objects.filter(library=library, kind="iso18626_endpoint").count() == 2
 
 
+def test_library_admin_stores_a_credential_that_the_page_never_shows_again(library, library_admin, login):
+    client = login(library_admin)
+    # when the library admin stores its system's token on My library
+    r = client.post(
+        "/libraries/PK-HOME/iso18626/credential/",
+        {"header": "X-Api-Key", "value": "k0ha-s3cret-value", "next": "/my-library/"},
+        follow=True,
+    )
+    page = r.content.decode()
+    # then the page says it is stored and in which header, and never shows it
+    assert "The credential is stored; the portal sends it in the X-Api-Key header" in page
+    state = " ".join(page.split('data-testid="iso-credential-state">')[1].split("</p>")[0].split())
+    assert state.startswith("A credential is stored, sent in the X-Api-Key header since")
+    assert "k0ha-s3cret-value" not in page and "k0ha" not in client.get("/my-library/").content.decode()
+    library.refresh_from_db()
+    assert library.iso18626_auth_header == "X-Api-Key" and "k0ha" not in library.iso18626_auth_sealed
+    note = MembershipEvent.objects.filter(library=library, kind="iso18626_endpoint").latest("pk").note
+    assert note == "credential set (header X-Api-Key)"
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "says"),
+    [
+        ("Authorization\r\nX-Evil", "Bearer t", "cannot be the credential's header"),
+        ("Host", "evil.example", "cannot be the credential's header"),
+        ("Authorization", "Bearer t\r\nX-Evil: 1", "one line of printable ASCII characters"),
+        ("Authorization", "Bearer ٹوکن", "one line of printable ASCII characters"),
+    ],
+)
+def test_a_bad_credential_is_refused_and_the_stored_one_kept(
+    library, library_admin, login, header, value, says
+):
+    client = login(library_admin)
+    client.post(
+        "/libraries/PK-HOME/iso18626/credential/", {"header": "Authorization", "value": "Bearer good"}
+    )
+    library.refresh_from_db()
+    stored = library.iso18626_auth_sealed
+    page = client.post(
+        "/libraries/PK-HOME/iso18626/credential/", {"header": header, "value": value}, follow=True
+    ).content.decode()
+    assert "alert-danger" in page and says in page.replace("&#x27;", "'")
+    library.refresh_from_db()
+    assert (library.iso18626_auth_header, library.iso18626_auth_sealed) == ("Authorization", stored)
+
+
 @pytest.mark.parametrize("url", ["ftp://ill.home.edu.pk/x", "javascript:alert(1)", "https://"])
 def test_bad_iso18626_endpoint_is_refused_and_the_old_one_kept(library, library_admin, login, url):
     library.iso18626_url = "https://ill.home.edu.pk/iso18626"

@@ -148,6 +148,10 @@ TO_BORROWER: dict[str, tuple[str, str, str]] = {
 # Portal action -> the requestingAgencyMessage action that tells the lender's system
 # ("send_to_supplier" sends the request itself).
 SEND_REQUEST = "send_to_supplier"
+# ISO 18626 has no action for agreeing to a lender's loan conditions; ReShare (and the
+# systems that talk to it) send a Notification whose note starts with this marker. The
+# portal writes it when a borrower accepts, and reads it from a borrower's system.
+CONDITIONS_AGREED = "#ReShareLoanConditionAgreeResponse#"
 TO_LENDER: dict[str, str] = {
     "receive": "Received",
     "ship_return": "ShippedReturn",

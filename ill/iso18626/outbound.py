@@ -130,6 +130,8 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
         iso_action = codes.TO_LENDER[action]
         # As the lender's pages show it (ill.visibility): a patron's own words stay at home.
         note = visibility.note_for(event=event, reader=visibility.Reader.LENDER)[:2000]
+        if action == "accept_conditions":
+            note = f"{codes.CONDITIONS_AGREED} {note}".strip()[:2000]
         body = build.requesting_agency_message(header=_header(req), action=iso_action, note=note)
         return req.supplier, "requestingAgencyMessage", iso_action, body
     if action in codes.TO_BORROWER:

@@ -522,6 +522,15 @@ def _receive_requesting_agency_message(*, actor: Any, message: Message) -> int:
     req = _find_request(borrower, _request_id(message))
     action = message.text("action")
     note = message.text("note")[:2000]
+    if action == codes.NOTIFICATION and note.startswith(codes.CONDITIONS_AGREED):
+        # The borrower's system agrees to the lender's loan conditions (ReShare's marker).
+        words = note[len(codes.CONDITIONS_AGREED) :].strip()
+        _take(
+            req=req, actor=actor, chains=(("accept_conditions",),),
+            payload={"accept_conditions": {"note": words} if words else {}}, path="note", value=note[:60],
+            error_type=UNSUPPORTED_ACTION, current_iso="",
+        )  # fmt: skip
+        return req.pk
     if action == codes.NOTIFICATION:
         if not note:  # note is optional: acknowledged, nothing to show
             return req.pk

@@ -287,6 +287,31 @@ def test_expect_to_supply_conditions_and_retry(iso_request, lender_key, borrower
     assert (iso_request.status, iso_request.loan_condition) == (states.CONDITIONAL_ANSWER, "LibraryUseOnly")
 
 
+def test_the_borrowers_system_agrees_to_the_conditions_with_reshares_notification(
+    iso_request, lender_key, borrower_key, iso_post
+):
+    # given the lender will lend for use in the library only
+    _ok(_supplier_says(iso_post, lender_key, iso_request, "WillSupply", condition="LibraryUseOnly"))
+    # when PK-HOME's system agrees the way ReShare does (a Notification with its marker)
+    note = "#ReShareLoanConditionAgreeResponse# Our reader will read it in the library."
+    _ok(_borrower_says(iso_post, borrower_key, iso_request, "Notification", note=note))
+    # then the conditions are accepted: the lender is to supply, the words go with the event
+    iso_request.refresh_from_db()
+    assert (iso_request.status, iso_request.supplier_status) == (states.WILL_SUPPLY, states.WILL_SUPPLY_S)
+    event = IllEvent.objects.filter(request=iso_request).latest("pk")
+    assert (event.action, event.note) == ("accept_conditions", "Our reader will read it in the library.")
+
+
+def test_agreeing_to_conditions_nobody_set_is_refused(iso_request, borrower_key, iso_post):
+    before = _snapshot(iso_request)
+    response = _borrower_says(
+        iso_post, borrower_key, iso_request, "Notification", note="#ReShareLoanConditionAgreeResponse#"
+    )
+    conf = _error(response, "UnsupportedActionType")
+    assert conf["errorValue"].startswith("note: “#ReShareLoanConditionAgreeResponse#” is not possible now")
+    assert _snapshot(iso_request) == before
+
+
 def test_the_same_status_again_is_confirmed_and_changes_nothing(iso_request, lender_key, iso_post):
     _ok(_supplier_says(iso_post, lender_key, iso_request, "WillSupply"))
     before = _snapshot(iso_request)

@@ -450,6 +450,22 @@ def test_one_inside_address_among_public_ones_fails(queued, inside, resolver, se
     assert "10.0.0.1" in queued.last_error
 
 
+def test_accepting_conditions_tells_the_lenders_system_in_reshares_words(
+    patron, record, librarian, lender, lender_librarian, peer, act, django_capture_on_commit_callbacks
+):
+    # given a lender with its own system that set a condition on its loan
+    _endpoint(lender, peer.url)
+    req = _request_routed_to(lender, patron, record, librarian, act, django_capture_on_commit_callbacks)
+    act(req, "will_supply_with_conditions", lender_librarian, condition="LibraryUseOnly")
+    # when the borrowing library accepts it in the portal
+    with django_capture_on_commit_callbacks(execute=True):
+        act(req, "accept_conditions", librarian)
+    # then the lender's system hears a Notification with ReShare's agreement marker
+    agreed = peer.received[-1]
+    assert (agreed.kind, agreed.text("action")) == ("requestingAgencyMessage", "Notification")
+    assert agreed.text("note") == "#ReShareLoanConditionAgreeResponse#"
+
+
 # ------------------------------------------------------------------ the peer's credential
 
 CREDENTIAL = "Bearer k0ha-1ll-s3cret-2026"

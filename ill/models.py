@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
@@ -135,6 +136,9 @@ class IllRequest(models.Model):
     preferred_supplier = models.ForeignKey(
         Library, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The lenders it named, in its order (supplyingAgencyId, then its supplierInfo list by
+    # sortOrder): routing asks them first, in this order (ill.routing.build_rota).
+    preferred_suppliers = ArrayField(models.IntegerField(), default=list, blank=True)
 
     objects = IllRequestQuerySet.as_manager()
 

@@ -24,7 +24,9 @@ from policies.terms import explanation_text
 
 RANKED, SKIPPED, CHOSEN_BY_STAFF = "ranked", "skipped", "chosen_by_staff"
 
-NAMED_FIRST = _("Named first by the requesting library (ISO 18626 supplyingAgencyId)")
+NAMED_FIRST = _(
+    "Named by the requesting library, asked in its order (ISO 18626 supplyingAgencyId, supplierInfo)"
+)
 OVER_LIMIT = _("over the agreed maximum of open loans (%(open)s/%(limit)s)")
 WITHIN_LIMIT = _("within open-loan limit (%(open)s/%(limit)s)")
 ON_SHELF = _("copy on the shelf")

@@ -226,9 +226,12 @@ def rota_entry(
 def build_rota(req: IllRequest) -> list[RotaEntry]:
     """Rank every candidate lender for this request; returns unsaved entries (with reasons)."""
     shelf = _holder_rows(req)
-    named = req.preferred_supplier_id
-    if named and named != req.borrower_id:
-        shelf.setdefault(named, False)
+    # The lenders the requesting library named, asked first in its order.
+    # (Requests made before the list was kept have the first one only.)
+    order = req.preferred_suppliers or ([req.preferred_supplier_id] if req.preferred_supplier_id else [])
+    named = {pk: n for n, pk in enumerate(order) if pk != req.borrower_id}
+    for pk in named:
+        shelf.setdefault(pk, False)
     if not shelf:
         return []
     libraries = list(Library.objects.filter(pk__in=shelf))
@@ -241,14 +244,15 @@ def build_rota(req: IllRequest) -> list[RotaEntry]:
     speeds = [c.answer_hours for c in ok.values() if c.answer_hours is not None]
     default_hours = sum(speeds) / len(speeds) if speeds else 24.0
     ranked = sorted(
-        ok.values(), key=lambda c: (c.lender.pk != named, c.key(req.borrower, default_rate, default_hours))
+        ok.values(),
+        key=lambda c: (named.get(c.lender.pk, len(named)), c.key(req.borrower, default_rate, default_hours)),
     )
     entries = [
         rota_entry(
             req,
             lender=c.lender,
             terms=c.terms,
-            data=c.reason_data(req.borrower, default_rate, named_first=c.lender.pk == named),
+            data=c.reason_data(req.borrower, default_rate, named_first=c.lender.pk in named),
         )
         for c in ranked
     ]

@@ -117,6 +117,12 @@ def _check_service(
         )
 
 
+def _named_lenders(borrower_id: int, first: int | None, others: list[int] | None) -> list[int]:
+    """The lenders a request names, in order, each once, never the borrower itself."""
+    named = [first] if first else []
+    return [pk for pk in dict.fromkeys([*named, *(others or [])]) if pk != borrower_id]
+
+
 @transaction.atomic
 def ill_request_create(
     *,
@@ -137,6 +143,7 @@ def ill_request_create(
     requesting_agency_request_id: str = "",
     patron_reference: str = "",
     preferred_supplier_id: int | None = None,
+    preferred_supplier_ids: list[int] | None = None,
 ) -> IllRequest:
     """A patron asks their home library for an item (or staff ask for a patron or a citation).
 
@@ -178,6 +185,7 @@ def ill_request_create(
         requesting_agency_request_id=requesting_agency_request_id,
         patron_reference=patron_reference.strip()[:200],
         preferred_supplier_id=preferred_supplier_id if preferred_supplier_id != borrower_id else None,
+        preferred_suppliers=_named_lenders(borrower_id, preferred_supplier_id, preferred_supplier_ids),
     )
     req.save()
     event = ill_event_record(

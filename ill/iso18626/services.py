@@ -276,12 +276,26 @@ def _patron_reference(message: Message) -> str:
     return " · ".join(p for p in (ident, name) if p)[:200]
 
 
-def _preferred_supplier(message: Message, borrower: Library) -> Library | None:
-    id_type, value = _agency(message, "supplyingAgencyId")
-    if id_type.upper() != codes.AGENCY_ID_TYPE or not value:
+def _member_by_isil(id_type: str, value: str, borrower: Library) -> Library | None:
+    if id_type.strip().upper() != codes.AGENCY_ID_TYPE or not value.strip():
         return None
-    library = Library.objects.filter(code__iexact=value, is_active=True).exclude(pk=borrower.pk).first()
-    return library
+    return Library.objects.filter(code__iexact=value.strip(), is_active=True).exclude(pk=borrower.pk).first()
+
+
+def _preferred_suppliers(message: Message, borrower: Library) -> list[Library]:
+    """The lenders the request names, in its order: the supplyingAgencyId it is addressed
+    to (unless the portal itself), then its supplierInfo list by sortOrder. Agencies that
+    are not member libraries (another network's, or not ISIL) are passed over: the
+    portal routes among its members only."""
+    named = [_member_by_isil(*_agency(message, "supplyingAgencyId"), borrower)]
+    listed = []
+    for n, element in enumerate(message.findall("supplierInfo")):
+        info = Message("supplierInfo", element)
+        order = info.text("sortOrder")
+        key = (int(order) if order.isdigit() else 10**6, n)
+        listed.append((key, info.text("supplierCode/agencyIdType"), info.text("supplierCode/agencyIdValue")))
+    named += [_member_by_isil(id_type, value, borrower) for _key, id_type, value in sorted(listed)]
+    return list({library.pk: library for library in named if library is not None}.values())
 
 
 def _receive_request(*, actor: Any, message: Message) -> int:
@@ -308,7 +322,7 @@ def _receive_request(*, actor: Any, message: Message) -> int:
                 choices=", ".join(codes.SERVICE_LEVELS),
             ),
         )  # fmt: skip
-    preferred = _preferred_supplier(message, borrower)
+    preferred = _preferred_suppliers(message, borrower)
     record, lendable = bib_record_for(message, borrower)
     title = message.text("bibliographicInfo/title")
     subtitle = message.text("bibliographicInfo/subtitle")
@@ -320,7 +334,7 @@ def _receive_request(*, actor: Any, message: Message) -> int:
         "year": message.text("publicationInfo/publicationDate")[:20],
         "isbn": (ids["isbn"] or ids["issn"] or [""])[0],
     }
-    if record is not None and not lendable and not preferred:
+    if record is not None and not lendable and not preferred:  # (no lender named)
         raise err.Iso18626Error(
             UNRECOGNISED_VALUE, err.ISO_REFUSED.format(path="bibliographicInfo", detail=err.NO_LENDER)
         )
@@ -348,7 +362,8 @@ def _receive_request(*, actor: Any, message: Message) -> int:
             note=message.text("serviceInfo/note"),
             requesting_agency_request_id=request_id,
             patron_reference=_patron_reference(message),
-            preferred_supplier_id=preferred.pk if preferred else None,
+            preferred_supplier_id=preferred[0].pk if preferred else None,
+            preferred_supplier_ids=[library.pk for library in preferred],
             **({} if record is not None and lendable else citation),
         )
     except err.IllError as exc:

@@ -20,7 +20,9 @@ PLAIN = {
     "no agreement in force covers these two libraries": "no_agreement",
 }
 RANKED = re.compile(
-    r"^(?P<named>Named first by the requesting library \(ISO 18626 supplyingAgencyId\); )?"
+    # (the wording routing wrote then, and the one it writes since the supplierInfo list)
+    r"^(?P<named>(?:Named first by the requesting library \(ISO 18626 supplyingAgencyId\)"
+    r"|Named by the requesting library, asked in its order \(ISO 18626 supplyingAgencyId, supplierInfo\)); )?"
     r"(?:(?P<over>over the agreed maximum of open loans)|within open-loan limit) \((?P<open>\d+)/(?P<limit>\d+|∞|None)\); "
     r"(?P<shelf>copy on the shelf|copies on loan now); "
     r"lent (?P<lent>\d+), borrowed (?P<borrowed>\d+) in the last year; "

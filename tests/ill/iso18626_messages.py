@@ -86,6 +86,7 @@ def request(
     need_before: date | None = None,
     request_type: str = "New",
     note: str | None = None,
+    suppliers: tuple[tuple[str, str, str], ...] = (),
 ) -> Sample:
     """The sample request, for a loan of one book; the patron stays in (patronInfo)."""
     msg = Sample("request").agencies(supplier=supplier, borrower=borrower, request_id=request_id)
@@ -104,6 +105,13 @@ def request(
         msg.drop("serviceInfo/needBeforeDate")
     else:
         msg.set("serviceInfo/needBeforeDate", f"{need_before.isoformat()}T23:59:59+05:00")
+    for order, id_type, code in reversed(suppliers):  # (sortOrder, agencyIdType, agencyIdValue)
+        info = etree.Element(q("supplierInfo"))
+        etree.SubElement(info, q("sortOrder")).text = order
+        supplier_code = etree.SubElement(info, q("supplierCode"))
+        etree.SubElement(supplier_code, q("agencyIdType")).text = id_type
+        etree.SubElement(supplier_code, q("agencyIdValue")).text = code
+        msg.find("serviceInfo").addnext(info)
     if isbn:
         item = etree.Element(q("bibliographicItemId"))
         etree.SubElement(item, q("bibliographicItemIdentifier")).text = isbn

@@ -95,6 +95,38 @@ def test_request_creates_validates_and_routes_to_the_first_lender(
     assert req.events.get(action="validate").data["via"] == "iso18626"
 
 
+def test_a_request_listing_suppliers_has_them_asked_first_in_its_order(iso_record, borrower_key, iso_post):
+    # given a request addressed to the portal whose supplierInfo lists PK-THIRD (sortOrder 2),
+    # another network's library, PK-AWAY (sortOrder 1) and an agency named otherwise than by ISIL
+    suppliers = (
+        ("2", "ISIL", "PK-THIRD"),
+        ("3", "ISIL", "US-NOWHERE"),
+        ("1", "ISIL", "pk-away"),
+        ("1", "OCLC", "X"),
+    )
+    body = msgs.request(borrower="PK-HOME", request_id="KOHA-L", isbn=ISBN, suppliers=suppliers).bytes()
+    _ok(iso_post(body, borrower_key))
+    # then the rota asks PK-AWAY, then PK-THIRD, each saying it was named
+    req = IllRequest.objects.get(requesting_agency_request_id="KOHA-L")
+    rota = list(RotaEntry.objects.filter(request=req).order_by("position"))
+    assert [e.lender.code for e in rota] == ["PK-AWAY", "PK-THIRD"]
+    assert all(e.reason_data["named_first"] for e in rota)
+    assert req.supplier.code == "PK-AWAY"
+
+
+def test_the_addressed_supplier_comes_before_the_listed_ones(iso_record, borrower_key, iso_post):
+    suppliers = (("1", "ISIL", "PK-AWAY"),)
+    body = msgs.request(
+        borrower="PK-HOME", request_id="KOHA-A", isbn=ISBN, supplier="PK-THIRD", suppliers=suppliers
+    ).bytes()
+    _ok(iso_post(body, borrower_key))
+    req = IllRequest.objects.get(requesting_agency_request_id="KOHA-A")
+    assert [e.lender.code for e in RotaEntry.objects.filter(request=req).order_by("position")] == [
+        "PK-THIRD",
+        "PK-AWAY",
+    ]
+
+
 def test_patron_info_is_shown_to_the_borrowing_library_only(iso_request, librarian, lender_librarian, login):
     own = login(librarian).get(f"/ill/requests/{iso_request.pk}/").content.decode()
     assert "patronId1" in own and "KOHA-1" in own
@@ -108,7 +140,7 @@ def test_request_naming_a_member_supplier_asks_it_first(iso_record, borrower_key
     req = IllRequest.objects.get(requesting_agency_request_id="KOHA-2")
     assert req.supplier.code == "PK-THIRD"
     first = RotaEntry.objects.get(request=req, position=1)
-    assert "Named first by the requesting library" in first.reason
+    assert "Named by the requesting library, asked in its order" in first.reason
     # the rest of the rota follows as usual
     assert RotaEntry.objects.filter(request=req, lender__code="PK-AWAY", status="pending").exists()
 

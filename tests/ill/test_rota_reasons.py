@@ -76,7 +76,8 @@ OLD_REASONS = [
         },
     ),
     (
-        "Named first by the requesting library (ISO 18626 supplyingAgencyId); over the agreed maximum of open "
+        "Named by the requesting library, asked in its order (ISO 18626 supplyingAgencyId, supplierInfo); "
+        "over the agreed maximum of open "
         "loans (2/2); copies on loan now; lent 0, borrowed 0 in the last year; other province; no history "
         "(counted at 90%). Consortium-wide agreement “Consortium ILL” allows copy.",
         {"named_first": True, "over_limit": True, "limit": 2, "on_shelf": False, "default_rate": 0.9},

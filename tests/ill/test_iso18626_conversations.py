@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 from lxml import etree
 
+from ill.iso18626 import xml
 from ill.iso18626.xml import CONFIRMATION_OF, q, schema_facts
 from ill.models import IllEvent, IllMessage, IllRequest, Iso18626Delivery
 from members.models import Library
@@ -51,7 +52,9 @@ class Step:
     lender: str | None = None  # the lender asked afterwards
     due_date: str | None = None
     unchanged: bool = False  # nothing at all changes (an ERROR implies it)
+    events: list[str] | None = None  # the actions the step records in the request's history
     outbound: list[str] | None = None  # "role: summary" the step sends peers
+    outbound_says: dict[str, str] | None = None  # element path -> text, in each message sent
 
 
 @dataclass(frozen=True)
@@ -137,14 +140,25 @@ def _check_state(req: IllRequest | None, step: Step, consortium: dict[str, Membe
     assert {k: actual[k] for k in expected} == expected, where
 
 
-def _last_delivery() -> int:
-    return Iso18626Delivery.objects.aggregate(last=Max("pk"))["last"] or 0
+def _last_rows() -> tuple[int, int]:
+    """The last event and the last outbound message so far (what a step adds comes after)."""
+    return tuple(
+        model.objects.aggregate(last=Max("pk"))["last"] or 0 for model in (IllEvent, Iso18626Delivery)
+    )
 
 
-def _sent_since(last: int, roles: dict[int, str]) -> list[str]:
-    """What the portal wrote to peers after delivery ``last``, as "role: summary"."""
-    deliveries = Iso18626Delivery.objects.filter(pk__gt=last).order_by("pk")
-    return [f"{roles[d.library_id]}: {d.summary}" for d in deliveries]
+def _check_written(step: Step, last: tuple[int, int], roles: dict[int, str], where: str) -> None:
+    """The events the step recorded and the messages it wrote to peers, as the manifest says."""
+    if step.events is not None:
+        events = IllEvent.objects.filter(pk__gt=last[0]).order_by("pk").values_list("action", flat=True)
+        assert list(events) == step.events, where
+    sent = list(Iso18626Delivery.objects.filter(pk__gt=last[1]).order_by("pk"))
+    if step.outbound is not None:
+        assert [f"{roles[d.library_id]}: {d.summary}" for d in sent] == step.outbound, where
+    for path, text in (step.outbound_says or {}).items():
+        assert sent, f"{where}: nothing sent to say {path}"
+        said = [xml.parse(d.body.encode()).text(path) for d in sent]
+        assert said == [text] * len(sent), f"{where}: {path}"
 
 
 def _patron_words(sent: str) -> set[str]:
@@ -179,7 +193,7 @@ def test_conversation(name, consortium, iso_record, iso_post):
         where = f"{name}/{step.send}"
         sent = _fill(folder / step.send, values)
         patron_words |= _patron_words(sent)
-        before, last = _portal_state(), _last_delivery()
+        before, last = _portal_state(), _last_rows()
         # when the sender's system posts the step's message
         with _clock(step, values):
             response = iso_post(sent.encode(), consortium[step.sender].key)
@@ -189,7 +203,6 @@ def test_conversation(name, consortium, iso_record, iso_post):
             assert _portal_state() == before, where
         req = IllRequest.objects.filter(requesting_agency_request_id=values["request_id"]).first()
         _check_state(req, step, consortium, where)
-        if step.outbound is not None:
-            assert _sent_since(last, roles) == step.outbound, where
+        _check_written(step, last, roles, where)
     # and what it sent the peers on the way was valid and kept the patron at home
     _check_outbound(patron_words)

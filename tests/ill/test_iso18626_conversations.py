@@ -96,6 +96,7 @@ def _steps(folder: Path, values: dict[str, str]) -> list[Step]:
 
 
 def _clock(step: Step, values: dict[str, str]):
+    """Today, or the step's days past the due date (a loan overdue by then)."""
     if not step.days_past_due:
         return contextlib.nullcontext()
     due = date.fromisoformat(values["due"])
@@ -123,6 +124,7 @@ def _check_confirmation(response, step: Step, sent: str, where: str) -> None:
 
 
 def _check_state(req: IllRequest | None, step: Step, consortium: dict[str, Member], where: str) -> None:
+    """The request's statuses, lender asked and due date, where the manifest names them."""
     expected = {"status": step.status, "supplier_status": step.supplier_status, "due_date": step.due_date}
     expected = {k: v for k, v in expected.items() if v is not None}
     if step.lender is not None:
@@ -140,14 +142,14 @@ def _check_state(req: IllRequest | None, step: Step, consortium: dict[str, Membe
     assert {k: actual[k] for k in expected} == expected, where
 
 
-def _last_rows() -> tuple[int, int]:
+def _last_rows() -> tuple[int, ...]:
     """The last event and the last outbound message so far (what a step adds comes after)."""
     return tuple(
         model.objects.aggregate(last=Max("pk"))["last"] or 0 for model in (IllEvent, Iso18626Delivery)
     )
 
 
-def _check_written(step: Step, last: tuple[int, int], roles: dict[int, str], where: str) -> None:
+def _check_written(step: Step, last: tuple[int, ...], roles: dict[int, str], where: str) -> None:
     """The events the step recorded and the messages it wrote to peers, as the manifest says."""
     if step.events is not None:
         events = IllEvent.objects.filter(pk__gt=last[0]).order_by("pk").values_list("action", flat=True)

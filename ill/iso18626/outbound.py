@@ -136,6 +136,10 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
         return req.supplier, "requestingAgencyMessage", iso_action, body
     if action in codes.TO_BORROWER:
         reason, status, answer = codes.TO_BORROWER[action]
+        if reason == "RenewResponse":
+            # The answer carries the loan's status after it: a refused renewal of an
+            # overdue loan stays Overdue (ill.actions), not Loaned.
+            status = req.supplier_status_info.iso or status
         header = _header(req)
         if action == "end_of_rota":
             header.supplier_code = settings.ISO18626_AGENCY_ID  # no lender: the portal answers

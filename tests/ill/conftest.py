@@ -143,3 +143,13 @@ def iso_record(lender, second_lender, agreement):
     record.match_keys = block_keys({"title": record.title, "isbns": record.isbns})
     record.save(update_fields=["match_keys"])
     return held_by(lender, second_lender, record=record)
+
+
+@pytest.fixture
+def peer():
+    """Another library's ILL system listening on 127.0.0.1 (tests.ill.iso18626_peer.Peer)."""
+    from tests.ill.iso18626_peer import Peer
+
+    p = Peer()
+    yield p
+    p.stop()

@@ -473,7 +473,8 @@ def _retry_terms(req: IllRequest, terms: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def ill_request_remind(*, request_id: int, actor: Any, note: str = "") -> IllEvent:
     """The requesting library reminds the lender asked (ISO 18626 requestType Reminder):
-    recorded in the request's history, where the lender asked sees it."""
+    recorded in the request's history, where the lender asked sees it, and sent on as a
+    Reminder to the lender's own ILL system if it has one."""
     req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
     if req is None:
         raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
@@ -482,10 +483,12 @@ def ill_request_remind(*, request_id: int, actor: Any, note: str = "") -> IllEve
             err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("send a reminder")),
             code=err.ErrorCode.NOT_YOUR_TURN,
         )
-    return ill_event_record(
+    event = ill_event_record(
         request=req, kind=EventKind.REMINDER, side=Side.REQUESTER, actor=actor, actor_role=Role.BORROWER,
         before=(req.status, req.supplier_status), note=note.strip()[:2000], supplier_id=req.supplier_id,
     )  # fmt: skip
+    iso18626_outbound.queue_for_event(request=req, event=event)  # a lender's own system hears it too
+    return event
 
 
 @transaction.atomic

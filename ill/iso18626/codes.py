@@ -148,6 +148,7 @@ TO_BORROWER: dict[str, tuple[str, str, str]] = {
 # Portal action -> the requestingAgencyMessage action that tells the lender's system
 # ("send_to_supplier" sends the request itself).
 SEND_REQUEST = "send_to_supplier"
+REMINDER_EVENT = "reminder"  # (ill.events.EventKind.REMINDER): the lender asked hears a Reminder
 # ISO 18626 has no action for agreeing to a lender's loan conditions; ReShare (and the
 # systems that talk to it) send a Notification whose note starts with this marker. The
 # portal writes it when a borrower accepts, and reads it from a borrower's system.

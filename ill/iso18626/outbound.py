@@ -126,6 +126,15 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
             "request",
             build.request_message(header=_header(req), citation=_citation(req)),
         )
+    if action == codes.REMINDER_EVENT:
+        citation = _citation(req)
+        citation.request_type = codes.REMINDER
+        return (
+            req.supplier,
+            "request",
+            "request Reminder",
+            build.request_message(header=_header(req), citation=citation),
+        )
     if action in codes.TO_LENDER:
         iso_action = codes.TO_LENDER[action]
         # As the lender's pages show it (ill.visibility): a patron's own words stay at home.
@@ -171,7 +180,7 @@ def _queue(
 def queue_for_event(*, request: IllRequest, event: IllEvent) -> Iso18626Delivery | None:
     """Queue the ISO 18626 message this event owes the other library's system, if any."""
     action = event.action
-    if action == codes.SEND_REQUEST or action in codes.TO_LENDER:
+    if action in (codes.SEND_REQUEST, codes.REMINDER_EVENT) or action in codes.TO_LENDER:
         recipient_id = request.supplier_id
     elif action in codes.TO_BORROWER:
         recipient_id = request.borrower_id

@@ -13,6 +13,7 @@ transition's transaction, and refuses with a domain error.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ from catalogue.models import Holding
 from consortium import clock
 from ill import exceptions as err
 from ill import rota_reasons, states
-from ill.actors import actor_library_id, actor_user
+from ill.actors import SYSTEM, actor_library_id, actor_user
 from ill.models import DeliveredCopy, IllRequest, RotaEntry, ServiceLevel
 from members.models import Library, PatronStatus
 from policies.calendar import add_working_days
@@ -50,6 +51,7 @@ FIELD_LABELS = {
     "service_type": _("service type"),
     "service_level": _("service level"),
     "file": _("a PDF file"),
+    "forward_to": _("the request it goes on to"),
     "note": _("a note"),
 }
 
@@ -299,6 +301,48 @@ def _resource(step: Step) -> Outcome:
         )
         outcome.data["lender"] = entry.lender_id
     return outcome
+
+
+# A request named by its portal reference (ILL-42) or its number, as a forward names it.
+FORWARD_REFERENCE = re.compile(r"\bILL-(\d{1,12})\b|^(\d{1,12})$")
+
+
+def forward_target_id(text: str) -> int | None:
+    """The request a forward names: its reference (ILL-42) anywhere in the text, or its number."""
+    found = FORWARD_REFERENCE.search(str(text or "").strip())
+    return int(found.group(1) or found.group(2)) if found else None
+
+
+@handles("ship_forward")
+def _ship_forward(step: Step) -> Outcome:
+    """The copy goes on to another library's request of the same record that the same
+    lender agreed to supply (WillSupply): this loan ends (LoanCompleted for the lender) and
+    the portal ships that request for the lender, its loan starting now."""
+    from ill.services import ill_request_transition  # (services takes the actions)
+
+    req = step.req
+    target_id = forward_target_id(step.payload.get("forward_to", ""))
+    target = (
+        IllRequest.objects.filter(pk=target_id).exclude(pk=req.pk).first() if target_id is not None else None
+    )
+    if (
+        target is None
+        or target.borrower_id == req.borrower_id
+        or target.supplier_id != req.supplier_id
+        or req.bib_record_id is None
+        or target.bib_record_id != req.bib_record_id
+        or (target.status, target.supplier_status) != (states.WILL_SUPPLY, states.WILL_SUPPLY_S)
+    ):
+        raise err.IllError(
+            err.FORWARD_TARGET.format(value=str(step.payload.get("forward_to", ""))[:40] or "—"),
+            code=err.ErrorCode.FORWARD_TARGET,
+            field="forward_to",
+        )
+    note = f"Forwarded by {req.borrower.code} from {req.reference} (ISO 18626 ShippedForward)."
+    ill_request_transition(
+        request_id=target.pk, action="ship", actor=SYSTEM, note=note, forwarded_from=req.pk
+    )
+    return Outcome(data={"forwarded_to": target.pk})
 
 
 @handles("renew")

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     RENEW = "renew"
     RETURN_BY_PATRON = "return_by_patron"
     SHIP_RETURN = "ship_return"
+    SHIP_FORWARD = "ship_forward"
     REPORT_LOST = "report_lost"
     CANCEL = "cancel"
     REQUEST_CANCEL = "request_cancel"

@@ -70,6 +70,10 @@ ISO_DUPLICATE_REQUEST = _(
     "header/requestingAgencyRequestId: “{value}” already names request {reference} of {borrower}; "
     "send a new id for a new request."
 )
+FORWARD_TARGET = _(
+    "“{value}” is not a request the copy can go on to: name the portal reference (ILL-42) of another "
+    "library's request of the same record that the same lender has agreed to supply."
+)
 NO_RETRY_OFFERED = _(
     "No lender offered a retry of request {reference} (none answered “retry possible”); send a new "
     "request instead."
@@ -144,6 +148,7 @@ class ErrorCode(StrEnum):
     LENDER_NOT_MEMBER = "lender_not_member"
     NO_RENEWALS_LEFT = "no_renewals_left"
     NO_RETRY_OFFERED = "no_retry_offered"
+    FORWARD_TARGET = "forward_target"
     RETRY_NOT_NOW = "retry_not_now"
     NOT_DUE_YET = "not_due_yet"
     NOT_PDF = "not_pdf"

@@ -51,6 +51,7 @@ class ActionForm(forms.Form):
     condition = forms.ChoiceField(required=False, choices=[("", ""), *list(states.LOAN_CONDITIONS.items())])
     override = forms.BooleanField(required=False)
     lender = forms.CharField(required=False, max_length=16)
+    forward_to = forms.CharField(required=False, max_length=40)
     expected_status = forms.CharField(required=False, max_length=24)
     file = forms.FileField(required=False)
 

@@ -103,7 +103,28 @@ def available_actions(*, req: IllRequest, roles: set[Role]) -> list[states.Actio
         roles=roles,
     )
     not_due = req.due_date is None or req.due_date >= pakistan_date()
-    return [a for a in actions if not (a.code == "mark_overdue" and not_due)]
+    hidden = {"mark_overdue"} if not_due else set()
+    if any(a.code == "ship_forward" for a in actions) and not forward_targets(req=req):
+        hidden.add("ship_forward")  # no request waiting for this copy
+    return [a for a in actions if a.code not in hidden]
+
+
+def forward_targets(*, req: IllRequest) -> list[IllRequest]:
+    """Other libraries' requests this copy could go on to (ISO 18626 ShippedForward): of
+    the same record, that the same lender agreed to supply and has not shipped yet."""
+    if req.bib_record_id is None or req.supplier_id is None:
+        return []
+    return list(
+        IllRequest.objects.filter(
+            bib_record_id=req.bib_record_id,
+            supplier_id=req.supplier_id,
+            status=states.WILL_SUPPLY,
+            supplier_status=states.WILL_SUPPLY_S,
+        )
+        .exclude(borrower_id=req.borrower_id)
+        .select_related("borrower")
+        .order_by("created_at")[:20]
+    )
 
 
 def lending_answers(*, library_id: int, limit: int = 50):

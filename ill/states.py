@@ -229,6 +229,12 @@ ACTIONS: dict[str, Action] = {
                RETURNED_BY_PATRON, STAFF_B, services=LOAN_ONLY),
         Action("ship_return", _("Ship back to lender"), R, _s(RETURNED_BY_PATRON, RECEIVED), SHIPPED_RETURN,
                STAFF_B, iso="ShippedReturn", effect=Effect(LOAN_OUT_S, RETURN_SHIPPED), services=LOAN_ONLY),
+        # ISO 18626 ShippedForward: instead of going back, the item goes on to another
+        # library's request of the same record that the same lender agreed to supply; this
+        # loan ends and the lender's loan to that library starts (ill.actions).
+        Action("ship_forward", _("Send on to the next borrowing library"), R, _s(RETURNED_BY_PATRON, RECEIVED),
+               COMPLETED, STAFF_B, iso="ShippedForward", effect=Effect(LOAN_OUT_S, LOAN_COMPLETED),
+               services=LOAN_ONLY, needs=("forward_to",), style="secondary"),
         Action("report_lost", _("Report lost"), R, _s(RECEIVED, CHECKED_OUT, OVERDUE, RECALLED), LOST, STAFF_B,
                iso="Notification", effect=Effect(LOAN_OUT_S, LOST_REPORTED), services=LOAN_ONLY,
                needs=("note",), style="danger"),
@@ -258,7 +264,8 @@ ACTIONS: dict[str, Action] = {
         # The stale-request timer answers Unfilled on the lender's behalf (ReShare, OCLC).
         Action("time_out", _("No answer in time"), S, _s(REQUEST_RECEIVED), UNFILLED, SYS, iso="Unfilled",
                effect=Effect(_s(SENT_TO_SUPPLIER), SOURCING)),
-        Action("ship", _("Mark shipped"), S, _s(WILL_SUPPLY_S), LOANED, STAFF_L, iso="Loaned",
+        # (the portal ships for the lender when a borrowing library forwards its copy: ship_forward)
+        Action("ship", _("Mark shipped"), S, _s(WILL_SUPPLY_S), LOANED, frozenset({LENDER, SYSTEM}), iso="Loaned",
                effect=Effect(_s(WILL_SUPPLY), SHIPPED), services=LOAN_ONLY, style="success"),
         Action("deliver_copy", _("Deliver the copy (PDF)"), S,
                _s(REQUEST_RECEIVED, EXPECT_TO_SUPPLY_S, WILL_SUPPLY_S), COPY_COMPLETED, STAFF_L,

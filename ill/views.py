@@ -246,6 +246,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reasons_unfilled": states.REASONS_UNFILLED,
             "reasons_retry": states.REASONS_RETRY,
             "conditions": states.LOAN_CONDITIONS,
+            "forward_targets": selectors.forward_targets(req=req) if is_borrower else [],
             "lender_codes": list(
                 Library.objects.lending().exclude(pk=req.borrower_id).values_list("code", flat=True)
             )

@@ -93,9 +93,10 @@ REQUESTER_RULES: dict[str, tuple[tuple[str, ...], ...]] = {
     "ShippedReturn": (("ship_return",), ("return_by_patron", "ship_return")),
     "Renew": (("renew",), ("check_out", "renew")),
     "Cancel": (("cancel",), ("request_cancel",)),
+    # (its note names the request the copy went on to: ILL-42)
+    "ShippedForward": (("ship_forward",), ("return_by_patron", "ship_forward")),
 }
 STATUS_REQUEST = "StatusRequest"  # answered by a supplyingAgencyMessage StatusRequestResponse
-# Requester actions the portal does not take (ShippedForward: no forwarding between borrowers).
 REQUESTER_SUPPORTED = (*REQUESTER_RULES, STATUS_REQUEST, NOTIFICATION)
 
 # --- open code lists ------------------------------------------------------------------
@@ -161,6 +162,7 @@ TO_LENDER: dict[str, str] = {
     "reject_conditions": "Cancel",
     "accept_conditions": "Notification",
     "report_lost": "Notification",
+    "ship_forward": "ShippedForward",
 }
 
 # The borrower's view of a request as an ISO 18626 status (StatusRequest answers): what

@@ -141,6 +141,10 @@ def _message_for(req: IllRequest, event: IllEvent) -> tuple[Library | None, str,
         note = visibility.note_for(event=event, reader=visibility.Reader.LENDER)[:2000]
         if action == "accept_conditions":
             note = f"{codes.CONDITIONS_AGREED} {note}".strip()[:2000]
+        elif action == "ship_forward":
+            onward = IllRequest.objects.filter(pk=event.data.get("forwarded_to")).first()
+            if onward is not None:  # the lender's system knows it by the id it was sent
+                note = f"Forwarded to {onward.iso_request_id}. {note}".strip()[:2000]
         body = build.requesting_agency_message(header=_header(req), action=iso_action, note=note)
         return req.supplier, "requestingAgencyMessage", iso_action, body
     if action in codes.TO_BORROWER:

@@ -566,6 +566,8 @@ def _receive_requesting_agency_message(*, actor: Any, message: Message) -> int:
             err.ISO_UNSUPPORTED_ACTION.format(value=action, supported=", ".join(codes.REQUESTER_SUPPORTED)),
         )
     payload = {a: ({"note": note} if note else {}) for chain in chains for a in chain}
+    if "ship_forward" in payload:
+        payload["ship_forward"]["forward_to"] = note  # (the note names the next request)
     _take(
         req=req, actor=actor, chains=chains, payload=payload, path="action", value=action,
         error_type=UNSUPPORTED_ACTION, current_iso="",

@@ -521,7 +521,7 @@ def test_notifications_are_stored_as_messages_between_the_libraries(
     assert iso_request.supplier_status == states.REQUEST_RECEIVED
 
 
-def test_status_request_without_an_endpoint_is_refused_and_shipped_forward_unsupported(
+def test_status_request_without_an_endpoint_and_shipped_forward_before_the_copy_came_are_refused(
     iso_request, borrower_key, iso_post
 ):
     before = _snapshot(iso_request)
@@ -532,7 +532,7 @@ def test_status_request_without_an_endpoint_is_refused_and_shipped_forward_unsup
     conf = _error(
         _borrower_says(iso_post, borrower_key, iso_request, "ShippedForward"), "UnsupportedActionType"
     )
-    assert "ShippedForward" in conf["errorValue"]
+    assert conf["errorValue"].startswith("action: “ShippedForward” is not possible now")
     assert _snapshot(iso_request) == before
 
 

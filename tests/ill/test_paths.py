@@ -16,6 +16,7 @@ from policies.calendar import PAKISTAN
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 V = ("B", "validate", {"override": True})
+WAITING = "waiting"  # (a forward's target, made when the walk gets there)
 R = ("R", "", {})
 
 WALKS = {
@@ -42,7 +43,22 @@ WALKS = {
     "cancel agreed by lender": (
         {}, [V, R, ("P", "request_cancel", {}), ("L", "answer_cancel_yes", {})], states.CANCELLED),
     "unfilled": ({}, [V, R, ("L", "unfilled", {"reason_unfilled": "NotOnShelf"}), R], states.END_OF_ROTA),
+    "sent on to the next library": (
+        {}, [V, R, ("L", "will_supply", {}), ("L", "ship", {}), ("B", "receive", {}),
+             ("B", "ship_forward", {"forward_to": WAITING})], states.COMPLETED),
 }  # fmt: skip
+
+
+def _waiting(record, lender_librarian) -> str:
+    """Another library's request of the record, agreed by the same lender: its reference."""
+    from tests.factories import LibrarianFactory, LibraryFactory, PatronFactory
+
+    other = LibraryFactory(code="PK-NEXT")
+    req = ill_request_create(actor=PatronFactory(library=other), bib_record_id=record.pk)
+    ill_request_transition(request_id=req.pk, action="validate", actor=LibrarianFactory(library=other))
+    route(request_id=req.pk)
+    ill_request_transition(request_id=req.pk, action="will_supply", actor=lender_librarian)
+    return req.reference
 
 
 @pytest.mark.parametrize("walk", sorted(WALKS))
@@ -54,6 +70,8 @@ def test_walk(walk, patron, record, librarian, lender_librarian):
         if who == "R":
             route(request_id=req.pk)
             continue
+        if payload.get("forward_to") == WAITING:
+            payload = {**payload, "forward_to": _waiting(record, lender_librarian)}
         if payload.get("file") == "pdf":
             payload = {**payload, "file": SimpleUploadedFile("intro.pdf", PDF)}
         if action == "mark_overdue":

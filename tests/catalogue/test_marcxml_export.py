@@ -14,11 +14,11 @@ from lxml import etree
 from catalogue.models import SourceRecord
 from catalogue.xml_formats import marcxml_document
 from tests.catalogue.factories_search import make_record
-from tests.catalogue.xml_helpers import SCHEMAS
+from tests.catalogue.xml_helpers import MARC21_SLIM_XSD, load_schema
 
 SHARED_MARC = Path(__file__).resolve().parents[3] / "shared" / "data" / "marc"
 pytestmark = pytest.mark.django_db
-MARC21_SLIM = etree.XMLSchema(etree.parse(str(SCHEMAS / "marc21slim.xsd")))
+MARC21_SLIM = load_schema(MARC21_SLIM_XSD)  # LoC's MARC21slim.xsd where shared/ has it
 
 
 def _shared_records() -> list[tuple[str, pymarc.Record]]:

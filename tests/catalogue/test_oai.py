@@ -1,7 +1,8 @@
 """OAI-PMH at /oai: the six verbs, paging, selective harvesting, deletions and every error.
 
-Each response is validated against the schemas in tests/catalogue/schemas (OAI-PMH 2.0,
-oai_dc, MARC21 slim, oai-identifier) before anything else is asserted.
+Each response is validated before anything else is asserted against the official OAI-PMH 2.0,
+oai_dc, oai-identifier and MARC21 slim schemas (stand-ins where shared/ lacks them, see
+tests/catalogue/schemas/README.md).
 """
 
 from __future__ import annotations

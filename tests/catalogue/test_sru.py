@@ -1,7 +1,8 @@
 """SRU 1.2 at /sru: explain, searchRetrieve with CQL, record schemas and every diagnostic.
 
-Each response is validated against the schemas in tests/catalogue/schemas (SRU 1.2,
-diagnostics, ZeeRex explain, MARC21 slim, SRU Dublin Core) before anything else.
+Each response is validated before anything else against the schemas of tests/catalogue/xml_helpers:
+the official MARC21 slim, hand-written SRU 1.2, diagnostics, ZeeRex explain and SRU Dublin Core
+(no official copy of those was found, see tests/catalogue/schemas/README.md).
 """
 
 from __future__ import annotations

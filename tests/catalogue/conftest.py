@@ -16,6 +16,16 @@ def _media(tmp_path, settings):
     settings.IMPORT_PARSE_PROCESSES = 1
 
 
+@pytest.fixture
+def served_xml_is_schema_valid(monkeypatch):
+    """Every /oai, /sru and SRW response the test causes is valid against the schemas."""
+    from tests.catalogue.xml_helpers import check_served_xml
+
+    failures = check_served_xml(monkeypatch)
+    yield failures
+    assert failures == [], f"{len(failures)} invalid against the schemas:\n" + "\n".join(failures[:10])
+
+
 def pytest_collection_modifyitems(config, items):
     if not SHARED.exists():
         skip = pytest.mark.skip(reason=f"shared MARC data not found at {SHARED}")

@@ -11,7 +11,7 @@ from sickle import Sickle
 from catalogue import services
 from catalogue.models import BibRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("served_xml_is_schema_valid")]
 
 
 def _marc_file(path, *records: tuple[str, str, str]):

@@ -17,7 +17,7 @@ from lxml import etree
 from catalogue import services
 from catalogue.sru.srw import SOAP_NS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("served_xml_is_schema_valid")]
 YAZ = shutil.which("yaz-client")
 needs_yaz = pytest.mark.skipif(YAZ is None, reason="!! yaz-client is not installed (apt-get install yaz)")
 

@@ -127,5 +127,29 @@ def valid_xml(body: bytes) -> etree._Element:
     return root
 
 
+def check_served_xml(monkeypatch) -> list[str]:
+    """Validate every body /oai, /sru and SRW serve from now on, also to clients over HTTP
+    (live_server): the failures, one line each, in the list returned. The bodies served are
+    unchanged, so a client's own handling of them is what its test sees."""
+    import catalogue.oai_views
+    import catalogue.sru.srw
+    import catalogue.sru_views
+
+    failures: list[str] = []
+
+    def checked(handle):
+        def handle_and_validate(params):
+            body = handle(params)
+            if not _SCHEMA.validate(etree.fromstring(body)):
+                failures.append(f"{dict(params)}: {_SCHEMA.error_log.last_error}")
+            return body
+
+        return handle_and_validate
+
+    for module in (catalogue.oai_views, catalogue.sru_views, catalogue.sru.srw):
+        monkeypatch.setattr(module, "handle", checked(module.handle))
+    return failures
+
+
 def texts(root: etree._Element, path: str) -> list[str]:
     return [e.text or "" for e in root.xpath(path, namespaces=NS)]

@@ -93,6 +93,7 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("ill.urls")),
     path("", include("desk.urls")),
+    path("", include("evidence.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("iso18626", Iso18626Api.as_view(), name="iso18626"),

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "policies",
     "ill",
     "desk",
+    "evidence",
 ]
 
 MIDDLEWARE = [

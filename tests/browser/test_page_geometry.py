@@ -179,7 +179,7 @@ def _pages(data) -> dict[str, list[str]]:
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/imports/{data['running'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
-            "/desk/",
+            "/desk/", "/before-you-buy/",
         ],
         "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],
         "libadmin": ["/desk/", "/my-library/", "/ill/requests/new/"],

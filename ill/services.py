@@ -332,17 +332,25 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
 # rota, messages, copies
 
 
-@transaction.atomic
-def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> list[RotaEntry]:
-    """Staff of the borrowing library put the lenders not yet asked in a new order."""
-    req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
+def _locked_for_borrower(
+    request_id: int, actor: Any, action: str, *, related: tuple[str, ...] = ()
+) -> IllRequest:
+    """The request, locked, when the actor acts for its borrowing library (else the error)."""
+    req = IllRequest.objects.select_for_update().select_related(*related).filter(pk=request_id).first()
     if req is None:
         raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
     if Role.BORROWER not in actor_roles(actor, req):
         raise err.IllPermissionDenied(
-            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("reorder the rota")),
+            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=action),
             code=err.ErrorCode.NOT_YOUR_TURN,
         )
+    return req
+
+
+@transaction.atomic
+def ill_rota_reorder(*, request_id: int, actor: Any, entry_ids: list[int]) -> list[RotaEntry]:
+    """Staff of the borrowing library put the lenders not yet asked in a new order."""
+    req = _locked_for_borrower(request_id, actor, _("reorder the rota"))
     pending = list(
         RotaEntry.objects.select_for_update().filter(
             request=req, round=req.rota_round, status=RotaEntry.Status.PENDING
@@ -380,14 +388,7 @@ def ill_request_retry(*, request_id: int, actor: Any, terms: dict[str, Any], not
     to ask the request goes to that lender at once (a new round of the rota, as staff
     re-sourcing with a named lender); while another lender considers it, that lender is
     asked next, before the rest of the rota. ISO 18626 requestType Retry."""
-    req = IllRequest.objects.select_for_update().select_related("borrower").filter(pk=request_id).first()
-    if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
-    if Role.BORROWER not in actor_roles(actor, req):
-        raise err.IllPermissionDenied(
-            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("retry")),
-            code=err.ErrorCode.NOT_YOUR_TURN,
-        )
+    req = _locked_for_borrower(request_id, actor, _("retry"), related=("borrower",))
     offer = (
         RotaEntry.objects.filter(request=req, reason_unfilled__in=list(states.REASONS_RETRY))
         .select_related("lender")
@@ -475,14 +476,7 @@ def ill_request_remind(*, request_id: int, actor: Any, note: str = "") -> IllEve
     """The requesting library reminds the lender asked (ISO 18626 requestType Reminder):
     recorded in the request's history, where the lender asked sees it, and sent on as a
     Reminder to the lender's own ILL system if it has one."""
-    req = IllRequest.objects.select_for_update().filter(pk=request_id).first()
-    if req is None:
-        raise err.IllNotFound(err.REQUEST_NOT_FOUND, code=err.ErrorCode.REQUEST_NOT_FOUND)
-    if Role.BORROWER not in actor_roles(actor, req):
-        raise err.IllPermissionDenied(
-            err.NOT_YOUR_TURN.format(roles=_roles({Role.BORROWER}), action=_("send a reminder")),
-            code=err.ErrorCode.NOT_YOUR_TURN,
-        )
+    req = _locked_for_borrower(request_id, actor, _("send a reminder"))
     event = ill_event_record(
         request=req, kind=EventKind.REMINDER, side=Side.REQUESTER, actor=actor, actor_role=Role.BORROWER,
         before=(req.status, req.supplier_status), note=note.strip()[:2000], supplier_id=req.supplier_id,

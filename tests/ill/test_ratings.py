@@ -4,19 +4,30 @@ sees who rated or what they wrote."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from ill import states
 from ill.models import Rating
-from ill.ratings import rating_invite
+from ill.ratings import rating_answer, rating_invite
+from ill.reports import MIN_RATINGS_SHOWN, satisfaction
 from ill.routing import route
 from ill.services import ill_request_create
 from tests.factories import PatronFactory
+from tests.ill.factories import held_by
 
 COMMENT = "The courier took a fortnight"
 
@@ -202,3 +213,152 @@ def test_the_borrowing_library_reads_the_rating_and_no_lender_does(
         assert response.status_code == 200, name
         for secret in (COMMENT, "out of 5", 'data-testid="rating"', patron.last_name, patron.email):
             assert secret not in text, (name, secret)
+
+
+# ---------------------------------------------------------------------------------------
+# the consortium's figures
+
+DAY = datetime(2026, 3, 2, 11, 0, tzinfo=ZoneInfo("Asia/Karachi"))  # a Monday
+REQUESTS = 45  # with the seed below, some libraries' rows are shown and some held back
+ENDINGS = ["refused", "cancelled", "unfilled", "copy", "loan", "copy"]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One invitation as the test made it: whose, who supplied it, when, the answer."""
+
+    borrower_id: int
+    supplier_id: int | None  # the lender that supplied it; None when nobody did
+    in_period: bool
+    score: int | None
+
+
+def _walk_to_an_end(ending, req, patron, staff, lender_staff, act):
+    """Walk a request to the given ending; True when its lender supplied it."""
+    home = staff[patron.library_id]
+    if ending in ("refused", "cancelled"):
+        act(req, "refuse", home, reason="other") if ending == "refused" else act(req, "cancel", patron)
+        return False
+    act(req, "validate", home)
+    route(request_id=req.pk)
+    if ending == "unfilled":  # the only holder says no: end of rota, then the library closes it
+        act(req, "unfilled", lender_staff, reason_unfilled="NotOnShelf")
+        route(request_id=req.pk)
+        act(req, "cancel", home)
+        return False
+    if ending == "copy":
+        act(req, "deliver_copy", lender_staff, file=SimpleUploadedFile("c.pdf", b"%PDF-1.4\n%%EOF\n"))
+        act(req, "complete_copy", patron)
+        return True
+    _loan_completed(req, home, lender_staff, act)
+    return True
+
+
+@pytest.fixture
+def asked(
+    library, lender, second_lender, librarian, lender_librarian, second_lender_librarian, agreement, act
+) -> list[Asked]:
+    """Requests of patrons of three libraries, ended at random on the report's day or the
+    next, and answered at random (or not) within the week."""
+    rng = random.Random(20261205)
+    staff = {library.pk: librarian, lender.pk: lender_librarian, second_lender.pk: second_lender_librarian}
+    libraries = [library, lender, second_lender]
+    patrons = [PatronFactory(library=lib) for lib in [library, library, library, lender, second_lender]]
+    made = []
+    for n in range(REQUESTS):
+        patron = rng.choice(patrons)
+        holder = rng.choice([lib for lib in libraries if lib.pk != patron.library_id])
+        ending, in_period = rng.choice(ENDINGS), rng.random() < 0.8
+        with time_machine.travel(DAY if in_period else DAY + timedelta(days=1), tick=False):
+            req = ill_request_create(
+                actor=patron, bib_record_id=held_by(holder).pk, article_title=f"Part {n}",
+                service_type="copy" if ending == "copy" else "loan",
+            )  # fmt: skip
+            supplied = _walk_to_an_end(ending, req, patron, staff, staff[holder.pk], act)
+        score = rng.choice([None, 1, 2, 3, 4, 5, 5, 4])
+        if score is not None:
+            with time_machine.travel(DAY + timedelta(days=rng.randint(1, 6)), tick=False):
+                rating_answer(request_id=req.pk, actor=patron, score=score, comment=f"Answer {n}")
+        made.append(Asked(patron.library_id, holder.pk if supplied else None, in_period, score))
+    return made
+
+
+def _brute_force(asked: list[Asked], side: str) -> dict[int | None, dict]:
+    """Invited, rated, distribution, mean and response rate per library (None: all),
+    counted invitation by invitation."""
+    scores: dict[int | None, list] = defaultdict(list)
+    for a in asked:
+        library_id = a.borrower_id if side == "borrower" else a.supplier_id
+        if a.in_period and (side == "borrower" or a.supplier_id is not None):
+            scores[library_id].append(a.score)
+            scores[None].append(a.score)
+    figures = {}
+    for library_id, answers in scores.items():
+        rated = [s for s in answers if s is not None]
+        mean = Fraction(sum(rated), len(rated)) if rated else None
+        figures[library_id] = {
+            "invited": len(answers),
+            "rated": len(rated),
+            "distribution": tuple(rated.count(score) for score in range(1, 6)),
+            # one decimal, halves up
+            "mean": None if mean is None else Decimal(math.floor(mean * 10 + Fraction(1, 2))) / 10,
+            "response_rate": len(rated) / len(answers),
+        }
+    return figures
+
+
+def test_the_satisfaction_figures_agree_with_a_brute_force_count(
+    asked, library, lender, second_lender, django_assert_num_queries
+):
+    libraries = {lib.pk: lib for lib in (library, lender, second_lender)}
+    with django_assert_num_queries(4):  # per library and in all, as borrower and as lender
+        found = satisfaction(start=DAY.date(), end=DAY.date(), libraries=libraries)
+    shown, held_back = set(), set()
+    for side, table in found.tables:
+        expected = _brute_force(asked, side)
+        for row in [*table.rows, table.total]:
+            key = row.library.pk if row.library else None
+            want = expected.get(key, {"invited": 0, "rated": 0, "distribution": (0,) * 5, "mean": None})
+            got = {name: getattr(row, name) for name in want}
+            assert got == want, (side, row.library)
+        # a row's figures are shown from 5 ratings on, and the rows held back hold none or 5+
+        hidden = [row for row in table.rows if not row.shown]
+        assert all(row.rated >= MIN_RATINGS_SHOWN for row in table.rows if row.shown)
+        assert not 0 < sum(row.rated for row in hidden) < MIN_RATINGS_SHOWN
+        assert table.total.shown == (table.total.rated >= MIN_RATINGS_SHOWN)
+        shown |= {(side, row.library.code) for row in table.rows if row.shown}
+        held_back |= {(side, row.library.code) for row in hidden if row.rated}
+    # the walks made rows of both kinds on both sides, so each rule above was exercised
+    assert {side for side, _code in shown} == {"borrower", "lender"} and held_back
+    # and the requests ended the next day are left out
+    assert found.as_borrower.total.invited == sum(a.in_period for a in asked) < len(asked)
+
+
+def test_the_report_page_shows_satisfaction_in_english_and_urdu(
+    asked, consortium_admin, login, library, second_lender
+):
+    day = DAY.date().isoformat()
+    client = login(consortium_admin)
+    found = satisfaction(start=DAY.date(), end=DAY.date())
+    home = next(row for row in found.as_borrower.rows if row.library == library)
+    small = next(row for row in found.as_borrower.rows if row.few and row.rated)
+    held = next(row for row in found.as_borrower.rows if not row.shown and not row.few)
+    assert home.shown
+    # in English
+    html = client.get(f"/ill/reports/?start={day}&end={day}").content.decode()
+    table = re.search(r'data-testid="satisfaction-borrower">(.*?)</table>', html, re.S).group(1)
+    row = re.search(rf'data-library="{library.code}">(.*?)</tr>', table, re.S).group(1)
+    assert f">{home.rated}<" in row and f">{home.response_rate_pct}%<" in row and f">{home.mean}<" in row
+    other = re.search(rf'data-library="{small.library.code}">(.*?)</tr>', table, re.S).group(1)
+    assert "fewer than 5" in other and "%" not in other
+    held_row = re.search(rf'data-library="{held.library.code}">(.*?)</tr>', table, re.S).group(1)
+    assert 'data-figure="rated">not shown<' in held_row and "%" not in held_row
+    assert "Response rate = rated ÷ invited." in html and "Mean rating" in html
+    for secret in ("Answer 1", *(a.comment for a in Rating.objects.exclude(comment=""))):
+        assert secret not in html
+    # and in Urdu
+    client.post("/i18n/setlang/", {"language": "ur", "next": "/"})
+    html = client.get(f"/ill/reports/?start={day}&end={day}").content.decode()
+    assert "قارئین کا اطمینان" in html and "جواب کی شرح = درجہ دیا ÷ مدعو۔" in html and "5 سے کم" in html
+    for english in ("Patron satisfaction", "Response rate", "fewer than 5", "Mean rating"):
+        assert english not in html

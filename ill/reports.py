@@ -137,12 +137,13 @@ class RatingFigures:
         return self.rated / self.invited if self.invited else None
 
     @property
-    def few(self) -> bool:
-        return self.rated < MIN_RATINGS_SHOWN
-
-    @property
     def response_rate_pct(self) -> int | None:
         return None if self.response_rate is None else round(100 * self.response_rate)
+
+    @property
+    def few(self) -> bool:
+        """Fewer ratings than may be shown (a row held back with more says "not shown")."""
+        return self.rated < MIN_RATINGS_SHOWN
 
 
 @dataclass
@@ -259,12 +260,12 @@ def _rating_counts(invitations: QuerySet, key: str) -> tuple[dict[int, RatingFig
         **{f"n{score}": Count("pk", filter=Q(score=score)) for score in RATING_SCORES},
     }
 
-    def figures(library, row) -> RatingFigures:
+    def figures(row: dict) -> RatingFigures:
         spread = tuple(row[f"n{score}"] for score in RATING_SCORES)
-        return RatingFigures(library=library, invited=row["invited"], rated=row["rated"], distribution=spread)
+        return RatingFigures(library=None, invited=row["invited"], rated=row["rated"], distribution=spread)
 
-    per_library = {row[key]: figures(None, row) for row in invitations.values(key).annotate(**counts)}
-    return per_library, figures(None, invitations.aggregate(**counts))
+    per_library = {row[key]: figures(row) for row in invitations.values(key).annotate(**counts)}
+    return per_library, figures(invitations.aggregate(**counts))
 
 
 def _rating_table(invitations: QuerySet, key: str, libraries: dict[int, Library]) -> RatingTable:

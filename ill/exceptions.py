@@ -39,6 +39,15 @@ MESSAGE_EMPTY = _("Write a message first.")
 NOT_PARTY = _("Only the borrowing library and the lender asked can see or write messages on this request.")
 LENDER_NOT_MEMBER = _("This library cannot be added: it is not lending or no agreement allows it.")
 
+# A patron's rating of a request that ended (ill.ratings).
+ONLY_PATRON_RATES = _("Only the patron who asked for this request can rate it.")
+RATING_NOT_OPEN = _("This request can be rated once it has ended.")
+RATING_SCORE = _("Choose a rating from 1 (very poor) to 5 (very good).")
+RATING_COMMENT_TOO_LONG = _("The comment is {length} characters long; keep it to {limit}.")
+RATING_LOCKED = _(
+    "Your rating became final on {date}: an answer can be changed for 7 days after it is given."
+)
+
 # ISO 18626 (errorValue of an ERROR confirmation): what failed, and where in the message.
 ISO_EMPTY = _("The message is empty; send one ISO 18626 message as XML.")
 ISO_TOO_LARGE = _("The message is {size} bytes; the limit is {limit} bytes.")
@@ -164,6 +173,12 @@ class ErrorCode(StrEnum):
     MESSAGE_EMPTY = "message_empty"
     NOT_PARTY = "not_party"
     LINK_EXPIRED = "link_expired"
+    # a patron's rating
+    ONLY_PATRON_RATES = "only_patron_rates"
+    RATING_NOT_OPEN = "rating_not_open"
+    RATING_SCORE = "rating_score"
+    RATING_COMMENT_TOO_LONG = "rating_comment_too_long"
+    RATING_LOCKED = "rating_locked"
     # ISO 18626: a refused message (its errorType says more), a peer's answer
     ISO18626_ERROR = "iso18626_error"
     ISO_ENDPOINT_REFUSED = "iso_endpoint_refused"

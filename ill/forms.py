@@ -6,8 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from consortium.forms import BootstrapFormMixin
+from ill import exceptions as err
 from ill import states
-from ill.models import ServiceLevel, ServiceType
+from ill.models import RATING_COMMENT_MAX, ServiceLevel, ServiceType
 
 
 class RequestForm(BootstrapFormMixin, forms.Form):
@@ -63,6 +64,36 @@ class ActionForm(forms.Form):
 class MessageForm(BootstrapFormMixin, forms.Form):
     body = forms.CharField(
         label=_("Message to the other library"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+RATING_CHOICES = [
+    (1, _("1 · Very poor")),
+    (2, _("2 · Poor")),
+    (3, _("3 · Fair")),
+    (4, _("4 · Good")),
+    (5, _("5 · Very good")),
+]
+
+
+class RatingForm(BootstrapFormMixin, forms.Form):
+    """A patron's rating of a request that ended (ill.ratings checks it again)."""
+
+    score = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": err.RATING_SCORE, "invalid_choice": err.RATING_SCORE},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=RATING_COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": _("The comment is %(show_value)d characters long; keep it to %(limit_value)d.")
+        },
     )
 
 

@@ -7,6 +7,7 @@ Status fields are written only by ``ill.services.ill_request_transition`` (see
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -436,3 +437,48 @@ class Iso18626Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.summary} -> {self.library_id}"
+
+
+# A patron may change their rating for a week after first answering; then it is final.
+RATING_CHANGE_WINDOW = timedelta(days=7)
+RATING_SCORES = range(1, 6)
+RATING_COMMENT_MAX = 2000
+
+
+class Rating(models.Model):
+    """A patron's rating of a request that ended, 1 to 5 with an optional comment.
+
+    The row is written when the patron is invited (once per request: it is the marker), the
+    score when they answer. Who rated and what they wrote never reach a lender
+    (ill.visibility.rating); the consortium report counts ratings, never shows one.
+    """
+
+    request = models.OneToOneField(IllRequest, on_delete=models.CASCADE, related_name="rating")
+    invited_at = models.DateTimeField(db_index=True)
+    score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=RATING_COMMENT_MAX)
+    answered_at = models.DateTimeField(null=True, blank=True)  # the first answer: the week runs from it
+    updated_at = models.DateTimeField(null=True, blank=True)  # the latest answer
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__isnull=True)
+                | Q(score__gte=RATING_SCORES.start, score__lt=RATING_SCORES.stop),
+                name="ill_rating_score_1_to_5",
+            ),
+            # answered: a score and when; not yet: neither, and no comment
+            models.CheckConstraint(
+                condition=Q(score__isnull=True, answered_at__isnull=True, comment="")
+                | Q(score__isnull=False, answered_at__isnull=False, updated_at__isnull=False),
+                name="ill_rating_answer_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.score or '-'}"
+
+    @property
+    def changeable_until(self) -> datetime | None:
+        """When the answer becomes final (None before the patron answers)."""
+        return self.answered_at + RATING_CHANGE_WINDOW if self.answered_at else None

@@ -123,6 +123,11 @@ def queue_due_soon(*, request: IllRequest) -> None:
     _send(request, PATRON, "ill_patron_due_soon", f"ill:{request.pk}:due-soon:{request.due_date}", {})
 
 
+def queue_rating_invitation(*, request: IllRequest) -> None:
+    """Ask the patron of a request that ended to rate it; once per request (ill.ratings)."""
+    _send(request, PATRON, "ill_patron_rating", f"ill:{request.pk}:rating", {})
+
+
 def queue_message(*, request: IllRequest, message: IllMessage) -> None:
     recipient: Library = message.recipient
     audience = LENDER if recipient.pk == request.supplier_id else BORROWER

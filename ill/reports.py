@@ -21,18 +21,26 @@ its table (templates/ill/report.html), and every request placed falls in exactly
   library cancelled while it was asked);
 - a lender's fill rate = times it lent / times it was asked;
 - its answer time = asked → answered, in hours, the median.
+
+Patron satisfaction (ill.ratings), for the patrons invited in the period (each request that
+ended with a patron is invited once, when it ends): invited, rated (answered so far), the
+response rate = rated / invited, the mean rating to one decimal and how many gave each of
+1 to 5; per library as borrower (its patrons' requests) and as lender (requests it
+supplied), and for the consortium. A row of fewer than ``MIN_RATINGS_SHOWN`` ratings shows
+none of them (nor, then, the smallest rows that would let the consortium's row reveal it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 
 from ill import states
-from ill.models import IllEvent, IllRequest, RotaEntry
+from ill.models import RATING_SCORES, IllEvent, IllRequest, Rating, RotaEntry
 from members.models import Library
 from policies.calendar import PAKISTAN
 
@@ -101,12 +109,67 @@ class LibraryFigures:
         return None if self.lender_fill_rate is None else round(100 * self.lender_fill_rate)
 
 
+# Fewer ratings than this in a row, and none of its rating figures is shown: with so few,
+# someone who knows whose requests ended could tell who gave which rating.
+MIN_RATINGS_SHOWN = 5
+
+
+@dataclass
+class RatingFigures:
+    """Patrons' ratings of the requests of one library (or the consortium, library None)."""
+
+    library: Library | None
+    invited: int = 0
+    rated: int = 0
+    distribution: tuple[int, ...] = (0, 0, 0, 0, 0)  # how many rated 1, 2, 3, 4, 5
+    shown: bool = False  # enough ratings to show their figures (MIN_RATINGS_SHOWN)
+
+    @property
+    def mean(self) -> Decimal | None:
+        """The mean rating to one decimal (halves rounded up), from the distribution."""
+        if not self.rated:
+            return None
+        total = sum(score * n for score, n in zip(RATING_SCORES, self.distribution, strict=True))
+        return (Decimal(total) / Decimal(self.rated)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.rated / self.invited if self.invited else None
+
+    @property
+    def response_rate_pct(self) -> int | None:
+        return None if self.response_rate is None else round(100 * self.response_rate)
+
+    @property
+    def few(self) -> bool:
+        """Fewer ratings than may be shown (a row held back with more says "not shown")."""
+        return self.rated < MIN_RATINGS_SHOWN
+
+
+@dataclass
+class RatingTable:
+    rows: list[RatingFigures]
+    total: RatingFigures
+
+
+@dataclass
+class Satisfaction:
+    as_borrower: RatingTable
+    as_lender: RatingTable
+    scores: range = RATING_SCORES
+
+    @property
+    def tables(self) -> list[tuple[str, RatingTable]]:
+        return [("borrower", self.as_borrower), ("lender", self.as_lender)]
+
+
 @dataclass
 class Report:
     start: date
     end: date
     rows: list[LibraryFigures]
     total: LibraryFigures
+    satisfaction: Satisfaction | None = None
     open_by_status: list[tuple[str, object, int]] = field(default_factory=list)
     overdue: list[IllRequest] = field(default_factory=list)
     end_of_rota: list[IllRequest] = field(default_factory=list)
@@ -189,6 +252,62 @@ def _scaled(rows: dict[int | None, dict], name: str, seconds: int) -> dict[int |
     return rows
 
 
+def _rating_counts(invitations: QuerySet, key: str) -> tuple[dict[int, RatingFigures], RatingFigures]:
+    """Invited, rated and the distribution, per library (``key``) and for all."""
+    counts = {
+        "invited": Count("pk"),
+        "rated": Count("score"),
+        **{f"n{score}": Count("pk", filter=Q(score=score)) for score in RATING_SCORES},
+    }
+
+    def figures(row: dict) -> RatingFigures:
+        spread = tuple(row[f"n{score}"] for score in RATING_SCORES)
+        return RatingFigures(library=None, invited=row["invited"], rated=row["rated"], distribution=spread)
+
+    per_library = {row[key]: figures(row) for row in invitations.values(key).annotate(**counts)}
+    return per_library, figures(invitations.aggregate(**counts))
+
+
+def _rating_table(invitations: QuerySet, key: str, libraries: dict[int, Library]) -> RatingTable:
+    per_library, total = _rating_counts(invitations, key)
+    rows = []
+    for pk, lib in libraries.items():
+        figures = per_library.get(pk) or RatingFigures(library=None)
+        figures.library = lib
+        if lib.is_active or pk in per_library:
+            rows.append(figures)
+    _hold_back(rows, total)
+    return RatingTable(rows=rows, total=total)
+
+
+def _hold_back(rows: list[RatingFigures], total: RatingFigures) -> None:
+    """Which rows' rating figures are shown: a library's from MIN_RATINGS_SHOWN ratings on.
+    The consortium's figures less the rows shown are the hidden rows' together, so while
+    those hold 1 to MIN_RATINGS_SHOWN - 1 ratings the smallest rows shown are held back too."""
+    for row in rows:
+        row.shown = row.rated >= MIN_RATINGS_SHOWN
+    hidden = sum(row.rated for row in rows if not row.shown)
+    for row in sorted((row for row in rows if row.shown), key=lambda row: row.rated):
+        if not 0 < hidden < MIN_RATINGS_SHOWN:
+            break
+        row.shown, hidden = False, hidden + row.rated
+    total.shown = total.rated >= MIN_RATINGS_SHOWN
+
+
+def satisfaction(*, start: date, end: date, libraries: dict[int, Library] | None = None) -> Satisfaction:
+    """Patrons' ratings of the requests whose patron was invited from start to end (Pakistan
+    dates): per library as borrower and as lender (requests it supplied), and for all."""
+    lo, hi = _bounds(start, end)
+    if libraries is None:
+        libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
+    invited = Rating.objects.filter(invited_at__gte=lo, invited_at__lt=hi)
+    supplied = invited.filter(request__supplier_status__in=states.SUPPLIED_STATUSES)
+    return Satisfaction(
+        as_borrower=_rating_table(invited, "request__borrower_id", libraries),
+        as_lender=_rating_table(supplied, "request__supplier_id", libraries),
+    )
+
+
 def ill_report(*, start: date, end: date) -> Report:
     """Figures for requests placed (and lenders asked) from start to end, Pakistan dates."""
     lo, hi = _bounds(start, end)
@@ -219,6 +338,7 @@ def ill_report(*, start: date, end: date) -> Report:
         end=end,
         rows=rows,
         total=total,
+        satisfaction=satisfaction(start=start, end=end, libraries=libraries),
         open_by_status=open_by_status,
         overdue=list(attention.filter(status=states.OVERDUE)[:LIST_LIMIT]),
         end_of_rota=list(attention.filter(status=states.END_OF_ROTA)[:LIST_LIMIT]),

@@ -82,7 +82,7 @@ def patron_requests(*, patron_id: int) -> QuerySet:
 def request_for(*, request_id: int, actor: Any) -> tuple[IllRequest, set[Role]]:
     """A request the actor takes part in, with their roles; others get NotFound."""
     req = (
-        IllRequest.objects.select_related("borrower", "supplier", "bib_record", "patron")
+        IllRequest.objects.select_related("borrower", "supplier", "bib_record", "patron", "rating")
         .filter(pk=request_id)
         .first()
     )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from catalogue.models import BibRecord, Holding
 from consortium import clock
 from ill import exceptions as err
-from ill import notices, states
+from ill import notices, ratings, states
 from ill.actions import FIELD_LABELS, Outcome, Step, check_choice, handler_for
 from ill.actions import validation_problem as validation_problem  # callers read it with the writes
 from ill.actors import SYSTEM as SYSTEM  # callers (views, selectors, tests) take it from here
@@ -321,6 +321,7 @@ def ill_request_transition(*, request_id: int, action: str, actor: Any, **payloa
     # Outbox rows are written in this transaction (never lost) and sent after commit.
     notices.queue_for_event(request=req, event=event)
     iso18626_outbound.queue_for_event(request=req, event=event)
+    ratings.rating_invite(request=req)  # when it has just ended, its patron is asked to rate it
     if req.status in (states.VALIDATED, states.SOURCING) and action != "start_sourcing":
         from ill.tasks import route_request_task
 

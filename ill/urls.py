@@ -6,6 +6,7 @@ urlpatterns = [
     path("ill/requests/new/", views.request_new, name="ill-request-new"),
     path("ill/my-requests/", views.my_requests, name="ill-my-requests"),
     path("ill/my-requests/<int:pk>/", views.my_request, name="ill-my-request"),
+    path("ill/my-requests/<int:pk>/rating/", views.my_request_rating, name="ill-my-request-rating"),
     path("ill/borrowing/", views.borrowing_queue, name="ill-borrowing"),
     path("ill/lending/", views.lending_queue, name="ill-lending"),
     path("ill/lending/pull-slips/", views.pull_slips, name="ill-pull-slips"),

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,9 +18,10 @@ from catalogue.models import BibRecord, Holding
 from consortium import clock
 from consortium.exceptions import DomainError, NotFound
 from consortium.text import csv_writer
+from ill import exceptions as err
 from ill import pull_slips as pull_slip_layouts
-from ill import reports, selectors, services, states, visibility
-from ill.forms import ActionForm, CitationForm, MessageForm, ReportPeriodForm, RequestForm
+from ill import ratings, reports, selectors, services, states, visibility
+from ill.forms import ActionForm, CitationForm, MessageForm, RatingForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
 from members.models import Library, User
@@ -111,17 +113,32 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 
 @access("ill.request")
 def my_request(request: HttpRequest, pk: int) -> HttpResponse:
+    req = _own_request(request, pk)
+    if req is None:
+        return redirect("ill-request", pk)
+    return _my_request_page(request, req)
+
+
+def _own_request(request: HttpRequest, pk: int) -> IllRequest | None:
+    """The patron's own request (None for its staff: they have their own page); 404 for others."""
     try:
         req, roles = selectors.request_for(request_id=pk, actor=request.user)
     except NotFound as exc:
         raise Http404 from exc
-    if Role.PATRON not in roles:
-        return redirect("ill-request", pk)
+    return req if Role.PATRON in roles else None
+
+
+def _my_request_page(
+    request: HttpRequest, req: IllRequest, rating_form: RatingForm | None = None
+) -> HttpResponse:
     actions = selectors.available_actions(req=req, roles={Role.PATRON})
     copy_url = None
     copy = getattr(req, "delivered_copy", None) if hasattr(req, "delivered_copy") else None
     if copy is not None:
         copy_url = reverse("ill-copy", args=[services.copy_token(copy)])
+    rating = visibility.rating(req=req, reader=visibility.Reader.PATRON)
+    if rating_form is None and rating is not None:
+        rating_form = RatingForm(initial={"score": rating.score, "comment": rating.comment})
     return render(
         request,
         "ill/my_request.html",
@@ -131,8 +148,33 @@ def my_request(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": actions,
             "copy": copy,
             "copy_url": copy_url,
+            "rating": rating,
+            "rating_final": rating is not None and ratings.is_final(rating, clock.now()),
+            "rating_form": rating_form,
         },
     )
+
+
+@require_POST
+@access("ill.request")
+def my_request_rating(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patron rates their request that ended, or changes their rating within the week."""
+    req = _own_request(request, pk)
+    if req is None:
+        raise PermissionDenied(err.ONLY_PATRON_RATES)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            ratings.rating_answer(request_id=pk, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            if exc.details.get("field") not in form.fields:
+                _error(request, exc)  # not open to rating (yet, or any more): said above the page
+                return redirect("ill-my-request", pk)
+            form.add_error(exc.details["field"], exc.message)
+        else:
+            messages.success(request, _("Thank you: your rating is saved."))
+            return redirect("ill-my-request", pk)
+    return _my_request_page(request, req, rating_form=form)
 
 
 def _queue(request: HttpRequest, *, lending: bool) -> HttpResponse:
@@ -237,6 +279,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": req,
             "is_borrower": is_borrower,
             "patron": visibility.patron_identity(req=req, reader=reader),
+            "rating": visibility.rating(req=req, reader=reader),
             "actions": selectors.available_actions(req=req, roles=staff_roles),
             "lines": visibility.timeline(req=req, reader=reader, library_id=req.supplier_id),
             "rota": visibility.rota(req=req, reader=reader),

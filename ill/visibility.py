@@ -14,7 +14,7 @@ Three readers, relative to one request (``reader_for``):
 
 Every surface that shows a request (pages, the API, notices, ISO 18626 messages) asks
 this module: ``sees_patron``, ``sees_back_office``, ``patron_identity``, ``note_for``,
-``timeline``, ``messages``, ``rota`` and ``patron_view``. tests/ill/test_visibility.py
+``timeline``, ``messages``, ``rota``, ``rating`` and ``patron_view``. tests/ill/test_visibility.py
 enumerates the surfaces and fails when one reads patron or back-office fields directly.
 """
 
@@ -29,7 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from ill import states
-from ill.models import IllEvent, IllRequest
+from ill.models import IllEvent, IllRequest, Rating
 from ill.states import Role
 from policies.calendar import pakistan_date
 
@@ -233,6 +233,18 @@ def due_date(*, req: IllRequest, reader: Reader | None) -> date | None:
 def status_label(*, req: IllRequest, reader: Reader | None) -> str:
     """The requester status in the reader's words (the patron's plain words for the patron)."""
     return str(req.patron_status_label if reader == Reader.PATRON else req.status_info.label)
+
+
+def rating(*, req: IllRequest, reader: Reader | None) -> Rating | None:
+    """The patron's rating of their request (ill.ratings), like their note: for the patron,
+    who gives it, and their library, who reads it; a lender is never told who rated or
+    what they wrote (the consortium report counts ratings, never shows one)."""
+    if not sees_patron(reader):
+        return None
+    try:
+        return req.rating
+    except Rating.DoesNotExist:
+        return None
 
 
 # ---------------------------------------------------------------------------------------

@@ -145,7 +145,11 @@ def consortium_data(library, other_library, patron, librarian, library_admin, co
         year=1990,
         libraries=[other_library],
     )
-    make_record(title="History of Pakistan, 1947-1971", language="eng", libraries=[library, other_library])
+    history = make_record(
+        title="History of Pakistan, 1947-1971", language="eng", libraries=[library, other_library]
+    )
+    ended = ill_request_create(actor=patron, bib_record_id=history.pk)
+    ill_request_transition(request_id=ended.pk, action="cancel", actor=patron)  # (invited to rate it)
     request = ill_request_create(actor=patron, bib_record_id=record.pk)
     ill_request_transition(request_id=request.pk, action="validate", actor=librarian)
     draft_agreement = AgreementFactory(
@@ -161,7 +165,7 @@ def consortium_data(library, other_library, patron, librarian, library_admin, co
     invitation_path = invitation[invitation.index("/invitations/") :].split()[0]
     settings.EMAIL_DELIVERY_BACKEND = DEMO_MAILBOX_BACKEND
     return {
-        "record": record, "request": request, "policy": policy, "draft": draft, "job": job, "running": running,
+        "record": record, "request": request, "policy": policy, "draft": draft, "job": job, "running": running, "ended": ended,
         "agreement": agreement, "draft_agreement": draft_agreement, "invitation": invitation_path,
     }  # fmt: skip
 
@@ -175,7 +179,9 @@ def _pages(data) -> dict[str, list[str]]:
             "/accounts/login/", "/register/", "/accounts/password_reset/", data["invitation"],
             f"/policies/{data['policy'].slug}/v1/",
         ],
-        "patron": ["/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/"],
+        "patron": [
+            "/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/", f"/ill/my-requests/{data['ended'].pk}/",
+        ],
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/imports/{data['running'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",

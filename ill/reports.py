@@ -56,6 +56,7 @@ CSV_FIGURES = [
     ("still_asked", "still_asked", None), ("withdrawn", "withdrawn", None),
     ("lender_fill_rate", "lender_fill_rate", 3), ("median_answer_hours", "answer_hours", 1),
     ("on_loan_now", "on_loan_now", None), ("overdue_now", "overdue_now", None),
+    ("net_lending", "net_lending", None),
 ]  # fmt: skip
 
 
@@ -86,6 +87,11 @@ class LibraryFigures:
     @property
     def fill_rate(self) -> float | None:
         return self.supplied / self.settled if self.settled else None
+
+    @property
+    def net_lending(self) -> int:
+        """Lent to others less supplied to it, in the period: above 0 a net lender."""
+        return self.lent - self.supplied
 
     @property
     def lender_fill_rate(self) -> float | None:

@@ -115,6 +115,7 @@ def test_the_report_agrees_with_a_brute_force_count_of_random_requests(
             assert row.fill_rate == pytest.approx(row.supplied / (row.supplied + row.not_supplied))
         if row.asked:
             assert row.lender_fill_rate == pytest.approx(row.lent / row.asked)
+        assert row.net_lending == expected["lent"] - expected["supplied"]
         seen |= {name for name, value in expected.items() if value}
     # the walks reached every category, so every count above was really compared
     assert seen >= {"supplied", "not_supplied", "in_progress", "ended_before_lender", "lent", "unfilled",
@@ -125,3 +126,10 @@ def test_the_report_agrees_with_a_brute_force_count_of_random_requests(
     # and the page shows the consortium's fill rate with what it is a share of
     html = login(consortium_admin).get(f"/ill/reports/?start={DAY.date()}&end={DAY.date()}").content.decode()
     assert f"{total.supplied} supplied of {total.settled} that reached a lender and ended" in html
+    # and which members lend more than they borrow: the lenders here, not the borrowing library
+    assert {row.net_lending > 0 for row in rows.values()} == {True, False}
+    for row in rows.values():
+        lending_row = html.split(f'data-library="{row.library.code}"')[2].split("</tr>")[0]
+        cell = lending_row.split('data-figure="net-lending">')[1]
+        assert cell.startswith(f"<bdi>{'+' if row.net_lending > 0 else ''}{row.net_lending}</bdi>")
+        assert ("net lender" in cell, "net borrower" in cell) == (row.net_lending > 0, row.net_lending < 0)

@@ -50,6 +50,18 @@ BEAT_SCHEDULE = {
         "task": "ill.check_deadlines",
         "schedule": crontab(minute="*/5"),
     },
+    # ILL report figures by day (ill.day_figures): the days something happened to are
+    # recounted every 5 minutes (and before each report page), a few indexed queries; the
+    # whole history nightly at 03:15 Pakistan time, after the catalogue's jobs, which is
+    # the check that nothing was missed and brings holiday corrections into working days.
+    "ill.refresh_day_figures": {
+        "task": "ill.refresh_day_figures",
+        "schedule": crontab(minute="*/5"),
+    },
+    "ill.rebuild_day_figures": {
+        "task": "ill.rebuild_day_figures",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Loans become overdue the day after their due date; every 5 minutes as the brief
     # asks, cheap (an indexed query on status and due date).
     "ill.mark_overdue": {

@@ -258,7 +258,11 @@ class RotaEntry(models.Model):
 
     class Meta:
         ordering = ["request", "position"]
-        indexes = [models.Index(fields=["status", "deadline_at"]), models.Index(fields=["lender", "status"])]
+        indexes = [
+            models.Index(fields=["status", "deadline_at"]),
+            models.Index(fields=["lender", "status"]),
+            models.Index(fields=["asked_at"], name="ill_rota_asked_at"),  # ill.day_figures by day
+        ]
         constraints = [
             # Deferred so that staff reordering can swap positions in one transaction.
             models.UniqueConstraint(
@@ -458,7 +462,7 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, max_length=RATING_COMMENT_MAX)
     answered_at = models.DateTimeField(null=True, blank=True)  # the first answer: the week runs from it
-    updated_at = models.DateTimeField(null=True, blank=True)  # the latest answer
+    updated_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the latest answer
 
     class Meta:
         constraints = [
@@ -482,3 +486,57 @@ class Rating(models.Model):
     def changeable_until(self) -> datetime | None:
         """When the answer becomes final (None before the patron answers)."""
         return self.answered_at + RATING_CHANGE_WINDOW if self.answered_at else None
+
+
+def _zero_ratings() -> list[int]:
+    return [0] * (1 + len(RATING_SCORES))
+
+
+class DayFigures(models.Model):
+    """One library's ILL figures for one Pakistan calendar day, pre-aggregated for reports
+    (ill.day_figures keeps them; ill.reports and the evidence pages sum them).
+
+    Borrowing counts the requests the library placed that day, by what became of them
+    since; lending counts the times it was asked that day, by its answer; ratings count the
+    patrons invited that day. Durations are histograms ({"whole units": how many}) so that
+    any period's percentiles are exact: working days request → shipped and request →
+    received, whole hours asked → answered.
+    """
+
+    day = models.DateField()
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+")
+    requested = models.PositiveIntegerField(default=0)
+    supplied = models.PositiveIntegerField(default=0)
+    not_supplied = models.PositiveIntegerField(default=0)
+    in_progress = models.PositiveIntegerField(default=0)
+    ended_before_lender = models.PositiveIntegerField(default=0)
+    to_shipped = models.JSONField(default=dict)
+    to_received = models.JSONField(default=dict)
+    asked = models.PositiveIntegerField(default=0)
+    lent = models.PositiveIntegerField(default=0)
+    unfilled = models.PositiveIntegerField(default=0)
+    timed_out = models.PositiveIntegerField(default=0)
+    still_asked = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    answer_hours = models.JSONField(default=dict)
+    unfilled_reasons = models.JSONField(default=dict)  # ISO 18626 reasonUnfilled -> how many
+    # [invited, rated 1, ..., rated 5]: its patrons' requests, and the requests it supplied
+    ratings_as_borrower = ArrayField(models.PositiveIntegerField(), default=_zero_ratings)
+    ratings_as_lender = ArrayField(models.PositiveIntegerField(), default=_zero_ratings)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "library"], name="ill_day_figures_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.library_id}"
+
+
+class DayFiguresState(models.Model):
+    """The one row saying how far ill.day_figures has counted (its watermark)."""
+
+    counted_through = models.DateTimeField()  # changes up to here are in DayFigures
+    refreshed_at = models.DateTimeField()
+    rebuilt_at = models.DateTimeField(null=True, blank=True)  # the last full recount
+
+    def __str__(self) -> str:
+        return f"through {self.counted_through}"

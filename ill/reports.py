@@ -32,15 +32,17 @@ none of them (nor, then, the smallest rows that would let the consortium's row r
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count
 
-from ill import states
-from ill.models import RATING_SCORES, IllEvent, IllRequest, Rating, RotaEntry
+from ill import day_figures, states
+from ill.models import RATING_SCORES, DayFigures, DayFiguresState, IllRequest
 from members.models import Library
 from policies.calendar import PAKISTAN
 
@@ -51,10 +53,12 @@ CSV_FIGURES = [
     ("requested", "requested", None), ("supplied", "supplied", None),
     ("not_supplied", "not_supplied", None), ("in_progress", "in_progress", None),
     ("ended_before_lender", "ended_before_lender", None), ("fill_rate", "fill_rate", 3),
-    ("median_turnaround_days", "turnaround_days", 1), ("asked_to_lend", "asked", None),
+    ("shipped_p50_working_days", "to_shipped_p50", None), ("shipped_p90_working_days", "to_shipped_p90", None),
+    ("received_p50_working_days", "to_received_p50", None),
+    ("received_p90_working_days", "to_received_p90", None), ("asked_to_lend", "asked", None),
     ("lent", "lent", None), ("unfilled", "unfilled", None), ("no_answer_in_time", "timed_out", None),
     ("still_asked", "still_asked", None), ("withdrawn", "withdrawn", None),
-    ("lender_fill_rate", "lender_fill_rate", 3), ("median_answer_hours", "answer_hours", 1),
+    ("lender_fill_rate", "lender_fill_rate", 3), ("median_answer_hours", "answer_hours", None),
     ("on_loan_now", "on_loan_now", None), ("overdue_now", "overdue_now", None),
     ("net_lending", "net_lending", None),
 ]  # fmt: skip
@@ -68,14 +72,18 @@ class LibraryFigures:
     not_supplied: int = 0
     in_progress: int = 0
     ended_before_lender: int = 0
-    turnaround_days: float | None = None
+    to_shipped_p50: int | None = None  # working days, request placed -> shipped
+    to_shipped_p90: int | None = None
+    to_received_p50: int | None = None  # working days, request placed -> received
+    to_received_p90: int | None = None
     asked: int = 0
     lent: int = 0
     unfilled: int = 0
     timed_out: int = 0
     still_asked: int = 0
     withdrawn: int = 0
-    answer_hours: float | None = None
+    answer_hours: int | None = None  # whole hours, the median
+    unfilled_reasons: dict[str, int] = field(default_factory=dict)
     on_loan_now: int = 0
     overdue_now: int = 0
 
@@ -103,7 +111,9 @@ class LibraryFigures:
         values = []
         for _column, attribute, digits in CSV_FIGURES:
             value = getattr(self, attribute)
-            values.append(value if digits is None else ("" if value is None else f"{value:.{digits}f}"))
+            if value is None:
+                value = ""
+            values.append(value if digits is None or value == "" else f"{value:.{digits}f}")
         return values
 
     @property
@@ -179,6 +189,7 @@ class Report:
     open_by_status: list[tuple[str, object, int]] = field(default_factory=list)
     overdue: list[IllRequest] = field(default_factory=list)
     end_of_rota: list[IllRequest] = field(default_factory=list)
+    counted: DayFiguresState | None = None  # how current the figures are
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -189,50 +200,77 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def _borrowing(lo: datetime, hi: datetime) -> dict[int | None, dict]:
-    ended = sorted({*states.TERMINAL, states.END_OF_ROTA})
-    sql = f"""
-WITH req AS (
-  SELECT r.id, r.borrower_id, r.status, r.created_at,
-         min(e.created_at) FILTER (WHERE e.action IN ('ship', 'deliver_copy')) AS supplied_at,
-         min(e.created_at) FILTER (WHERE e.action IN ('receive', 'deliver_copy')) AS arrived_at,
-         coalesce(bool_or(e.action = 'send_to_supplier'), false) AS reached_lender
-    FROM {IllRequest._meta.db_table} r
-    LEFT JOIN {IllEvent._meta.db_table} e ON e.request_id = r.id
-   WHERE r.created_at >= %s AND r.created_at < %s
-   GROUP BY r.id
+_COUNTS = [
+    "requested", "supplied", "not_supplied", "in_progress", "ended_before_lender",
+    "asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn",
+]  # fmt: skip
+_RATINGS = [f"{side}[{n}]" for side in ("ratings_as_borrower", "ratings_as_lender") for n in range(1, 7)]
+FIGURES_TABLE = DayFigures._meta.db_table
+PERIOD_SUMS = f"""
+SELECT {{key}}, {", ".join(f"coalesce(sum({name}), 0)::int" for name in _COUNTS + _RATINGS)}
+  FROM {FIGURES_TABLE} f {{join}}
+ WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
+ GROUP BY ROLLUP ({{key}})"""  # noqa: S608 - table name from the model
+HISTOGRAMS = " UNION ALL ".join(
+    f"""(SELECT {{key}}, '{name}', h.key, sum(h.value::int)::int
+  FROM {FIGURES_TABLE} f {{join}} CROSS JOIN jsonb_each_text(f.{name}) h
+ WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
+ GROUP BY GROUPING SETS (({{key}}, h.key), (h.key)))"""  # noqa: S608 - names from the model
+    for name in ("to_shipped", "to_received", "answer_hours", "unfilled_reasons")
 )
-SELECT borrower_id, count(*), count(supplied_at),
-       count(*) FILTER (WHERE supplied_at IS NULL AND reached_lender AND status = ANY(%s)),
-       count(*) FILTER (WHERE supplied_at IS NULL AND NOT (status = ANY(%s))),
-       count(*) FILTER (WHERE supplied_at IS NULL AND NOT reached_lender AND status = ANY(%s)),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM arrived_at - created_at))
-         FILTER (WHERE arrived_at IS NOT NULL)
-  FROM req GROUP BY ROLLUP (borrower_id)"""  # noqa: S608 - table names from the models
-    rows = _by_key(
-        sql, [lo, hi, ended, ended, ended],
-        ["requested", "supplied", "not_supplied", "in_progress", "ended_before_lender", "turnaround_days"],
-    )  # fmt: skip
-    return _scaled(rows, "turnaround_days", 86400)
 
 
-def _lending(lo: datetime, hi: datetime) -> dict[int | None, dict]:
-    sql = f"""
-SELECT lender_id, count(*),
-       count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = %s),
-       count(*) FILTER (WHERE status = %s), count(*) FILTER (WHERE status = %s),
-       count(*) FILTER (WHERE status = %s),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - asked_at))
-         FILTER (WHERE answered_at IS NOT NULL AND status <> %s)
-  FROM {RotaEntry._meta.db_table}
- WHERE asked_at >= %s AND asked_at < %s
- GROUP BY ROLLUP (lender_id)"""  # noqa: S608 - table name from the model
-    s = RotaEntry.Status
-    rows = _by_key(
-        sql, [s.SUPPLYING, s.UNFILLED, s.TIMED_OUT, s.ASKED, s.CANCELLED, s.TIMED_OUT, lo, hi],
-        ["asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn", "answer_hours"],
-    )  # fmt: skip
-    return _scaled(rows, "answer_hours", 3600)
+def percentile(histogram: dict[int, int], share: float) -> int | None:
+    """The nearest-rank percentile of whole numbers counted in a histogram (value -> how
+    many): the smallest value that at least ``share`` of them do not exceed."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = math.ceil(share * total), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None  # pragma: no cover - seen reaches total
+
+
+def period_sums(
+    *,
+    start: date,
+    end: date,
+    key: str = "f.library_id",
+    join: str = "",
+    where: str = "",
+    params: dict | None = None,
+) -> dict:
+    """Summed day figures from start to end (Pakistan dates, inclusive) grouped by ``key``
+    (a library by default; None is everything's total): counts, ratings and histograms."""
+    params = {"start": start, "end": end, **(params or {})}
+    sums: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(PERIOD_SUMS.format(key=key, join=join, where=where), params)
+        for group, *values in cursor.fetchall():
+            figures = dict(zip(_COUNTS, values, strict=False))
+            ratings = values[len(_COUNTS) :]
+            figures["ratings_as_borrower"], figures["ratings_as_lender"] = ratings[:6], ratings[6:]
+            figures["histograms"] = defaultdict(dict)
+            sums[group] = figures
+        cursor.execute(HISTOGRAMS.format(key=key, join=join, where=where), params)
+        for group, name, value, n in cursor.fetchall():
+            histogram = sums[group]["histograms"][name]
+            histogram[value if name == "unfilled_reasons" else int(value)] = n
+    return sums  # fmt: skip
+
+
+def _library_figures(figures: LibraryFigures, sums: dict) -> None:
+    for name in _COUNTS:
+        setattr(figures, name, sums[name])
+    histograms = sums["histograms"]
+    for name in ("to_shipped", "to_received"):
+        setattr(figures, f"{name}_p50", percentile(histograms.get(name, {}), 0.5))
+        setattr(figures, f"{name}_p90", percentile(histograms.get(name, {}), 0.9))
+    figures.answer_hours = percentile(histograms.get("answer_hours", {}), 0.5)
+    figures.unfilled_reasons = histograms.get("unfilled_reasons", {})
 
 
 def _load_now() -> dict[int | None, dict]:
@@ -240,48 +278,25 @@ def _load_now() -> dict[int | None, dict]:
 SELECT supplier_id, count(*) FILTER (WHERE status = ANY(%s)), count(*) FILTER (WHERE status = %s)
   FROM {IllRequest._meta.db_table} WHERE supplier_id IS NOT NULL
  GROUP BY ROLLUP (supplier_id)"""  # noqa: S608 - table name from the model
-    return _by_key(sql, [sorted(states.OPEN_LOAN_STATUSES), states.OVERDUE], ["on_loan_now", "overdue_now"])
-
-
-def _by_key(sql: str, params: list, names: list[str]) -> dict[int | None, dict]:
-    """Rows of a grouped statement (library id first, None for the ROLLUP total) as named figures."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0]: dict(zip(names, row[1:], strict=True)) for row in cursor.fetchall()}
+        cursor.execute(sql, [sorted(states.OPEN_LOAN_STATUSES), states.OVERDUE])
+        return {row[0]: {"on_loan_now": row[1], "overdue_now": row[2]} for row in cursor.fetchall()}
 
 
-def _scaled(rows: dict[int | None, dict], name: str, seconds: int) -> dict[int | None, dict]:
-    """A median in seconds (from extract(epoch ...)) as days or hours."""
-    for figures in rows.values():
-        if figures[name] is not None:
-            figures[name] /= seconds
-    return rows
+def _rating_figures(counts: list[int]) -> RatingFigures:
+    return RatingFigures(
+        library=None, invited=counts[0], rated=sum(counts[1:]), distribution=tuple(counts[1:])
+    )
 
 
-def _rating_counts(invitations: QuerySet, key: str) -> tuple[dict[int, RatingFigures], RatingFigures]:
-    """Invited, rated and the distribution, per library (``key``) and for all."""
-    counts = {
-        "invited": Count("pk"),
-        "rated": Count("score"),
-        **{f"n{score}": Count("pk", filter=Q(score=score)) for score in RATING_SCORES},
-    }
-
-    def figures(row: dict) -> RatingFigures:
-        spread = tuple(row[f"n{score}"] for score in RATING_SCORES)
-        return RatingFigures(library=None, invited=row["invited"], rated=row["rated"], distribution=spread)
-
-    per_library = {row[key]: figures(row) for row in invitations.values(key).annotate(**counts)}
-    return per_library, figures(invitations.aggregate(**counts))
-
-
-def _rating_table(invitations: QuerySet, key: str, libraries: dict[int, Library]) -> RatingTable:
-    per_library, total = _rating_counts(invitations, key)
+def _rating_table(sums: dict, side: str, libraries: dict[int, Library]) -> RatingTable:
     rows = []
     for pk, lib in libraries.items():
-        figures = per_library.get(pk) or RatingFigures(library=None)
-        figures.library = lib
-        if lib.is_active or pk in per_library:
+        if pk in sums or lib.is_active:
+            figures = _rating_figures(sums[pk][side]) if pk in sums else RatingFigures(library=None)
+            figures.library = lib
             rows.append(figures)
+    total = _rating_figures(sums[None][side]) if None in sums else RatingFigures(library=None)
     _hold_back(rows, total)
     return RatingTable(rows=rows, total=total)
 
@@ -300,37 +315,41 @@ def _hold_back(rows: list[RatingFigures], total: RatingFigures) -> None:
     total.shown = total.rated >= MIN_RATINGS_SHOWN
 
 
-def satisfaction(*, start: date, end: date, libraries: dict[int, Library] | None = None) -> Satisfaction:
+def _satisfaction(sums: dict, libraries: dict[int, Library]) -> Satisfaction:
+    return Satisfaction(
+        as_borrower=_rating_table(sums, "ratings_as_borrower", libraries),
+        as_lender=_rating_table(sums, "ratings_as_lender", libraries),
+    )
+
+
+def satisfaction(*, start: date, end: date) -> Satisfaction:
     """Patrons' ratings of the requests whose patron was invited from start to end (Pakistan
     dates): per library as borrower and as lender (requests it supplied), and for all."""
-    lo, hi = _bounds(start, end)
-    if libraries is None:
-        libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
-    invited = Rating.objects.filter(invited_at__gte=lo, invited_at__lt=hi)
-    supplied = invited.filter(request__supplier_status__in=states.SUPPLIED_STATUSES)
-    return Satisfaction(
-        as_borrower=_rating_table(invited, "request__borrower_id", libraries),
-        as_lender=_rating_table(supplied, "request__supplier_id", libraries),
-    )
+    day_figures.refresh(wait=False)
+    libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
+    return _satisfaction(period_sums(start=start, end=end), libraries)
 
 
 def ill_report(*, start: date, end: date) -> Report:
     """Figures for requests placed (and lenders asked) from start to end, Pakistan dates."""
-    lo, hi = _bounds(start, end)
-    parts = [_borrowing(lo, hi), _lending(lo, hi), _load_now()]
+    day_figures.refresh(wait=False)
+    sums = period_sums(start=start, end=end)
+    now = _load_now()
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
     rows = []
     for pk, lib in libraries.items():
         figures = LibraryFigures(library=lib)
-        for part in parts:
-            for key, value in part.get(pk, {}).items():
-                setattr(figures, key, value)
-        if lib.is_active or any(pk in part for part in parts):
+        if pk in sums:
+            _library_figures(figures, sums[pk])
+        for key, value in now.get(pk, {}).items():
+            setattr(figures, key, value)
+        if lib.is_active or pk in sums or pk in now:
             rows.append(figures)
     total = LibraryFigures(library=None)
-    for part in parts:
-        for key, value in part.get(None, {}).items():
-            setattr(total, key, value)
+    if None in sums:
+        _library_figures(total, sums[None])
+    for key, value in now.get(None, {}).items():
+        setattr(total, key, value)
     open_qs = (
         IllRequest.objects.exclude(status__in=states.TERMINAL)
         .values_list("status")
@@ -344,7 +363,8 @@ def ill_report(*, start: date, end: date) -> Report:
         end=end,
         rows=rows,
         total=total,
-        satisfaction=satisfaction(start=start, end=end, libraries=libraries),
+        satisfaction=_satisfaction(sums, libraries),
+        counted=day_figures.state(),
         open_by_status=open_by_status,
         overdue=list(attention.filter(status=states.OVERDUE)[:LIST_LIMIT]),
         end_of_rota=list(attention.filter(status=states.END_OF_ROTA)[:LIST_LIMIT]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from ill import timers
+from ill import day_figures, timers
 from ill.iso18626 import outbound
 from ill.routing import route
 
@@ -66,3 +66,15 @@ def iso18626_deliver_task(self, *, delivery_id: int) -> str:
         return outbound.deliver(delivery_id=delivery_id, final=final)
     except outbound.TransientDeliveryError as exc:
         raise self.retry(exc=exc, countdown=outbound.delivery_retry_delay(self.request.retries)) from exc
+
+
+@shared_task(name="ill.refresh_day_figures", time_limit=600, soft_time_limit=560)
+def refresh_day_figures_task() -> bool:
+    """Count the days something happened to since the last count (ill.day_figures)."""
+    return day_figures.refresh(wait=False)
+
+
+@shared_task(name="ill.rebuild_day_figures", time_limit=3600, soft_time_limit=3500)
+def rebuild_day_figures_task() -> int:
+    """Recount every day's ILL figures (the nightly check; holiday corrections)."""
+    return day_figures.rebuild()

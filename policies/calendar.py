@@ -125,3 +125,17 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         count += _is_working(day, corrections, weekend)
     return count
+
+
+def working_day_numbers(start: date, end: date) -> list[tuple[date, int]]:
+    """Each day from start to end with the working days from ``start`` up to and including
+    it: two days' numbers differ by ``working_days_between`` them, so the ILL figures
+    (ill.day_figures) measure turnaround in working days in SQL by subtracting two."""
+    corrections = _corrections(start, end)
+    weekend = _weekend()
+    numbers, count, day = [], 0, start
+    while day <= end:
+        count += _is_working(day, corrections, weekend)
+        numbers.append((day, count))
+        day += timedelta(days=1)
+    return numbers

@@ -1,0 +1,275 @@
+"""ILL figures pre-aggregated by Pakistan day and library (ill.models.DayFigures), so that a
+report over any period sums a few rows per library and day instead of reading every
+request and event (a year of a national consortium: about 1,000,000 requests and 4,000,000
+events; benchmarks/report_bench.py measures both ways).
+
+How they are kept: a scheduled job, not the writing transaction (a counter row per library
+and day would serialise every ILL action of a busy library on one row).
+- ``refresh()`` recounts the days that something happened to since the last count: the
+  days on which the requests that have new events were placed, their lenders were asked
+  and their patrons were invited to rate, and the days of ratings answered since. It runs
+  every 5 minutes (consortium/schedules.py) and before a report page is shown, so a report
+  is current to its page load; a page that finds a refresh already running shows the
+  figures as they were counted last, and says when.
+- ``rebuild()`` recounts every day, nightly: it is the check that nothing was missed, and
+  what puts an admin's correction of the holiday calendar into the working-day figures.
+A day's rows are replaced whole in one transaction, so a report never sees half a day.
+
+Each request counts on the day it was placed (Pakistan time), by what became of it
+since; ill.reports defines the categories. Turnaround counts working days
+(policies.calendar): the working days after the day it was placed up to and including
+the day it was shipped (or the copy delivered), or received; 0 is the same day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ill import states
+from ill.models import DayFigures, DayFiguresState, IllEvent, IllRequest, Rating, RotaEntry
+from policies.calendar import PAKISTAN, pakistan_date, working_day_numbers
+
+# Changes committed up to this long after a count started are looked at again by the next
+# one (a transaction that began before the count and committed after it).
+OVERLAP = timedelta(minutes=10)
+REBUILD_CHUNK_DAYS = 31  # the nightly recount goes a month at a time, in one transaction
+LOCK_KEY = 0x111D_F160  # pg advisory lock: one count at a time
+
+TZ = PAKISTAN.key
+REQ, EVT, ROTA, RATING = (m._meta.db_table for m in (IllRequest, IllEvent, RotaEntry, Rating))
+SUPPLY_ACTIONS = ["ship", "deliver_copy"]
+ARRIVE_ACTIONS = ["receive", "deliver_copy"]
+DAY_BOUNDS = "(d.day::timestamp AT TIME ZONE %(tz)s)", "((d.day + 1)::timestamp AT TIME ZONE %(tz)s)"
+
+BORROWING = f"""
+WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
+cal AS (SELECT * FROM unnest(%(cal_days)s::date[], %(cal_n)s::int[]) AS c(day, n)),
+req AS (
+  SELECT d.day, r.borrower_id AS library_id, r.status,
+         min(e.created_at) FILTER (WHERE e.action = ANY(%(supply)s)) AS supplied_at,
+         min(e.created_at) FILTER (WHERE e.action = ANY(%(arrive)s)) AS arrived_at,
+         coalesce(bool_or(e.action = 'send_to_supplier'), false) AS reached
+    FROM days d
+    JOIN {REQ} r ON r.created_at >= {DAY_BOUNDS[0]} AND r.created_at < {DAY_BOUNDS[1]}
+    LEFT JOIN {EVT} e ON e.request_id = r.id
+   GROUP BY d.day, r.id
+),
+m AS MATERIALIZED (
+  SELECT req.*, cs.n - c0.n AS ship_wd, ca.n - c0.n AS recv_wd
+    FROM req JOIN cal c0 ON c0.day = req.day
+    LEFT JOIN cal cs ON cs.day = (req.supplied_at AT TIME ZONE %(tz)s)::date
+    LEFT JOIN cal ca ON ca.day = (req.arrived_at AT TIME ZONE %(tz)s)::date
+),
+counts AS (
+  SELECT day, library_id, count(*) AS requested, count(supplied_at) AS supplied,
+         count(*) FILTER (WHERE supplied_at IS NULL AND reached AND status = ANY(%(ended)s)) AS not_supplied,
+         count(*) FILTER (WHERE supplied_at IS NULL AND NOT (status = ANY(%(ended)s))) AS in_progress,
+         count(*) FILTER (WHERE supplied_at IS NULL AND NOT reached AND status = ANY(%(ended)s))
+           AS ended_before_lender
+    FROM m GROUP BY day, library_id
+),
+shipped AS (
+  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+    FROM (SELECT day, library_id, ship_wd AS v, count(*) AS n FROM m WHERE ship_wd IS NOT NULL GROUP BY 1, 2, 3) x
+   GROUP BY day, library_id
+),
+received AS (
+  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+    FROM (SELECT day, library_id, recv_wd AS v, count(*) AS n FROM m WHERE recv_wd IS NOT NULL GROUP BY 1, 2, 3) x
+   GROUP BY day, library_id
+)
+SELECT c.day, c.library_id, c.requested, c.supplied, c.not_supplied, c.in_progress, c.ended_before_lender,
+       coalesce(s.h, '{{}}'::jsonb), coalesce(r.h, '{{}}'::jsonb)
+  FROM counts c LEFT JOIN shipped s USING (day, library_id) LEFT JOIN received r USING (day, library_id)"""  # noqa: S608 - table names from the models
+BORROWING_NAMES = [
+    "requested", "supplied", "not_supplied", "in_progress", "ended_before_lender", "to_shipped", "to_received",
+]  # fmt: skip
+
+LENDING = f"""
+WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
+x AS MATERIALIZED (
+  SELECT d.day, x.lender_id AS library_id, x.status, x.reason_unfilled,
+         CASE WHEN x.answered_at IS NOT NULL AND x.status <> %(timed_out)s
+              THEN floor(extract(epoch FROM x.answered_at - x.asked_at) / 3600)::int END AS hours
+    FROM days d JOIN {ROTA} x ON x.asked_at >= {DAY_BOUNDS[0]} AND x.asked_at < {DAY_BOUNDS[1]}
+),
+counts AS (
+  SELECT day, library_id, count(*) AS asked,
+         count(*) FILTER (WHERE status = %(supplying)s) AS lent,
+         count(*) FILTER (WHERE status = %(unfilled)s) AS unfilled,
+         count(*) FILTER (WHERE status = %(timed_out)s) AS timed_out,
+         count(*) FILTER (WHERE status = %(asked)s) AS still_asked,
+         count(*) FILTER (WHERE status = %(cancelled)s) AS withdrawn
+    FROM x GROUP BY day, library_id
+),
+hours AS (
+  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+    FROM (SELECT day, library_id, hours AS v, count(*) AS n FROM x WHERE hours IS NOT NULL GROUP BY 1, 2, 3) y
+   GROUP BY day, library_id
+),
+reasons AS (
+  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+    FROM (SELECT day, library_id, reason_unfilled AS v, count(*) AS n FROM x
+           WHERE status = %(unfilled)s GROUP BY 1, 2, 3) y
+   GROUP BY day, library_id
+)
+SELECT c.day, c.library_id, c.asked, c.lent, c.unfilled, c.timed_out, c.still_asked, c.withdrawn,
+       coalesce(h.h, '{{}}'::jsonb), coalesce(r.h, '{{}}'::jsonb)
+  FROM counts c LEFT JOIN hours h USING (day, library_id) LEFT JOIN reasons r USING (day, library_id)"""  # noqa: S608
+LENDING_NAMES = [
+    "asked",
+    "lent",
+    "unfilled",
+    "timed_out",
+    "still_asked",
+    "withdrawn",
+    "answer_hours",
+    "unfilled_reasons",
+]
+
+_SCORES = ", ".join(f"count(*) FILTER (WHERE g.score = {score})" for score in range(1, 6))
+RATINGS = f"""
+WITH days AS (SELECT unnest(%(days)s::date[]) AS day)
+SELECT d.day, r.borrower_id, 'ratings_as_borrower', count(*), {_SCORES}
+  FROM days d JOIN {RATING} g ON g.invited_at >= {DAY_BOUNDS[0]} AND g.invited_at < {DAY_BOUNDS[1]}
+  JOIN {REQ} r ON r.id = g.request_id
+ GROUP BY 1, 2
+UNION ALL
+SELECT d.day, r.supplier_id, 'ratings_as_lender', count(*), {_SCORES}
+  FROM days d JOIN {RATING} g ON g.invited_at >= {DAY_BOUNDS[0]} AND g.invited_at < {DAY_BOUNDS[1]}
+  JOIN {REQ} r ON r.id = g.request_id
+ WHERE r.supplier_status = ANY(%(supplied)s) AND r.supplier_id IS NOT NULL
+ GROUP BY 1, 2"""  # noqa: S608
+
+CHANGED_DAYS = f"""
+WITH touched AS (SELECT DISTINCT request_id FROM {EVT} WHERE created_at >= %(since)s)
+SELECT (created_at AT TIME ZONE %(tz)s)::date FROM {REQ}
+ WHERE created_at >= %(since)s OR id IN (SELECT request_id FROM touched)
+UNION
+SELECT (asked_at AT TIME ZONE %(tz)s)::date FROM {ROTA}
+ WHERE asked_at >= %(since)s OR (asked_at IS NOT NULL AND request_id IN (SELECT request_id FROM touched))
+UNION
+SELECT (invited_at AT TIME ZONE %(tz)s)::date FROM {RATING}
+ WHERE invited_at >= %(since)s OR updated_at >= %(since)s OR request_id IN (SELECT request_id FROM touched)"""  # noqa: S608
+
+FIRST_DAY = f"""
+SELECT least((SELECT min(created_at) FROM {REQ}), (SELECT min(asked_at) FROM {ROTA}),
+             (SELECT min(invited_at) FROM {RATING}))"""  # noqa: S608
+
+
+def _count(days: list[date]) -> list[DayFigures]:
+    """The figures of these days, counted from the requests, events, rota and ratings."""
+    if not days:
+        return []
+    cal = working_day_numbers(min(days), max(max(days), pakistan_date()) + timedelta(days=366))
+    params = {
+        "days": days, "tz": TZ, "cal_days": [day for day, _n in cal], "cal_n": [n for _day, n in cal],
+        "supply": SUPPLY_ACTIONS, "arrive": ARRIVE_ACTIONS, "ended": sorted({*states.TERMINAL, states.END_OF_ROTA}),
+        "supplied": sorted(states.SUPPLIED_STATUSES), **{f"{s.name.lower()}": s.value for s in RotaEntry.Status},
+    }  # fmt: skip
+    rows: dict[tuple[date, int], DayFigures] = {}
+
+    def row(day: date, library_id: int) -> DayFigures:
+        if (day, library_id) not in rows:
+            rows[day, library_id] = DayFigures(day=day, library_id=library_id)
+        return rows[day, library_id]
+
+    with connection.cursor() as cursor:
+        for sql, names in ((BORROWING, BORROWING_NAMES), (LENDING, LENDING_NAMES)):
+            cursor.execute(sql, params)
+            for day, library_id, *values in cursor.fetchall():
+                figures = row(day, library_id)
+                for name, value in zip(names, values, strict=True):
+                    # jsonb arrives as text (Django leaves its decoding to JSONField)
+                    setattr(figures, name, json.loads(value) if isinstance(value, str) else value)
+        cursor.execute(RATINGS, params)
+        for day, library_id, name, *counts in cursor.fetchall():
+            setattr(row(day, library_id), name, counts)
+    return list(rows.values())
+
+
+def _replace(days: list[date]) -> int:
+    counted = _count(days)
+    DayFigures.objects.filter(day__in=days).delete()
+    DayFigures.objects.bulk_create(counted, batch_size=2000)
+    return len(counted)
+
+
+def _lock(*, wait: bool) -> bool:
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def _changed_days(since: datetime) -> list[date]:
+    with connection.cursor() as cursor:
+        cursor.execute(CHANGED_DAYS, {"since": since, "tz": TZ})
+        return sorted(day for (day,) in cursor.fetchall())
+
+
+def state() -> DayFiguresState | None:
+    return DayFiguresState.objects.first()
+
+
+def _save_state(started: datetime, *, rebuilt: bool) -> None:
+    values = {"counted_through": started - OVERLAP, "refreshed_at": timezone.now()}
+    if rebuilt:
+        values["rebuilt_at"] = values["refreshed_at"]
+    updated = DayFiguresState.objects.update(**values)
+    if not updated:
+        DayFiguresState.objects.create(**values)
+
+
+def refresh(*, wait: bool = True) -> bool:
+    """Recount the days changed since the last count (all days the first time). Returns
+    False when another count holds the lock and ``wait`` is False (nothing done)."""
+    started = timezone.now()
+    with transaction.atomic():
+        if not _lock(wait=wait):
+            return False
+        current = DayFiguresState.objects.select_for_update().first()
+        if current is None:
+            days = _all_days()
+            for n in range(0, len(days), REBUILD_CHUNK_DAYS):
+                _replace(days[n : n + REBUILD_CHUNK_DAYS])
+        else:
+            _replace(_changed_days(current.counted_through))
+        _save_state(started, rebuilt=current is None)
+    return True
+
+
+def _all_days() -> list[date]:
+    with connection.cursor() as cursor:
+        cursor.execute(FIRST_DAY)
+        (first,) = cursor.fetchone()
+    if first is None:
+        return []
+    start, end = pakistan_date(first), pakistan_date()
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def rebuild() -> int:
+    """Recount every day, a month per transaction (rows of days with nothing left are
+    removed). Returns how many library-days hold figures."""
+    started = timezone.now()
+    days = _all_days()
+    kept = 0
+    for n in range(0, len(days), REBUILD_CHUNK_DAYS):
+        with transaction.atomic():
+            _lock(wait=True)
+            kept += _replace(days[n : n + REBUILD_CHUNK_DAYS])
+    with transaction.atomic():
+        _lock(wait=True)
+        if days:
+            DayFigures.objects.exclude(day__range=(days[0], days[-1])).delete()
+        else:
+            DayFigures.objects.all().delete()
+        _save_state(started, rebuilt=True)
+    return kept

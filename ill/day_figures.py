@@ -156,9 +156,11 @@ UNION
 SELECT (invited_at AT TIME ZONE %(tz)s)::date FROM {RATING}
  WHERE invited_at >= %(since)s OR updated_at >= %(since)s OR request_id IN (SELECT request_id FROM touched)"""  # noqa: S608
 
-FIRST_DAY = f"""
+SPAN = f"""
 SELECT least((SELECT min(created_at) FROM {REQ}), (SELECT min(asked_at) FROM {ROTA}),
-             (SELECT min(invited_at) FROM {RATING}))"""  # noqa: S608
+             (SELECT min(invited_at) FROM {RATING})),
+       greatest((SELECT max(created_at) FROM {REQ}), (SELECT max(asked_at) FROM {ROTA}),
+                (SELECT max(invited_at) FROM {RATING}))"""  # noqa: S608
 
 
 def _count(days: list[date]) -> list[DayFigures]:
@@ -247,11 +249,11 @@ def refresh(*, wait: bool = True) -> bool:
 
 def _all_days() -> list[date]:
     with connection.cursor() as cursor:
-        cursor.execute(FIRST_DAY)
-        (first,) = cursor.fetchone()
+        cursor.execute(SPAN)
+        first, last = cursor.fetchone()
     if first is None:
         return []
-    start, end = pakistan_date(first), pakistan_date()
+    start, end = pakistan_date(first), max(pakistan_date(), pakistan_date(last))
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 

@@ -9,6 +9,8 @@ from consortium.forms import BootstrapFormMixin
 from ill import exceptions as err
 from ill import states
 from ill.models import RATING_COMMENT_MAX, ServiceLevel, ServiceType
+from members.forms import LibraryChoiceField
+from members.models import Library
 
 
 class RequestForm(BootstrapFormMixin, forms.Form):
@@ -104,6 +106,13 @@ REPORT_MAX_DAYS = 3 * 366
 class ReportPeriodForm(BootstrapFormMixin, forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    library = LibraryChoiceField(
+        label=_("Months and reasons of"),
+        queryset=Library.objects.order_by("code"),
+        required=False,
+        empty_label=_("the whole consortium"),
+        to_field_name="code",
+    )
 
     def clean(self):
         data = super().clean()

@@ -32,18 +32,19 @@ none of them (nor, then, the smallest rows that would let the consortium's row r
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from ill import day_figures, states
-from ill.models import RATING_SCORES, DayFigures, DayFiguresState, IllRequest
-from members.models import Library
+from ill.figures import COUNTS, Cell, cells, merged, percentile, total
+from ill.models import RATING_SCORES, DayFiguresState, IllRequest
+from members.models import Library, Province
 from policies.calendar import PAKISTAN
 
 LIST_LIMIT = 50  # rows in each "needs a look" list; the queues hold the rest
@@ -66,7 +67,10 @@ CSV_FIGURES = [
 
 @dataclass
 class LibraryFigures:
-    library: Library | None  # None: the whole consortium
+    library: Library | None  # None: the whole consortium, a month or a province (``key``)
+    key: object = None  # the month (its first day) or the province code of a row of those
+    label: str = ""  # a province's name
+    members: int = 0  # a province's active members
     requested: int = 0
     supplied: int = 0
     not_supplied: int = 0
@@ -115,6 +119,11 @@ class LibraryFigures:
                 value = ""
             values.append(value if digits is None or value == "" else f"{value:.{digits}f}")
         return values
+
+    @property
+    def turnaround(self) -> tuple[int | None, ...]:
+        """Working days to shipped and to received: median and 90th percentile of each."""
+        return (self.to_shipped_p50, self.to_shipped_p90, self.to_received_p50, self.to_received_p90)
 
     @property
     def fill_rate_pct(self) -> int | None:
@@ -190,6 +199,15 @@ class Report:
     overdue: list[IllRequest] = field(default_factory=list)
     end_of_rota: list[IllRequest] = field(default_factory=list)
     counted: DayFiguresState | None = None  # how current the figures are
+    library: Library | None = None  # the months and reasons are this library's (None: all)
+    scope: LibraryFigures | None = None  # its row (or the consortium's)
+    months: list[LibraryFigures] = field(default_factory=list)
+    provinces: list[LibraryFigures] = field(default_factory=list)
+    reasons: list[tuple[str, str, int]] = field(default_factory=list)  # code, label, how many
+
+    @property
+    def reasons_total(self) -> int:
+        return sum(n for _code, _label, n in self.reasons)
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -200,77 +218,15 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-_COUNTS = [
-    "requested", "supplied", "not_supplied", "in_progress", "ended_before_lender",
-    "asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn",
-]  # fmt: skip
-_RATINGS = [f"{side}[{n}]" for side in ("ratings_as_borrower", "ratings_as_lender") for n in range(1, 7)]
-FIGURES_TABLE = DayFigures._meta.db_table
-PERIOD_SUMS = f"""
-SELECT {{key}}, {", ".join(f"coalesce(sum({name}), 0)::int" for name in _COUNTS + _RATINGS)}
-  FROM {FIGURES_TABLE} f {{join}}
- WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
- GROUP BY ROLLUP ({{key}})"""  # noqa: S608 - table name from the model
-HISTOGRAMS = " UNION ALL ".join(
-    f"""(SELECT {{key}}, '{name}', h.key, sum(h.value::int)::int
-  FROM {FIGURES_TABLE} f {{join}} CROSS JOIN jsonb_each_text(f.{name}) h
- WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
- GROUP BY GROUPING SETS (({{key}}, h.key), (h.key)))"""  # noqa: S608 - names from the model
-    for name in ("to_shipped", "to_received", "answer_hours", "unfilled_reasons")
-)
-
-
-def percentile(histogram: dict[int, int], share: float) -> int | None:
-    """The nearest-rank percentile of whole numbers counted in a histogram (value -> how
-    many): the smallest value that at least ``share`` of them do not exceed."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank, seen = math.ceil(share * total), 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    return None  # pragma: no cover - seen reaches total
-
-
-def period_sums(
-    *,
-    start: date,
-    end: date,
-    key: str = "f.library_id",
-    join: str = "",
-    where: str = "",
-    params: dict | None = None,
-) -> dict:
-    """Summed day figures from start to end (Pakistan dates, inclusive) grouped by ``key``
-    (a library by default; None is everything's total): counts, ratings and histograms."""
-    params = {"start": start, "end": end, **(params or {})}
-    sums: dict = {}
-    with connection.cursor() as cursor:
-        cursor.execute(PERIOD_SUMS.format(key=key, join=join, where=where), params)
-        for group, *values in cursor.fetchall():
-            figures = dict(zip(_COUNTS, values, strict=False))
-            ratings = values[len(_COUNTS) :]
-            figures["ratings_as_borrower"], figures["ratings_as_lender"] = ratings[:6], ratings[6:]
-            figures["histograms"] = defaultdict(dict)
-            sums[group] = figures
-        cursor.execute(HISTOGRAMS.format(key=key, join=join, where=where), params)
-        for group, name, value, n in cursor.fetchall():
-            histogram = sums[group]["histograms"][name]
-            histogram[value if name == "unfilled_reasons" else int(value)] = n
-    return sums  # fmt: skip
-
-
-def _library_figures(figures: LibraryFigures, sums: dict) -> None:
-    for name in _COUNTS:
-        setattr(figures, name, sums[name])
-    histograms = sums["histograms"]
+def _library_figures(figures: LibraryFigures, cell: Cell) -> LibraryFigures:
+    for name in COUNTS:
+        setattr(figures, name, cell.counts[name])
     for name in ("to_shipped", "to_received"):
-        setattr(figures, f"{name}_p50", percentile(histograms.get(name, {}), 0.5))
-        setattr(figures, f"{name}_p90", percentile(histograms.get(name, {}), 0.9))
-    figures.answer_hours = percentile(histograms.get("answer_hours", {}), 0.5)
-    figures.unfilled_reasons = histograms.get("unfilled_reasons", {})
+        setattr(figures, f"{name}_p50", percentile(cell.histograms[name], 0.5))
+        setattr(figures, f"{name}_p90", percentile(cell.histograms[name], 0.9))
+    figures.answer_hours = percentile(cell.histograms["answer_hours"], 0.5)
+    figures.unfilled_reasons = dict(cell.histograms["unfilled_reasons"])
+    return figures
 
 
 def _load_now() -> dict[int | None, dict]:
@@ -289,14 +245,16 @@ def _rating_figures(counts: list[int]) -> RatingFigures:
     )
 
 
-def _rating_table(sums: dict, side: str, libraries: dict[int, Library]) -> RatingTable:
+def _rating_table(
+    per_library: dict[int, Cell], whole: Cell, side: str, libraries: dict[int, Library]
+) -> RatingTable:
     rows = []
     for pk, lib in libraries.items():
-        if pk in sums or lib.is_active:
-            figures = _rating_figures(sums[pk][side]) if pk in sums else RatingFigures(library=None)
+        if pk in per_library or lib.is_active:
+            figures = _rating_figures(per_library[pk].ratings[side] if pk in per_library else [0] * 6)
             figures.library = lib
             rows.append(figures)
-    total = _rating_figures(sums[None][side]) if None in sums else RatingFigures(library=None)
+    total = _rating_figures(whole.ratings[side])
     _hold_back(rows, total)
     return RatingTable(rows=rows, total=total)
 
@@ -315,10 +273,10 @@ def _hold_back(rows: list[RatingFigures], total: RatingFigures) -> None:
     total.shown = total.rated >= MIN_RATINGS_SHOWN
 
 
-def _satisfaction(sums: dict, libraries: dict[int, Library]) -> Satisfaction:
+def _satisfaction(per_library: dict[int, Cell], whole: Cell, libraries: dict[int, Library]) -> Satisfaction:
     return Satisfaction(
-        as_borrower=_rating_table(sums, "ratings_as_borrower", libraries),
-        as_lender=_rating_table(sums, "ratings_as_lender", libraries),
+        as_borrower=_rating_table(per_library, whole, "ratings_as_borrower", libraries),
+        as_lender=_rating_table(per_library, whole, "ratings_as_lender", libraries),
     )
 
 
@@ -326,30 +284,75 @@ def satisfaction(*, start: date, end: date) -> Satisfaction:
     """Patrons' ratings of the requests whose patron was invited from start to end (Pakistan
     dates): per library as borrower and as lender (requests it supplied), and for all."""
     day_figures.refresh(wait=False)
+    found = cells(start=start, end=end)
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
-    return _satisfaction(period_sums(start=start, end=end), libraries)
+    return _satisfaction(merged(found, lambda library, _month: library), total(found.values()), libraries)
 
 
-def ill_report(*, start: date, end: date) -> Report:
-    """Figures for requests placed (and lenders asked) from start to end, Pakistan dates."""
+def _months(start: date, end: date) -> list[date]:
+    first, months = start.replace(day=1), []
+    while first <= end:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _by_month(found: dict, start: date, end: date, library: Library | None) -> list[LibraryFigures]:
+    """Every month of the period (empty ones too, so a trend has no gaps) for the library
+    (None: the consortium)."""
+    groups = merged(found, lambda lib, month: month if library is None or lib == library.pk else None)
+    return [
+        _library_figures(LibraryFigures(library=None, key=month), groups.get(month, Cell()))
+        for month in _months(start, end)
+    ]
+
+
+def _by_province(found: dict, libraries: dict[int, Library]) -> list[LibraryFigures]:
+    """Every province and territory, with how many active members it has."""
+    groups = merged(found, lambda lib, _month: libraries[lib].province)
+    members = Counter(lib.province for lib in libraries.values() if lib.is_active)
+    return [
+        _library_figures(
+            LibraryFigures(library=None, key=code, label=label, members=members[code]),
+            groups.get(code, Cell()),
+        )
+        for code, label in Province.choices
+    ]
+
+
+def _reasons(figures: LibraryFigures) -> list[tuple[str, str, int]]:
+    """Why lenders did not supply: the reasons they gave, and no answer in time; most first."""
+    found = [
+        (code, str(states.REASONS_UNFILLED.get(code) or _("No reason given")), n)
+        for code, n in figures.unfilled_reasons.items()
+    ]
+    if figures.timed_out:
+        found.append(("NoAnswer", str(_("No answer in time")), figures.timed_out))
+    return sorted(found, key=lambda reason: (-reason[2], reason[1]))
+
+
+def ill_report(*, start: date, end: date, library: Library | None = None) -> Report:
+    """Figures for requests placed (and lenders asked) from start to end, Pakistan dates;
+    the months and unfilled reasons of one library, or of the consortium."""
     day_figures.refresh(wait=False)
-    sums = period_sums(start=start, end=end)
+    found = cells(start=start, end=end)
+    per_library = merged(found, lambda library, _month: library)
+    whole = total(found.values())
     now = _load_now()
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
     rows = []
     for pk, lib in libraries.items():
         figures = LibraryFigures(library=lib)
-        if pk in sums:
-            _library_figures(figures, sums[pk])
+        if pk in per_library:
+            _library_figures(figures, per_library[pk])
         for key, value in now.get(pk, {}).items():
             setattr(figures, key, value)
-        if lib.is_active or pk in sums or pk in now:
+        if lib.is_active or pk in per_library or pk in now:
             rows.append(figures)
-    total = LibraryFigures(library=None)
-    if None in sums:
-        _library_figures(total, sums[None])
+    total_row = _library_figures(LibraryFigures(library=None), whole)
     for key, value in now.get(None, {}).items():
-        setattr(total, key, value)
+        setattr(total_row, key, value)
+    scope = next((row for row in rows if row.library == library), total_row) if library else total_row
     open_qs = (
         IllRequest.objects.exclude(status__in=states.TERMINAL)
         .values_list("status")
@@ -362,9 +365,14 @@ def ill_report(*, start: date, end: date) -> Report:
         start=start,
         end=end,
         rows=rows,
-        total=total,
-        satisfaction=_satisfaction(sums, libraries),
+        total=total_row,
+        satisfaction=_satisfaction(per_library, whole, libraries),
         counted=day_figures.state(),
+        library=library,
+        scope=scope,
+        months=_by_month(found, start, end, library),
+        provinces=_by_province(found, libraries),
+        reasons=_reasons(scope),
         open_by_status=open_by_status,
         overdue=list(attention.filter(status=states.OVERDUE)[:LIST_LIMIT]),
         end_of_rota=list(attention.filter(status=states.END_OF_ROTA)[:LIST_LIMIT]),

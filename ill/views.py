@@ -17,10 +17,9 @@ from django.views.decorators.http import require_POST
 from catalogue.models import BibRecord, Holding
 from consortium import clock
 from consortium.exceptions import DomainError, NotFound
-from consortium.text import csv_writer
 from ill import exceptions as err
 from ill import pull_slips as pull_slip_layouts
-from ill import ratings, reports, selectors, services, states, visibility
+from ill import ratings, report_csv, reports, selectors, services, states, visibility
 from ill.forms import ActionForm, CitationForm, MessageForm, RatingForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
@@ -396,25 +395,18 @@ def copy_download(request: HttpRequest, token: str) -> HttpResponse:
 
 @access("consortium.manage")
 def consortium_report(request: HttpRequest) -> HttpResponse:
-    """Fill rate, turnaround and load of every member for a period; CSV with ?format=csv."""
+    """Fill rate, turnaround, balance and satisfaction of every member for a period, with
+    charts; each table as CSV with ?format=csv&table=<name>."""
     today = clock.today()
-    initial = {"start": today - timedelta(days=364), "end": today}
+    initial = {"start": today - timedelta(days=364), "end": today, "library": None}
     form = ReportPeriodForm(request.GET or None, initial=initial)
     period = form.cleaned_data if form.is_bound and form.is_valid() else initial
-    report = reports.ill_report(start=period["start"], end=period["end"])
+    report = reports.ill_report(start=period["start"], end=period["end"], library=period["library"])
     if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
-        return _report_csv(report)
-    return render(request, "ill/report.html", {"form": form, "report": report})
-
-
-def _report_csv(report: reports.Report) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="ill-report-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
-    )
-    writer = csv_writer(response)
-    writer.writerow(["library", "name", *(column for column, _attribute, _digits in reports.CSV_FIGURES)])
-    for row in [*report.rows, report.total]:
-        lib = row.library
-        writer.writerow([lib.code if lib else "ALL", lib.name if lib else "Consortium", *row.csv_values()])
-    return response
+        table = request.GET.get("table") or "libraries"
+        if table not in report_csv.TABLES:
+            raise Http404
+        return report_csv.download(report, table)
+    query = {key: value for key, value in request.GET.items() if key not in ("format", "table")}
+    csv_query = urlencode({**query, "format": "csv"})
+    return render(request, "ill/report.html", {"form": form, "report": report, "csv_query": csv_query})

@@ -12,7 +12,8 @@ import time_machine
 from django.db import connection
 
 from ill import day_figures
-from ill.reports import ill_report, percentile
+from ill.figures import percentile
+from ill.reports import ill_report
 from ill.routing import route
 from ill.services import ill_request_create
 from policies.models import Holiday, HolidayKind

@@ -5,24 +5,28 @@ ended before a lender; every time a lender was asked is exactly one of five outc
 
 from __future__ import annotations
 
+import math
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Min
 
 from ill import selectors, states
 from ill.models import IllEvent, IllRequest, RotaEntry
 from ill.reports import ill_report
 from ill.routing import route
 from ill.services import SYSTEM, actor_roles, ill_request_create, ill_request_transition
+from policies.calendar import pakistan_date, working_days_between
 from tests.ill.factories import held_by
 from tests.ill.test_machine_properties import PAYLOAD
 
 pytestmark = pytest.mark.django_db
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Karachi"))  # a Monday
+WEEK_END = DAY.date() + timedelta(days=6)  # the period: requests placed on DAY, answered that week
 REQUESTS = 40  # walks; with the seed below they end in every category the report counts
 
 
@@ -101,8 +105,10 @@ def test_the_report_agrees_with_a_brute_force_count_of_random_requests(
                 service_type=service,
                 article_title=f"Part {n}",
             )
-            _walk(rng, req, people)
-        report = ill_report(start=DAY.date(), end=DAY.date())
+            # answered from the same day to the next Sunday: turnaround spans a weekend
+            with time_machine.travel(DAY + timedelta(days=rng.randint(0, 6)), tick=False):
+                _walk(rng, req, people)
+        report = ill_report(start=DAY.date(), end=WEEK_END)
     rows = {row.library.pk: row for row in report.rows}
     seen = set()
     for library_id, row in rows.items():
@@ -122,14 +128,36 @@ def test_the_report_agrees_with_a_brute_force_count_of_random_requests(
                     "withdrawn", "still_asked"}  # fmt: skip
     total = report.total
     assert total.requested == REQUESTS == sum(row.requested for row in rows.values())
+    # the month, the provinces and the reasons are the same requests grouped another way
+    (month,) = report.months
+    assert (month.requested, month.supplied, month.lent) == (total.requested, total.supplied, total.lent)
+    assert sum(p.requested for p in report.provinces) == total.requested
+    assert sum(p.lent for p in report.provinces) == total.lent
+    unfilled = RotaEntry.objects.filter(status=RotaEntry.Status.UNFILLED)
+    expected_reasons = {entry.reason_unfilled: unfilled.filter(reason_unfilled=entry.reason_unfilled).count()
+                        for entry in unfilled}  # fmt: skip
+    if total.timed_out:
+        expected_reasons["NoAnswer"] = total.timed_out
+    assert {code: n for code, _label, n in report.reasons} == expected_reasons
+    # and the turnaround is the nearest-rank percentile of each request's working days
+    shipped = sorted(
+        working_days_between(DAY.date(), pakistan_date(moment))
+        for moment in IllEvent.objects.filter(action__in=["ship", "deliver_copy"])
+        .values("request")
+        .annotate(first=Min("created_at"))
+        .values_list("first", flat=True)
+    )
+    assert len(set(shipped)) > 1 and total.to_shipped_p50 == shipped[math.ceil(len(shipped) / 2) - 1]
+    assert total.to_shipped_p90 == shipped[math.ceil(0.9 * len(shipped)) - 1]
     assert total.supplied == sum(row.supplied for row in rows.values())
     # and the page shows the consortium's fill rate with what it is a share of
-    html = login(consortium_admin).get(f"/ill/reports/?start={DAY.date()}&end={DAY.date()}").content.decode()
+    html = login(consortium_admin).get(f"/ill/reports/?start={DAY.date()}&end={WEEK_END}").content.decode()
     assert f"{total.supplied} supplied of {total.settled} that reached a lender and ended" in html
     # and which members lend more than they borrow: the lenders here, not the borrowing library
     assert {row.net_lending > 0 for row in rows.values()} == {True, False}
+    lending = html.split('data-testid="report-lending"')[1]
     for row in rows.values():
-        lending_row = html.split(f'data-library="{row.library.code}"')[2].split("</tr>")[0]
+        lending_row = lending.split(f'data-library="{row.library.code}"')[1].split("</tr>")[0]
         cell = lending_row.split('data-figure="net-lending">')[1]
         assert cell.startswith(f"<bdi>{'+' if row.net_lending > 0 else ''}{row.net_lending}</bdi>")
         assert ("net lender" in cell, "net borrower" in cell) == (row.net_lending > 0, row.net_lending < 0)

@@ -56,7 +56,12 @@ def test_figures_count_supplied_not_supplied_and_leave_out_refusals(story, libra
     assert home.ended_before_lender == 1
     assert home.fill_rate == 0.5 and home.fill_rate_pct == 50
     # placed on Monday, shipped the same day, received on Wednesday: 0 and 2 working days
-    assert (home.to_shipped_p50, home.to_shipped_p90, home.to_received_p50, home.to_received_p90) == (0, 0, 2, 2)
+    assert (home.to_shipped_p50, home.to_shipped_p90, home.to_received_p50, home.to_received_p90) == (
+        0,
+        0,
+        2,
+        2,
+    )
     # lender side: asked twice, lent once, said no once, answered in 3 hours
     assert (away.asked, away.lent, away.unfilled, away.timed_out) == (2, 1, 1, 0)
     assert away.lender_fill_rate == 0.5 and away.answer_hours == 3
@@ -132,3 +137,55 @@ def test_bad_period_is_explained_and_nothing_downloads(consortium_admin, login, 
 def test_librarians_and_patrons_cannot_see_the_report(librarian, patron, login):
     assert login(librarian).get("/ill/reports/").status_code == 403
     assert login(patron).get("/ill/reports/").status_code == 403
+
+
+def _csv(client, query: str) -> list[dict]:
+    response = client.get(f"/ill/reports/?{query}&format=csv")
+    assert response["Content-Type"].startswith("text/csv"), response.status_code
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_a_library_month_by_month_with_its_reasons_and_each_table_as_csv(
+    story, consortium_admin, login, lender
+):
+    client = login(consortium_admin)
+    period = f"start={START.date()}&end={START.date() + timedelta(days=40)}"
+    # the lender's months: March and April, it lent once in March; why it said no
+    page = client.get(f"/ill/reports/?{period}&library=PK-AWAY").content.decode()
+    months = page.split('data-testid="chart-months"')[1].split("</figure>")[0]
+    assert months.count("<tr>") == 3 and "Mar 2026" in months and "Apr 2026" in months
+    reasons = page.split('data-testid="reasons"')[1].split("</section>")[0]
+    assert 'data-reason="NotOnShelf"' in reasons and "Not on shelf" in reasons and "100%" in reasons
+    rows = _csv(client, f"{period}&library=PK-AWAY&table=months")
+    assert [(r["month"], r["library"], r["lent"], r["requested"]) for r in rows] == [
+        ("2026-03", "PK-AWAY", "1", "0"),
+        ("2026-04", "PK-AWAY", "0", "0"),
+    ]
+    assert _csv(client, f"{period}&library=PK-AWAY&table=reasons") == [
+        {"library": "PK-AWAY", "reason": "NotOnShelf", "times": "1"}
+    ]
+    # the borrowing library's province holds its three requests; every province is listed
+    provinces = {r["province"]: r for r in _csv(client, f"{period}&table=provinces")}
+    home = Library.objects.get(code="PK-HOME")
+    assert provinces[home.province]["requested"] == "3" and provinces[home.province]["members"] != "0"
+    assert len(provinces) == 7
+    # satisfaction: nobody rated, and nothing held back is written out
+    satisfaction = _csv(client, f"{period}&table=satisfaction")
+    assert {r["side"] for r in satisfaction} == {"borrower", "lender"}
+    assert all(r["mean_rating"] == "" for r in satisfaction)
+    assert client.get(f"/ill/reports/?{period}&format=csv&table=patrons").status_code == 404
+
+
+def test_the_balance_names_net_lenders_and_borrowers(story, consortium_admin, login):
+    day = START.date().isoformat()
+    page = login(consortium_admin).get(f"/ill/reports/?start={day}&end={day}").content.decode()
+    balance = page.split('data-testid="balance"')[1].split("</section>")[0]
+    away = balance.split('data-library="PK-AWAY"')[1].split("</tr>")[0]
+    home = balance.split('data-library="PK-HOME"')[1].split("</tr>")[0]
+    assert 'data-value="1"' in away and "net lender" in away
+    assert 'data-value="-1"' in home and "net borrower" in home
+
+
+def test_an_unknown_library_is_explained(consortium_admin, login):
+    page = login(consortium_admin).get("/ill/reports/?start=2026-03-01&end=2026-03-02&library=PK-NOPE")
+    assert page.status_code == 200 and "Select a valid choice" in page.content.decode()

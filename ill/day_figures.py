@@ -8,9 +8,10 @@ and day would serialise every ILL action of a busy library on one row).
 - ``refresh()`` recounts the days that something happened to since the last count: the
   days on which the requests that have new events were placed, their lenders were asked
   and their patrons were invited to rate, and the days of ratings answered since. It runs
-  every 5 minutes (consortium/schedules.py) and before a report page is shown, so a report
-  is current to its page load; a page that finds a refresh already running shows the
-  figures as they were counted last, and says when.
+  every 5 minutes (consortium/schedules.py) and before a report page is shown unless the
+  last count is under a minute old (settings.ILL_FIGURES_FRESH_FOR), so a report is
+  current to within a minute; a page that finds a count already running shows the figures
+  as they were counted last. Pages say when the figures were counted.
 - ``rebuild()`` recounts every day, nightly: it is the check that nothing was missed, and
   what puts an admin's correction of the holiday calendar into the working-day figures.
 A day's rows are replaced whole in one transaction, so a report never sees half a day.
@@ -23,7 +24,6 @@ the day it was shipped (or the copy delivered), or received; 0 is the same day.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
@@ -45,7 +45,12 @@ SUPPLY_ACTIONS = ["ship", "deliver_copy"]
 ARRIVE_ACTIONS = ["receive", "deliver_copy"]
 DAY_BOUNDS = "(d.day::timestamp AT TIME ZONE %(tz)s)", "((d.day + 1)::timestamp AT TIME ZONE %(tz)s)"
 
-BORROWING = f"""
+FIGURES = DayFigures._meta.db_table
+_SCORES = ", ".join(f"count(*) FILTER (WHERE g.score = {score})" for score in range(1, 6))
+# One statement counts the days and writes their rows: borrowing (requests placed, with the
+# first supply and arrival event of each), lending (rota entries asked) and ratings
+# (invitations), each grouped by day and library, joined, and inserted.
+COUNT_DAYS = f"""
 WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
 cal AS (SELECT * FROM unnest(%(cal_days)s::date[], %(cal_n)s::int[]) AS c(day, n)),
 req AS (
@@ -64,7 +69,7 @@ m AS MATERIALIZED (
     LEFT JOIN cal cs ON cs.day = (req.supplied_at AT TIME ZONE %(tz)s)::date
     LEFT JOIN cal ca ON ca.day = (req.arrived_at AT TIME ZONE %(tz)s)::date
 ),
-counts AS (
+borrowing AS (
   SELECT day, library_id, count(*) AS requested, count(supplied_at) AS supplied,
          count(*) FILTER (WHERE supplied_at IS NULL AND reached AND status = ANY(%(ended)s)) AS not_supplied,
          count(*) FILTER (WHERE supplied_at IS NULL AND NOT (status = ANY(%(ended)s))) AS in_progress,
@@ -73,31 +78,22 @@ counts AS (
     FROM m GROUP BY day, library_id
 ),
 shipped AS (
-  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+  SELECT day, library_id, jsonb_object_agg(v, n) AS to_shipped
     FROM (SELECT day, library_id, ship_wd AS v, count(*) AS n FROM m WHERE ship_wd IS NOT NULL GROUP BY 1, 2, 3) x
    GROUP BY day, library_id
 ),
 received AS (
-  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+  SELECT day, library_id, jsonb_object_agg(v, n) AS to_received
     FROM (SELECT day, library_id, recv_wd AS v, count(*) AS n FROM m WHERE recv_wd IS NOT NULL GROUP BY 1, 2, 3) x
    GROUP BY day, library_id
-)
-SELECT c.day, c.library_id, c.requested, c.supplied, c.not_supplied, c.in_progress, c.ended_before_lender,
-       coalesce(s.h, '{{}}'::jsonb), coalesce(r.h, '{{}}'::jsonb)
-  FROM counts c LEFT JOIN shipped s USING (day, library_id) LEFT JOIN received r USING (day, library_id)"""  # noqa: S608 - table names from the models
-BORROWING_NAMES = [
-    "requested", "supplied", "not_supplied", "in_progress", "ended_before_lender", "to_shipped", "to_received",
-]  # fmt: skip
-
-LENDING = f"""
-WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
+),
 x AS MATERIALIZED (
   SELECT d.day, x.lender_id AS library_id, x.status, x.reason_unfilled,
          CASE WHEN x.answered_at IS NOT NULL AND x.status <> %(timed_out)s
               THEN floor(extract(epoch FROM x.answered_at - x.asked_at) / 3600)::int END AS hours
     FROM days d JOIN {ROTA} x ON x.asked_at >= {DAY_BOUNDS[0]} AND x.asked_at < {DAY_BOUNDS[1]}
 ),
-counts AS (
+lending AS (
   SELECT day, library_id, count(*) AS asked,
          count(*) FILTER (WHERE status = %(supplying)s) AS lent,
          count(*) FILTER (WHERE status = %(unfilled)s) AS unfilled,
@@ -107,43 +103,44 @@ counts AS (
     FROM x GROUP BY day, library_id
 ),
 hours AS (
-  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+  SELECT day, library_id, jsonb_object_agg(v, n) AS answer_hours
     FROM (SELECT day, library_id, hours AS v, count(*) AS n FROM x WHERE hours IS NOT NULL GROUP BY 1, 2, 3) y
    GROUP BY day, library_id
 ),
 reasons AS (
-  SELECT day, library_id, jsonb_object_agg(v, n) AS h
+  SELECT day, library_id, jsonb_object_agg(v, n) AS unfilled_reasons
     FROM (SELECT day, library_id, reason_unfilled AS v, count(*) AS n FROM x
            WHERE status = %(unfilled)s GROUP BY 1, 2, 3) y
    GROUP BY day, library_id
+),
+invited AS MATERIALIZED (
+  SELECT d.day, r.borrower_id, r.supplier_id, r.supplier_status, g.score
+    FROM days d JOIN {RATING} g ON g.invited_at >= {DAY_BOUNDS[0]} AND g.invited_at < {DAY_BOUNDS[1]}
+    JOIN {REQ} r ON r.id = g.request_id
+),
+rated_b AS (
+  SELECT day, borrower_id AS library_id, ARRAY[count(*), {_SCORES}]::int[] AS ratings_as_borrower
+    FROM invited g GROUP BY 1, 2
+),
+rated_l AS (
+  SELECT day, supplier_id AS library_id, ARRAY[count(*), {_SCORES}]::int[] AS ratings_as_lender
+    FROM invited g WHERE supplier_status = ANY(%(supplied)s) AND supplier_id IS NOT NULL GROUP BY 1, 2
 )
-SELECT c.day, c.library_id, c.asked, c.lent, c.unfilled, c.timed_out, c.still_asked, c.withdrawn,
-       coalesce(h.h, '{{}}'::jsonb), coalesce(r.h, '{{}}'::jsonb)
-  FROM counts c LEFT JOIN hours h USING (day, library_id) LEFT JOIN reasons r USING (day, library_id)"""  # noqa: S608
-LENDING_NAMES = [
-    "asked",
-    "lent",
-    "unfilled",
-    "timed_out",
-    "still_asked",
-    "withdrawn",
-    "answer_hours",
-    "unfilled_reasons",
-]
-
-_SCORES = ", ".join(f"count(*) FILTER (WHERE g.score = {score})" for score in range(1, 6))
-RATINGS = f"""
-WITH days AS (SELECT unnest(%(days)s::date[]) AS day)
-SELECT d.day, r.borrower_id, 'ratings_as_borrower', count(*), {_SCORES}
-  FROM days d JOIN {RATING} g ON g.invited_at >= {DAY_BOUNDS[0]} AND g.invited_at < {DAY_BOUNDS[1]}
-  JOIN {REQ} r ON r.id = g.request_id
- GROUP BY 1, 2
-UNION ALL
-SELECT d.day, r.supplier_id, 'ratings_as_lender', count(*), {_SCORES}
-  FROM days d JOIN {RATING} g ON g.invited_at >= {DAY_BOUNDS[0]} AND g.invited_at < {DAY_BOUNDS[1]}
-  JOIN {REQ} r ON r.id = g.request_id
- WHERE r.supplier_status = ANY(%(supplied)s) AND r.supplier_id IS NOT NULL
- GROUP BY 1, 2"""  # noqa: S608
+INSERT INTO {FIGURES} (day, library_id, requested, supplied, not_supplied, in_progress, ended_before_lender,
+  to_shipped, to_received, asked, lent, unfilled, timed_out, still_asked, withdrawn, answer_hours,
+  unfilled_reasons, ratings_as_borrower, ratings_as_lender)
+SELECT day, library_id, coalesce(requested, 0), coalesce(supplied, 0), coalesce(not_supplied, 0),
+       coalesce(in_progress, 0), coalesce(ended_before_lender, 0), coalesce(to_shipped, '{{}}'),
+       coalesce(to_received, '{{}}'), coalesce(asked, 0), coalesce(lent, 0), coalesce(unfilled, 0),
+       coalesce(timed_out, 0), coalesce(still_asked, 0), coalesce(withdrawn, 0), coalesce(answer_hours, '{{}}'),
+       coalesce(unfilled_reasons, '{{}}'), coalesce(ratings_as_borrower, '{{0,0,0,0,0,0}}'),
+       coalesce(ratings_as_lender, '{{0,0,0,0,0,0}}')
+  FROM borrowing
+  LEFT JOIN shipped USING (day, library_id) LEFT JOIN received USING (day, library_id)
+  FULL JOIN (lending LEFT JOIN hours USING (day, library_id) LEFT JOIN reasons USING (day, library_id))
+    USING (day, library_id)
+  FULL JOIN rated_b USING (day, library_id)
+  FULL JOIN rated_l USING (day, library_id)"""  # noqa: S608 - table names from the models
 
 CHANGED_DAYS = f"""
 WITH touched AS (SELECT DISTINCT request_id FROM {EVT} WHERE created_at >= %(since)s)
@@ -163,42 +160,21 @@ SELECT least((SELECT min(created_at) FROM {REQ}), (SELECT min(asked_at) FROM {RO
                 (SELECT max(invited_at) FROM {RATING}))"""  # noqa: S608
 
 
-def _count(days: list[date]) -> list[DayFigures]:
-    """The figures of these days, counted from the requests, events, rota and ratings."""
+def _replace(days: list[date]) -> int:
+    """Recount these days: their rows are deleted and written again from the requests,
+    events, rota and ratings. Returns how many library-days hold figures."""
     if not days:
-        return []
+        return 0
     cal = working_day_numbers(min(days), max(max(days), pakistan_date()) + timedelta(days=366))
     params = {
         "days": days, "tz": TZ, "cal_days": [day for day, _n in cal], "cal_n": [n for _day, n in cal],
         "supply": SUPPLY_ACTIONS, "arrive": ARRIVE_ACTIONS, "ended": sorted({*states.TERMINAL, states.END_OF_ROTA}),
-        "supplied": sorted(states.SUPPLIED_STATUSES), **{f"{s.name.lower()}": s.value for s in RotaEntry.Status},
+        "supplied": sorted(states.SUPPLIED_STATUSES), **{s.name.lower(): s.value for s in RotaEntry.Status},
     }  # fmt: skip
-    rows: dict[tuple[date, int], DayFigures] = {}
-
-    def row(day: date, library_id: int) -> DayFigures:
-        if (day, library_id) not in rows:
-            rows[day, library_id] = DayFigures(day=day, library_id=library_id)
-        return rows[day, library_id]
-
     with connection.cursor() as cursor:
-        for sql, names in ((BORROWING, BORROWING_NAMES), (LENDING, LENDING_NAMES)):
-            cursor.execute(sql, params)
-            for day, library_id, *values in cursor.fetchall():
-                figures = row(day, library_id)
-                for name, value in zip(names, values, strict=True):
-                    # jsonb arrives as text (Django leaves its decoding to JSONField)
-                    setattr(figures, name, json.loads(value) if isinstance(value, str) else value)
-        cursor.execute(RATINGS, params)
-        for day, library_id, name, *counts in cursor.fetchall():
-            setattr(row(day, library_id), name, counts)
-    return list(rows.values())
-
-
-def _replace(days: list[date]) -> int:
-    counted = _count(days)
-    DayFigures.objects.filter(day__in=days).delete()
-    DayFigures.objects.bulk_create(counted, batch_size=2000)
-    return len(counted)
+        cursor.execute(f"DELETE FROM {FIGURES} WHERE day = ANY(%s::date[])", [days])  # noqa: S608
+        cursor.execute(COUNT_DAYS, params)
+        return cursor.rowcount
 
 
 def _lock(*, wait: bool) -> bool:
@@ -229,10 +205,16 @@ def _save_state(started: datetime, *, rebuilt: bool) -> None:
         DayFiguresState.objects.create(**values)
 
 
-def refresh(*, wait: bool = True) -> bool:
+def refresh(*, wait: bool = True, unless_within: timedelta | None = None) -> bool:
     """Recount the days changed since the last count (all days the first time). Returns
-    False when another count holds the lock and ``wait`` is False (nothing done)."""
+    False, having done nothing, when another count holds the lock and ``wait`` is False,
+    or when the last count is more recent than ``unless_within`` (a report page asks with
+    settings.ILL_FIGURES_FRESH_FOR: pages opened one after another do not each recount)."""
     started = timezone.now()
+    if unless_within is not None:
+        last = DayFiguresState.objects.values_list("refreshed_at", flat=True).first()
+        if last is not None and started - last < unless_within:
+            return False
     with transaction.atomic():
         if not _lock(wait=wait):
             return False

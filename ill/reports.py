@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
@@ -119,6 +120,15 @@ class LibraryFigures:
                 value = ""
             values.append(value if digits is None or value == "" else f"{value:.{digits}f}")
         return values
+
+    @property
+    def shipped_in(self) -> str:
+        """Working days to shipped as "median / 90th percentile" (— when none shipped)."""
+        return "—" if self.to_shipped_p50 is None else f"{self.to_shipped_p50} / {self.to_shipped_p90}"
+
+    @property
+    def received_in(self) -> str:
+        return "—" if self.to_received_p50 is None else f"{self.to_received_p50} / {self.to_received_p90}"
 
     @property
     def turnaround(self) -> tuple[int | None, ...]:
@@ -283,7 +293,7 @@ def _satisfaction(per_library: dict[int, Cell], whole: Cell, libraries: dict[int
 def satisfaction(*, start: date, end: date) -> Satisfaction:
     """Patrons' ratings of the requests whose patron was invited from start to end (Pakistan
     dates): per library as borrower and as lender (requests it supplied), and for all."""
-    day_figures.refresh(wait=False)
+    day_figures.refresh(wait=False, unless_within=settings.ILL_FIGURES_FRESH_FOR)
     found = cells(start=start, end=end)
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
     return _satisfaction(merged(found, lambda library, _month: library), total(found.values()), libraries)
@@ -334,7 +344,7 @@ def _reasons(figures: LibraryFigures) -> list[tuple[str, str, int]]:
 def ill_report(*, start: date, end: date, library: Library | None = None) -> Report:
     """Figures for requests placed (and lenders asked) from start to end, Pakistan dates;
     the months and unfilled reasons of one library, or of the consortium."""
-    day_figures.refresh(wait=False)
+    day_figures.refresh(wait=False, unless_within=settings.ILL_FIGURES_FRESH_FOR)
     found = cells(start=start, end=end)
     per_library = merged(found, lambda library, _month: library)
     whole = total(found.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -321,6 +322,9 @@ ILL_COPY_MAX_BYTES = env.int("ILL_COPY_MAX_BYTES", default=25 * 1024 * 1024)
 ILL_COPY_LINK_DAYS = env.int("ILL_COPY_LINK_DAYS", default=14)
 # Reminder this many days before the due date.
 ILL_DUE_SOON_DAYS = env.int("ILL_DUE_SOON_DAYS", default=3)
+# A report page recounts the ILL day figures changed since the last count unless that count
+# is younger than this (ill.day_figures.refresh): pages opened one after another share it.
+ILL_FIGURES_FRESH_FOR = timedelta(seconds=env.int("ILL_FIGURES_FRESH_SECONDS", default=60))
 # ISO 18626: the portal's own agency id (ISIL) when it speaks for no single lender (the
 # end of a rota), how long a peer's endpoint may take to confirm, and whether endpoints
 # on loopback or private addresses may be called (off outside tests: a member's URL must

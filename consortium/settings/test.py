@@ -1,5 +1,6 @@
 """Test settings: same database engine and broker as production, fast hashing, test outbox."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
@@ -36,3 +37,4 @@ CELERY_BROKER_URL = _celery_own_database(REDIS_URL)
 
 # ISO 18626 outbound tests talk to a server on 127.0.0.1 (the only network there is).
 ISO18626_ALLOW_PRIVATE_ENDPOINTS = True
+ILL_FIGURES_FRESH_FOR = timedelta(0)  # every report recounts what changed: tests act, then read

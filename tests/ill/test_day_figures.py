@@ -10,6 +10,7 @@ import psycopg2
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 
 from ill import day_figures
 from ill.figures import percentile
@@ -89,3 +90,14 @@ def test_the_counts_are_scheduled():
 
     assert BEAT_SCHEDULE["ill.refresh_day_figures"]["task"] == refresh_day_figures_task.name
     assert BEAT_SCHEDULE["ill.rebuild_day_figures"]["task"] == rebuild_day_figures_task.name
+
+
+def test_pages_opened_within_a_minute_share_the_last_count(sent, library, lender_librarian, act, settings):
+    settings.ILL_FIGURES_FRESH_FOR = timedelta(minutes=1)
+    today = sent.created_at.astimezone(ZoneInfo("Asia/Karachi")).date()
+    assert _figures(library, today)[0].in_progress == 1
+    act(sent, "will_supply", lender_librarian)
+    act(sent, "ship", lender_librarian)
+    assert _figures(library, today)[0].supplied == 0  # counted seconds ago: not again
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert _figures(library, today)[0].supplied == 1

@@ -20,9 +20,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ill import selectors, services, states, visibility
+from ill import exceptions as err
+from ill import ratings, selectors, services, states, visibility
 from ill.exceptions import PATRON_NOT_APPROVED, REQUEST_NOT_FOUND, ErrorCode, IllNotFound, IllPermissionDenied
-from ill.models import IllRequest, ServiceLevel, ServiceType
+from ill.models import RATING_COMMENT_MAX, IllRequest, Rating, ServiceLevel, ServiceType
 from ill.states import Role
 from members.permissions import is_approved_patron, works_at
 
@@ -346,3 +347,48 @@ class RequestActionApi(IllApi):
         )
         req = IllRequest.objects.select_related("borrower", "supplier", "patron").get(pk=pk)
         return Response(_serialize(request, req))
+
+
+class RatingApi(IllApi):
+    """The patron's rating of their request once it has ended (ill.ratings): GET it, PUT a
+    score 1-5 and an optional comment; changeable for a week after the first answer. The
+    patron and their library read it; a lender is never shown it (404, as for any request
+    it cannot see the rating of)."""
+
+    access_rule = "ill.request"
+
+    class RatingSerializer(serializers.Serializer):
+        invited_at = serializers.DateTimeField(read_only=True)
+        score = serializers.IntegerField(
+            min_value=1, max_value=5, allow_null=True, help_text="1 (very poor) to 5"
+        )
+        comment = serializers.CharField(allow_blank=True, required=False, max_length=RATING_COMMENT_MAX)
+        answered_at = serializers.DateTimeField(read_only=True, allow_null=True)
+        changeable_until = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def _rating(self, request, pk: int) -> Rating:
+        req = IllRequest.objects.filter(pk=pk).first()
+        reader = visibility.reader_for(request.user, req) if req is not None else None
+        if reader is None:
+            raise IllNotFound(REQUEST_NOT_FOUND, code=ErrorCode.REQUEST_NOT_FOUND)
+        found = visibility.rating(req=req, reader=reader)
+        if found is None:
+            raise IllNotFound(err.RATING_NOT_OPEN, code=ErrorCode.RATING_NOT_OPEN)
+        return found
+
+    @extend_schema(responses=RatingSerializer)
+    def get(self, request, pk: int):
+        return Response(self.RatingSerializer(self._rating(request, pk)).data)
+
+    @extend_schema(request=RatingSerializer, responses=RatingSerializer)
+    def put(self, request, pk: int):
+        self._rating(request, pk)
+        data = self.RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        answered = ratings.rating_answer(
+            request_id=pk,
+            actor=request.user,
+            score=data.validated_data["score"],
+            comment=data.validated_data.get("comment", ""),
+        )
+        return Response(self.RatingSerializer(answered).data)

@@ -19,6 +19,7 @@ import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from ill import states
 from ill.models import Rating
@@ -359,3 +360,34 @@ def test_the_report_page_shows_satisfaction_in_english_and_urdu(
     assert "قارئین کا اطمینان" in html and "جواب کی شرح = درجہ دیا ÷ مدعو۔" in html and "5 سے کم" in html
     for english in ("Patron satisfaction", "Response rate", "fewer than 5", "Mean rating"):
         assert english not in html
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_patron_rates_through_the_api_and_a_lender_never_sees_it(
+    ended, patron, librarian, lender_librarian, second_lender_librarian
+):
+    url = f"/api/v1/ill/requests/{ended.pk}/rating/"
+    invited = _api(patron).get(url).json()
+    assert invited["score"] is None and invited["invited_at"] and invited["changeable_until"] is None
+    answered = _api(patron).put(url, {"score": 4, "comment": "Quick"}, format="json")
+    assert answered.status_code == 200 and answered.json()["score"] == 4 and answered.json()["changeable_until"]
+    assert Rating.objects.get(request=ended).score == 4
+    # the patron's library reads it; the lender and others are told there is no such thing
+    assert _api(librarian).get(url).json()["comment"] == "Quick"
+    assert _api(lender_librarian).get(url).status_code == 404
+    assert _api(second_lender_librarian).get(url).status_code == 404
+    # staff cannot rate for the patron, and a bad score says what is wrong and keeps the 4
+    assert _api(librarian).put(url, {"score": 1}, format="json").status_code == 403
+    bad = _api(patron).put(url, {"score": 9}, format="json")
+    assert bad.status_code == 400 and "score" in bad.content.decode()
+    assert Rating.objects.get(request=ended).score == 4
+
+
+def test_an_open_request_has_no_rating_yet_in_the_api(sent, patron):
+    answer = _api(patron).get(f"/api/v1/ill/requests/{sent.pk}/rating/")
+    assert answer.status_code == 404 and "once it has ended" in answer.content.decode()

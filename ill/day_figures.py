@@ -36,7 +36,6 @@ from policies.calendar import PAKISTAN, pakistan_date, working_day_numbers
 # Changes committed up to this long after a count started are looked at again by the next
 # one (a transaction that began before the count and committed after it).
 OVERLAP = timedelta(minutes=10)
-REBUILD_CHUNK_DAYS = 31  # the nightly recount goes a month at a time, in one transaction
 LOCK_KEY = 0x111D_F160  # pg advisory lock: one count at a time
 
 TZ = PAKISTAN.key
@@ -90,8 +89,11 @@ received AS (
 x AS MATERIALIZED (
   SELECT d.day, x.lender_id AS library_id, x.status, x.reason_unfilled,
          CASE WHEN x.answered_at IS NOT NULL AND x.status <> %(timed_out)s
-              THEN floor(extract(epoch FROM x.answered_at - x.asked_at) / 3600)::int END AS hours
+              THEN floor(extract(epoch FROM x.answered_at - x.asked_at) / 3600)::int END AS exact_hours
     FROM days d JOIN {ROTA} x ON x.asked_at >= {DAY_BOUNDS[0]} AND x.asked_at < {DAY_BOUNDS[1]}
+),
+xh AS (
+  SELECT x.*, CASE WHEN exact_hours < 48 THEN exact_hours ELSE exact_hours / 24 * 24 END AS hours FROM x
 ),
 lending AS (
   SELECT day, library_id, count(*) AS asked,
@@ -104,7 +106,7 @@ lending AS (
 ),
 hours AS (
   SELECT day, library_id, jsonb_object_agg(v, n) AS answer_hours
-    FROM (SELECT day, library_id, hours AS v, count(*) AS n FROM x WHERE hours IS NOT NULL GROUP BY 1, 2, 3) y
+    FROM (SELECT day, library_id, hours AS v, count(*) AS n FROM xh WHERE hours IS NOT NULL GROUP BY 1, 2, 3) y
    GROUP BY day, library_id
 ),
 reasons AS (
@@ -126,10 +128,10 @@ rated_l AS (
   SELECT day, supplier_id AS library_id, ARRAY[count(*), {_SCORES}]::int[] AS ratings_as_lender
     FROM invited g WHERE supplier_status = ANY(%(supplied)s) AND supplier_id IS NOT NULL GROUP BY 1, 2
 )
-INSERT INTO {FIGURES} (day, library_id, requested, supplied, not_supplied, in_progress, ended_before_lender,
+INSERT INTO {FIGURES} (day, month, library_id, requested, supplied, not_supplied, in_progress, ended_before_lender,
   to_shipped, to_received, asked, lent, unfilled, timed_out, still_asked, withdrawn, answer_hours,
   unfilled_reasons, ratings_as_borrower, ratings_as_lender)
-SELECT day, library_id, coalesce(requested, 0), coalesce(supplied, 0), coalesce(not_supplied, 0),
+SELECT day, false, library_id, coalesce(requested, 0), coalesce(supplied, 0), coalesce(not_supplied, 0),
        coalesce(in_progress, 0), coalesce(ended_before_lender, 0), coalesce(to_shipped, '{{}}'),
        coalesce(to_received, '{{}}'), coalesce(asked, 0), coalesce(lent, 0), coalesce(unfilled, 0),
        coalesce(timed_out, 0), coalesce(still_asked, 0), coalesce(withdrawn, 0), coalesce(answer_hours, '{{}}'),
@@ -141,6 +143,36 @@ SELECT day, library_id, coalesce(requested, 0), coalesce(supplied, 0), coalesce(
     USING (day, library_id)
   FULL JOIN rated_b USING (day, library_id)
   FULL JOIN rated_l USING (day, library_id)"""  # noqa: S608 - table names from the models
+
+_SUMS = ", ".join(
+    f"sum({name})" for name in ("requested", "supplied", "not_supplied", "in_progress", "ended_before_lender",
+                                "asked", "lent", "unfilled", "timed_out", "still_asked", "withdrawn")
+)  # fmt: skip
+_RATING_SUMS = ", ".join(
+    f"ARRAY[{', '.join(f'sum({side}[{n}])' for n in range(1, 7))}]::int[]"
+    for side in ("ratings_as_borrower", "ratings_as_lender")
+)
+_MERGED = " ".join(
+    f"""LEFT JOIN (SELECT library_id, m, jsonb_object_agg(k, n) AS {name} FROM (
+      SELECT d.library_id, date_trunc('month', d.day)::date AS m, h.key AS k, sum(h.value::int) AS n
+        FROM d CROSS JOIN jsonb_each_text(d.{name}) h GROUP BY 1, 2, 3) y GROUP BY 1, 2) {name}
+      ON {name}.library_id = c.library_id AND {name}.m = c.m"""  # noqa: S608 - names from the model
+    for name in ("to_shipped", "to_received", "answer_hours", "unfilled_reasons")
+)
+# The months' rows, summed from their days' rows.
+COUNT_MONTHS = f"""
+WITH d AS MATERIALIZED (
+  SELECT * FROM {FIGURES} WHERE NOT month AND date_trunc('month', day)::date = ANY(%(months)s::date[])
+),
+c AS (
+  SELECT date_trunc('month', day)::date AS m, true, library_id, {_SUMS}, {_RATING_SUMS} FROM d GROUP BY 1, 3
+)
+INSERT INTO {FIGURES} (day, month, library_id, requested, supplied, not_supplied, in_progress,
+  ended_before_lender, asked, lent, unfilled, timed_out, still_asked, withdrawn, ratings_as_borrower,
+  ratings_as_lender, to_shipped, to_received, answer_hours, unfilled_reasons)
+SELECT c.*, coalesce(to_shipped.to_shipped, '{{}}'), coalesce(to_received.to_received, '{{}}'),
+       coalesce(answer_hours.answer_hours, '{{}}'), coalesce(unfilled_reasons.unfilled_reasons, '{{}}')
+  FROM c {_MERGED}"""  # noqa: S608 - names from the model
 
 CHANGED_DAYS = f"""
 WITH touched AS (SELECT DISTINCT request_id FROM {EVT} WHERE created_at >= %(since)s)
@@ -171,10 +203,14 @@ def _replace(days: list[date]) -> int:
         "supply": SUPPLY_ACTIONS, "arrive": ARRIVE_ACTIONS, "ended": sorted({*states.TERMINAL, states.END_OF_ROTA}),
         "supplied": sorted(states.SUPPLIED_STATUSES), **{s.name.lower(): s.value for s in RotaEntry.Status},
     }  # fmt: skip
+    months = sorted({day.replace(day=1) for day in days})
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {FIGURES} WHERE day = ANY(%s::date[])", [days])  # noqa: S608
+        cursor.execute(f"DELETE FROM {FIGURES} WHERE NOT month AND day = ANY(%s::date[])", [days])  # noqa: S608
         cursor.execute(COUNT_DAYS, params)
-        return cursor.rowcount
+        counted = cursor.rowcount
+        cursor.execute(f"DELETE FROM {FIGURES} WHERE month AND day = ANY(%s::date[])", [months])  # noqa: S608
+        cursor.execute(COUNT_MONTHS, {"months": months})
+        return counted
 
 
 def _lock(*, wait: bool) -> bool:
@@ -220,9 +256,8 @@ def refresh(*, wait: bool = True, unless_within: timedelta | None = None) -> boo
             return False
         current = DayFiguresState.objects.select_for_update().first()
         if current is None:
-            days = _all_days()
-            for n in range(0, len(days), REBUILD_CHUNK_DAYS):
-                _replace(days[n : n + REBUILD_CHUNK_DAYS])
+            for days in _by_month(_all_days()):
+                _replace(days)
         else:
             _replace(_changed_days(current.counted_through))
         _save_state(started, rebuilt=current is None)
@@ -239,20 +274,27 @@ def _all_days() -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
+def _by_month(days: list[date]) -> list[list[date]]:
+    months: dict[date, list[date]] = {}
+    for day in days:
+        months.setdefault(day.replace(day=1), []).append(day)
+    return list(months.values())
+
+
 def rebuild() -> int:
     """Recount every day, a month per transaction (rows of days with nothing left are
     removed). Returns how many library-days hold figures."""
     started = timezone.now()
     days = _all_days()
     kept = 0
-    for n in range(0, len(days), REBUILD_CHUNK_DAYS):
+    for month in _by_month(days):
         with transaction.atomic():
             _lock(wait=True)
-            kept += _replace(days[n : n + REBUILD_CHUNK_DAYS])
+            kept += _replace(month)
     with transaction.atomic():
         _lock(wait=True)
         if days:
-            DayFigures.objects.exclude(day__range=(days[0], days[-1])).delete()
+            DayFigures.objects.exclude(day__range=(days[0].replace(day=1), days[-1])).delete()
         else:
             DayFigures.objects.all().delete()
         _save_state(started, rebuilt=True)

@@ -1,7 +1,8 @@
 """Sums of the ILL day figures (ill.day_figures) for a period, per library and month.
 
 A report reads two grouped statements over ill_dayfigures: the counts, and the duration
-and reason histograms, per (library, month). Every other grouping a report shows (per
+and reason histograms, per (library, month); the months wholly inside the period come from
+their month rows, the days of the months it cuts from day rows. Every other grouping a report shows (per
 library, per month, per province, the consortium) is a merge of those cells in Python: a
 year of 120 libraries is 1,440 cells, so one pair of statements serves every table and
 chart of the page (benchmarks/report_bench.py).
@@ -13,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
 
@@ -28,15 +29,19 @@ RATING_SIDES = ["ratings_as_borrower", "ratings_as_lender"]
 _TABLE = DayFigures._meta.db_table
 _MONTH = "date_trunc('month', f.day)::date"
 _RATINGS = [f"{side}[{n}]" for side in RATING_SIDES for n in range(1, 7)]
+# Whole months inside the period from their month rows, the rest from day rows.
+_PERIOD = """((f.month AND f.day >= %(whole_from)s AND f.day < %(whole_to)s)
+   OR (NOT f.month AND f.day BETWEEN %(start)s AND %(end)s
+       AND NOT (f.day >= %(whole_from)s AND f.day < %(whole_to)s)))"""
 CELL_COUNTS = f"""
 SELECT f.library_id, {_MONTH}, {", ".join(f"sum({name})::int" for name in COUNTS + _RATINGS)}
   FROM {_TABLE} f
- WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
+ WHERE {_PERIOD} {{where}}
  GROUP BY 1, 2"""  # noqa: S608 - names from the model
 CELL_HISTOGRAMS = " UNION ALL ".join(
     f"""(SELECT f.library_id, {_MONTH}, '{name}', h.key, sum(h.value::int)::int
   FROM {_TABLE} f CROSS JOIN jsonb_each_text(f.{name}) h
- WHERE f.day BETWEEN %(start)s AND %(end)s {{where}}
+ WHERE {_PERIOD} {{where}}
  GROUP BY 1, 2, 4)"""  # noqa: S608 - names from the model
     for name in HISTOGRAMS
 )
@@ -60,7 +65,11 @@ class Cell:
 
 def cells(*, start: date, end: date, library_id: int | None = None) -> dict[tuple[int, date], Cell]:
     """The period's figures (Pakistan dates, inclusive) per (library id, first of month)."""
-    where, params = "", {"start": start, "end": end}
+    whole_from = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    whole_to = (end + timedelta(days=1)).replace(day=1)  # months ending on or before end
+    whole_to = max(whole_to, whole_from)
+    where = ""
+    params = {"start": start, "end": end, "whole_from": whole_from, "whole_to": whole_to}
     if library_id is not None:
         where, params["library"] = "AND f.library_id = %(library)s", library_id
     found: dict[tuple[int, date], Cell] = {}

@@ -500,10 +500,13 @@ class DayFigures(models.Model):
     since; lending counts the times it was asked that day, by its answer; ratings count the
     patrons invited that day. Durations are histograms ({"whole units": how many}) so that
     any period's percentiles are exact: working days request → shipped and request →
-    received, whole hours asked → answered.
+    received, whole hours asked → answered (from 48 hours on, whole days: 48, 72, ...).
     """
 
-    day = models.DateField()
+    day = models.DateField()  # a month's row: its first day
+    # A month's row sums its days' rows (ill.day_figures keeps both): a report over whole
+    # months reads 12 rows a library a year, not 365.
+    month = models.BooleanField(default=False)
     library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+")
     requested = models.PositiveIntegerField(default=0)
     supplied = models.PositiveIntegerField(default=0)
@@ -525,7 +528,12 @@ class DayFigures(models.Model):
     ratings_as_lender = ArrayField(models.PositiveIntegerField(), default=_zero_ratings)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "library"], name="ill_day_figures_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "library", "month"], name="ill_day_figures_once"),
+            models.CheckConstraint(
+                condition=Q(month=False) | Q(day__day=1), name="ill_day_figures_month_on_its_first_day"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.library_id}"

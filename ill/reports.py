@@ -38,8 +38,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from ill import day_figures, states
@@ -240,13 +239,15 @@ def _library_figures(figures: LibraryFigures, cell: Cell) -> LibraryFigures:
 
 
 def _load_now() -> dict[int | None, dict]:
-    sql = f"""
-SELECT supplier_id, count(*) FILTER (WHERE status = ANY(%s)), count(*) FILTER (WHERE status = %s)
-  FROM {IllRequest._meta.db_table} WHERE supplier_id IS NOT NULL
- GROUP BY ROLLUP (supplier_id)"""  # noqa: S608 - table name from the model
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [sorted(states.OPEN_LOAN_STATUSES), states.OVERDUE])
-        return {row[0]: {"on_loan_now": row[1], "overdue_now": row[2]} for row in cursor.fetchall()}
+    """Items out on loan today per lender, and of those the overdue (by the status index)."""
+    rows = (
+        IllRequest.objects.filter(status__in=states.OPEN_LOAN_STATUSES, supplier__isnull=False)
+        .values("supplier_id")
+        .annotate(on_loan_now=Count("pk"), overdue_now=Count("pk", filter=Q(status=states.OVERDUE)))
+    )
+    found = {row.pop("supplier_id"): row for row in rows}
+    found[None] = {name: sum(row[name] for row in found.values()) for name in ("on_loan_now", "overdue_now")}
+    return found
 
 
 def _rating_figures(counts: list[int]) -> RatingFigures:
@@ -364,7 +365,7 @@ def ill_report(*, start: date, end: date, library: Library | None = None) -> Rep
         setattr(total_row, key, value)
     scope = next((row for row in rows if row.library == library), total_row) if library else total_row
     open_qs = (
-        IllRequest.objects.exclude(status__in=states.TERMINAL)
+        IllRequest.objects.filter(status__in=states.OPEN_STATUSES)
         .values_list("status")
         .order_by("status")
         .annotate(n=Count("pk"))

@@ -375,7 +375,9 @@ def test_the_patron_rates_through_the_api_and_a_lender_never_sees_it(
     invited = _api(patron).get(url).json()
     assert invited["score"] is None and invited["invited_at"] and invited["changeable_until"] is None
     answered = _api(patron).put(url, {"score": 4, "comment": "Quick"}, format="json")
-    assert answered.status_code == 200 and answered.json()["score"] == 4 and answered.json()["changeable_until"]
+    assert (
+        answered.status_code == 200 and answered.json()["score"] == 4 and answered.json()["changeable_until"]
+    )
     assert Rating.objects.get(request=ended).score == 4
     # the patron's library reads it; the lender and others are told there is no such thing
     assert _api(librarian).get(url).json()["comment"] == "Quick"

@@ -189,3 +189,22 @@ def test_the_balance_names_net_lenders_and_borrowers(story, consortium_admin, lo
 def test_an_unknown_library_is_explained(consortium_admin, login):
     page = login(consortium_admin).get("/ill/reports/?start=2026-03-01&end=2026-03-02&library=PK-NOPE")
     assert page.status_code == 200 and "Select a valid choice" in page.content.decode()
+
+
+def test_a_period_of_whole_months_reads_their_month_rows_and_agrees_with_the_days(story):
+    from ill.models import DayFigures
+
+    one_day = ill_report(start=START.date(), end=START.date())
+    months = ill_report(
+        start=START.date().replace(day=1) - timedelta(days=10), end=START.date() + timedelta(days=40)
+    )
+    assert DayFigures.objects.filter(month=True, day=START.date().replace(day=1)).exists()
+
+    def figures(report):
+        return {
+            row.library.code: (row.requested, row.supplied, row.not_supplied, row.asked, row.lent, row.unfilled,
+                               row.to_shipped_p50, row.to_received_p90, row.answer_hours, row.unfilled_reasons)
+            for row in report.rows
+        }  # fmt: skip
+
+    assert figures(months) == figures(one_day) and months.total.requested == 3

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consortium.forms import BootstrapFormMixin
 from evidence.purchase_check import MAX_LINES
+from members.models import Library, library_name_in
 
 MAX_FILE_BYTES = 1_000_000
 NOT_UTF8 = _("%(name)s is not UTF-8 text (line %(line)s cannot be read); save it as UTF-8 and try again.")
@@ -52,3 +53,24 @@ class PurchaseListForm(BootstrapFormMixin, forms.Form):
         if not data["text"].strip():
             raise forms.ValidationError(NOTHING)
         return data
+
+
+class OverlapMemberForm(BootstrapFormMixin, forms.Form):
+    """The member whose collection overlap a consortium admin looks at (blank: the consortium)."""
+
+    library = forms.ModelChoiceField(
+        label=_("Member"),
+        queryset=Library.objects.none(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All members"),
+        error_messages={
+            "invalid_choice": _("No active member has the code “%(value)s”: choose a member from the list.")
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["library"]
+        field.queryset = Library.objects.filter(is_active=True).order_by("code")
+        field.label_from_instance = lambda lib: f"{lib.code} · {library_name_in(lib.name, lib.name_ur)}"

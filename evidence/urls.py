@@ -4,4 +4,7 @@ from evidence import views
 
 urlpatterns = [
     path("before-you-buy/", views.before_you_buy, name="before-you-buy"),
+    path("collection-overlap/", views.collection_overlap, name="collection-overlap"),
+    path("collection-overlap/matrix/", views.collection_overlap_matrix, name="collection-overlap-matrix"),
+    path("collection-overlap/unique/", views.collection_overlap_unique, name="collection-overlap-unique"),
 ]

@@ -55,12 +55,17 @@ class PurchaseListForm(BootstrapFormMixin, forms.Form):
         return data
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Library) -> str:
+        return f"{obj.code} · {library_name_in(obj.name, obj.name_ur)}"
+
+
 class OverlapMemberForm(BootstrapFormMixin, forms.Form):
     """The member whose collection overlap a consortium admin looks at (blank: the consortium)."""
 
-    library = forms.ModelChoiceField(
+    library = MemberChoiceField(
         label=_("Member"),
-        queryset=Library.objects.none(),
+        queryset=Library.objects.filter(is_active=True).order_by("code"),
         to_field_name="code",
         required=False,
         empty_label=_("All members"),
@@ -68,9 +73,3 @@ class OverlapMemberForm(BootstrapFormMixin, forms.Form):
             "invalid_choice": _("No active member has the code “%(value)s”: choose a member from the list.")
         },
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["library"]
-        field.queryset = Library.objects.filter(is_active=True).order_by("code")
-        field.label_from_instance = lambda lib: f"{lib.code} · {library_name_in(lib.name, lib.name_ur)}"

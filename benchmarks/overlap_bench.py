@@ -27,6 +27,7 @@ import argparse
 import io
 import os
 import random
+import statistics
 import sys
 import time
 import urllib.parse
@@ -236,6 +237,108 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def timed(label: str, runs: int, call) -> tuple[float, float]:
+    call()  # warm: the first read of a snapshot's rows
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    p50, p95 = statistics.median(times), pct(times, 95)
+    print(f"{label:<64} n={runs:<3} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
+    return p50, p95
+
+
+def recount(runs: int) -> None:
+    from evidence.models import OverlapPair, OverlapUniqueTitle, SingleCopyCount
+    from evidence.overlap import take_snapshot
+
+    totals, steps = [], {}
+    for _ in range(runs):
+        start = time.perf_counter()
+        taken = take_snapshot()
+        totals.append(time.perf_counter() - start)
+        for name, seconds in taken.timings.items():
+            steps.setdefault(name, []).append(seconds)
+    snapshot = taken.snapshot
+    print(
+        f"snapshot: {snapshot.titles:,} titles held by {snapshot.members} members, {snapshot.holdings:,} holdings"
+        f" counted ({snapshot.copies:,} copies), {snapshot.unique_titles:,} unique titles,"
+        f" {snapshot.single_copy_titles:,} single copies; rows: {OverlapPair.objects.filter(snapshot=snapshot).count():,}"
+        f" pairs, {SingleCopyCount.objects.filter(snapshot=snapshot).count():,} subject/decade counts,"
+        f" {OverlapUniqueTitle.objects.filter(snapshot=snapshot).count():,} unique titles listed"
+    )
+    print(
+        f"nightly recount (take_snapshot), {runs} runs: median {statistics.median(totals):.1f} s,"
+        f" worst {max(totals):.1f} s (target < 60 s)"
+    )
+    for name, values in steps.items():
+        print(f"  {name:<40} median {statistics.median(values):6.2f} s")
+
+
+def pages(runs: int) -> None:
+    from django.test import Client
+
+    from evidence.models import OverlapLibrary
+    from evidence.selectors import latest_snapshot
+    from members.models import Role, User
+
+    snapshot = latest_snapshot()
+    # the member with the most unique titles: its list is the longest
+    biggest = (
+        OverlapLibrary.objects.filter(snapshot=snapshot)
+        .select_related("library")
+        .order_by("-unique_titles")[0]
+    )
+    library = biggest.library
+    librarian, _ = User.objects.get_or_create(
+        username="overlap-bench-librarian",
+        defaults={"email": "librarian@overlap.pk", "role": Role.LIBRARIAN, "library": library},
+    )
+    admin, _ = User.objects.get_or_create(
+        username="overlap-bench-admin", defaults={"email": "admin@overlap.pk", "role": Role.CONSORTIUM_ADMIN}
+    )
+    staff, consortium = Client(HTTP_HOST="localhost"), Client(HTTP_HOST="localhost")
+    staff.force_login(librarian, backend=BACKEND)
+    consortium.force_login(admin, backend=BACKEND)
+    last_page = (biggest.unique_titles + 49) // 50
+
+    def get(client, url: str):
+        def call() -> None:
+            response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"GET {url} answered {response.status_code}")
+            if response.streaming:
+                b"".join(response.streaming_content)
+
+        return call
+
+    members = OverlapLibrary.objects.filter(snapshot=snapshot).count()
+    print(
+        f"pages for {library.code} ({biggest.titles:,} titles, {biggest.unique_titles:,} unique), {members} members:"
+    )
+    results = [
+        timed("GET /collection-overlap/ (librarian: own row, subjects, decades)", runs,
+              get(staff, "/collection-overlap/")),
+        timed(f"GET /collection-overlap/?library={library.code} (admin)", runs,
+              get(consortium, f"/collection-overlap/?library={library.code}")),
+        timed("GET /collection-overlap/ (admin: the consortium)", runs, get(consortium, "/collection-overlap/")),
+        timed(f"GET /collection-overlap/matrix/ ({members} x {members})", runs,
+              get(staff, "/collection-overlap/matrix/")),
+        timed("GET /collection-overlap/unique/ (first page)", runs, get(staff, "/collection-overlap/unique/")),
+        timed(f"GET /collection-overlap/unique/?page={last_page} (last page)", runs,
+              get(staff, f"/collection-overlap/unique/?page={last_page}")),
+        timed("GET /collection-overlap/?format=csv&table=matrix", runs,
+              get(staff, "/collection-overlap/?format=csv&table=matrix")),
+        timed("GET /collection-overlap/?format=csv&table=subjects (admin: all)", runs,
+              get(consortium, "/collection-overlap/?format=csv&table=subjects")),
+        timed(f"GET /collection-overlap/unique/?format=csv ({biggest.unique_titles:,} titles)", max(3, runs // 5),
+              get(staff, "/collection-overlap/unique/?format=csv")),
+    ]  # fmt: skip
+    worst = max(p50 for p50, _p95 in results)
+    print(f"slowest page p50: {worst:.0f} ms (target < 500 ms)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -250,6 +353,8 @@ def main() -> int:
     load(args.records, args.libraries)
     if args.load_only:
         return 0
+    recount(args.runs)
+    pages(args.page_runs)
     return 0
 
 

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from catalogue.models import BibRecord
@@ -116,7 +117,19 @@ def collection_overlap_matrix(request: HttpRequest) -> HttpResponse:
     snapshot = selectors.latest_snapshot()
     rows = selectors.matrix(snapshot, selectors.members(snapshot)) if snapshot else []
     own = None if is_consortium_admin(request.user) else request.user.library_id
+    # 40,000 cells at 200 members: written here (whole numbers only), not by the template's
+    # loop, which took 0.4 s for them.
+    rows = [(member, mark_safe(_matrix_cells(n, cells))) for n, (member, cells) in enumerate(rows)]
     return render(request, "evidence/overlap_matrix.html", {"snapshot": snapshot, "rows": rows, "own": own})
+
+
+def _matrix_cells(diagonal: int, cells: list[int]) -> str:
+    return "".join(
+        f'<td class="text-end fw-semibold">{int(n)}</td>'
+        if i == diagonal
+        else f'<td class="text-end">{int(n)}</td>'
+        for i, n in enumerate(cells)
+    )
 
 
 @access("staff")

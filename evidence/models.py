@@ -60,9 +60,10 @@ class OverlapPair(models.Model):
 
 
 class SingleCopyCount(models.Model):
-    """Titles of a subject heading or a decade of publication, and how many of them the
-    consortium holds a single copy of: for the consortium (library NULL: titles counted
-    once) or for one member (the titles it holds; single = its copy is the only one)."""
+    """The consortium's titles of a subject heading or a decade of publication, and how many
+    of them it holds a single copy of (library NULL), or how many of those single copies one
+    member holds (its row: the same titles, single = its copy is the only one). Subjects
+    only where some title has a single copy; a member's rows only where it holds one."""
 
     class Kind(models.TextChoices):
         SUBJECT = "subject"

@@ -84,10 +84,11 @@ STATEMENTS: list[tuple[str, str]] = [
         "titles",  # each title held anywhere: by how many members, how many items
         """
         CREATE TEMP TABLE overlap_title ON COMMIT DROP AS
-        SELECT t.bib, t.libs, t.holdings, t.items, t.lib, b.subjects, b.year / 10 * 10 AS decade,
+        SELECT t.bib, t.libs, t.holdings, t.items, t.lib, t.holders, b.subjects, b.year / 10 * 10 AS decade,
                CASE WHEN t.libs = 1 THEN lower(left(b.title, 120)) END AS sort_title
           FROM (SELECT bib, count(*)::int AS libs, sum(holdings)::int AS holdings,
-                       sum(items)::int AS items, min(lib) AS lib
+                       sum(items)::int AS items, min(lib) AS lib,
+                       CASE WHEN count(*) > 1 THEN array_agg(lib) END AS holders
                   FROM overlap_held GROUP BY bib) t
           JOIN catalogue_bibrecord b ON b.id = t.bib
         """,
@@ -104,14 +105,13 @@ STATEMENTS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "pairs",  # both ways round; only titles two or more members hold take part
+        "pairs",  # both ways round, from each shared title's holders (half the time of a self-join)
         """
         INSERT INTO evidence_overlappair (snapshot_id, library_id, other_id, titles)
-        SELECT %(snapshot)s, a.lib, b.lib, count(*)
-          FROM overlap_held a
-          JOIN overlap_held b ON b.bib = a.bib AND b.lib <> a.lib
-         WHERE a.bib IN (SELECT bib FROM overlap_title WHERE libs > 1)
-         GROUP BY a.lib, b.lib
+        SELECT %(snapshot)s, a, b, count(*)
+          FROM overlap_title t, unnest(t.holders) a, unnest(t.holders) b
+         WHERE t.holders IS NOT NULL AND a <> b
+         GROUP BY a, b
         """,
     ),
     (
@@ -129,17 +129,22 @@ STATEMENTS: list[tuple[str, str]] = [
         """,
     ),
     (
-        "members' subjects and decades",  # where the member holds some title's only copy
+        "members' subjects and decades",  # the titles whose only copy the member holds,
+        # beside the consortium's titles of that subject or decade
         """
         INSERT INTO evidence_singlecopycount (snapshot_id, library_id, kind, value, titles, single)
-        SELECT %(snapshot)s, h.lib, 'subject', s, count(*), count(*) FILTER (WHERE t.items = 1)
-          FROM overlap_held h JOIN overlap_title t ON t.bib = h.bib, unnest(t.subjects) s
-         GROUP BY h.lib, s HAVING count(*) FILTER (WHERE t.items = 1) > 0
-        UNION ALL
-        SELECT %(snapshot)s, h.lib, 'decade', coalesce(t.decade::text, ''), count(*),
-               count(*) FILTER (WHERE t.items = 1)
-          FROM overlap_held h JOIN overlap_title t ON t.bib = h.bib
-         GROUP BY h.lib, t.decade
+        SELECT %(snapshot)s, m.lib, m.kind, m.value, c.titles, m.single
+          FROM (SELECT t.lib, 'subject' AS kind, s AS value, count(*) AS single
+                  FROM overlap_title t, unnest(t.subjects) s
+                 WHERE t.items = 1
+                 GROUP BY t.lib, s
+                UNION ALL
+                SELECT t.lib, 'decade', coalesce(t.decade::text, ''), count(*)
+                  FROM overlap_title t
+                 WHERE t.items = 1
+                 GROUP BY t.lib, t.decade) m
+          JOIN evidence_singlecopycount c
+            ON c.snapshot_id = %(snapshot)s AND c.library_id IS NULL AND c.kind = m.kind AND c.value = m.value
         """,
     ),
     (

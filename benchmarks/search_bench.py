@@ -796,7 +796,8 @@ def main() -> int:
     from django.test import Client
 
     from catalogue.query import parse_query
-    from catalogue.search import SearchFilters, _statement, clean_filters
+    from catalogue.search import SearchFilters, clean_filters
+    from catalogue.search.backends.postgres import _statement
     from members.models import PROVINCE_NUMBERS, Library
 
     client = Client(HTTP_HOST="localhost")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -398,7 +398,8 @@ def consortium_report(request: HttpRequest) -> HttpResponse:
     """Fill rate, turnaround, balance and satisfaction of every member for a period, with
     charts; each table as CSV with ?format=csv&table=<name>."""
     today = clock.today()
-    initial = {"start": today - timedelta(days=364), "end": today, "library": None}
+    # The last twelve whole months and this month so far (whole months read their month rows).
+    initial = {"start": date(today.year - 1, today.month, 1), "end": today, "library": None}
     form = ReportPeriodForm(request.GET or None, initial=initial)
     period = form.cleaned_data if form.is_bound and form.is_valid() else initial
     report = reports.ill_report(start=period["start"], end=period["end"], library=period["library"])

@@ -208,3 +208,17 @@ def test_a_period_of_whole_months_reads_their_month_rows_and_agrees_with_the_day
         }  # fmt: skip
 
     assert figures(months) == figures(one_day) and months.total.requested == 3
+
+
+def test_a_period_running_to_today_reads_this_months_row(story):
+    from ill.models import DayFigures
+
+    first, today = START.date().replace(day=1), START.date() + timedelta(days=18)
+    with time_machine.travel(START + timedelta(days=18), tick=False):  # Friday 20 March
+        to_today = ill_report(start=first, end=today)  # counts every day so far
+        assert (to_today.total.requested, to_today.total.supplied) == (3, 1)
+        DayFigures.objects.filter(month=False).delete()  # what is left is March's month row
+        assert ill_report(start=first, end=today).total.requested == 3
+        assert ill_report(start=first, end=today + timedelta(days=30)).total.requested == 3
+        # a period ending before today cannot use the month row: it reads the (deleted) days
+        assert ill_report(start=first, end=today - timedelta(days=1)).total.requested == 0

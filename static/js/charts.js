@@ -35,6 +35,10 @@
     return lines.length > 1 ? lines : label;
   }
 
+  // A figure as text on the canvas: kept left to right (-1, not 1-) in an Urdu chart by
+  // left-to-right marks around it.
+  const asText = (value, suffix) => (value === null ? "—" : `\u200e${value}${suffix}\u200e`);
+
   const text = (node) => (node ? node.textContent.replace(/\s+/g, " ").trim() : "");
 
   // The table's figures: the row labels, and one series per header cell not marked
@@ -96,9 +100,11 @@
       beginAtZero: true,
       max,
       stacked,
-      ticks: { precision: whole ? 0 : undefined, callback: (v) => `${v}${suffix}`, font: { family: font } },
-      // In Urdu the value axis of a horizontal chart runs from the right, as the text does.
+      ticks: { precision: whole ? 0 : undefined, callback: (v) => asText(v, suffix), font: { family: font } },
+      // In Urdu the value axis of a horizontal chart runs from the right, as the text does,
+      // and a vertical chart's stands at the right, where its time axis starts.
       reverse: horizontal && rtl,
+      position: !horizontal && rtl ? "right" : undefined,
     };
     const category = {
       stacked,
@@ -106,7 +112,8 @@
       // In Urdu time runs from right to left, and a horizontal chart's labels stand at the right.
       reverse: !horizontal && rtl,
       position: horizontal && rtl ? "right" : undefined,
-      ticks: { autoSkip: true, maxRotation: 0, font: { family: font } },
+      // The first and last labels inside the chart's box (a phone's width cuts them off).
+      ticks: { autoSkip: true, maxRotation: 0, align: horizontal ? "center" : "inner", font: { family: font } },
     };
     return {
       indexAxis: horizontal ? "y" : "x",
@@ -129,10 +136,7 @@
           titleFont: { family: font },
           bodyFont: { family: font },
           callbacks: {
-            label: (item) => {
-              const v = item.raw === null ? "—" : `${item.raw}${suffix}`;
-              return `${item.dataset.label}: ${v}`;
-            },
+            label: (item) => `${item.dataset.label}: ${asText(item.raw, suffix)}`,
           },
         },
       },

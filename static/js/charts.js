@@ -112,8 +112,15 @@
       // In Urdu time runs from right to left, and a horizontal chart's labels stand at the right.
       reverse: !horizontal && rtl,
       position: horizontal && rtl ? "right" : undefined,
-      // The first and last labels inside the chart's box (a phone's width cuts them off).
-      ticks: { autoSkip: true, maxRotation: 0, align: horizontal ? "center" : "inner", font: { family: font } },
+      // The first and last labels inside the chart's box (a phone's width cuts them off), with
+      // room between labels for the half a label each of those moves inwards.
+      ticks: {
+        autoSkip: true,
+        autoSkipPadding: 24,
+        maxRotation: 0,
+        align: horizontal ? "center" : "inner",
+        font: { family: font },
+      },
     };
     return {
       indexAxis: horizontal ? "y" : "x",

@@ -1,4 +1,5 @@
-"""Consortium-wide ILL figures for consortium admins: fill rate, turnaround, load.
+"""ILL figures for consortium admins (every library) and a member's staff (their own library
+beside the consortium's totals): fill rate, turnaround, load.
 
 Counts only, never a patron: the report is about libraries. Three grouped statements
 (borrowing, lending, current load) with ROLLUP for the consortium's total row.
@@ -209,6 +210,7 @@ class Report:
     end_of_rota: list[IllRequest] = field(default_factory=list)
     counted: DayFiguresState | None = None  # how current the figures are
     library: Library | None = None  # the months and reasons are this library's (None: all)
+    staff_of: Library | None = None  # a library's own report: its rows only, no provinces
     scope: LibraryFigures | None = None  # its row (or the consortium's)
     months: list[LibraryFigures] = field(default_factory=list)
     provinces: list[LibraryFigures] = field(default_factory=list)
@@ -345,9 +347,22 @@ def _reasons(figures: LibraryFigures) -> list[tuple[str, str, int]]:
     return sorted(found, key=lambda reason: (-reason[2], reason[1]))
 
 
-def ill_report(*, start: date, end: date, library: Library | None = None) -> Report:
+def _only_own(rows: list, library: Library) -> list:
+    return [row for row in rows if row.library == library]
+
+
+def ill_report(
+    *, start: date, end: date, library: Library | None = None, staff_of: Library | None = None
+) -> Report:
     """Figures for requests placed (and lenders asked) from start to end, Pakistan dates;
-    the months and unfilled reasons of one library, or of the consortium."""
+    the months and unfilled reasons of one library, or of the consortium.
+
+    ``staff_of``: the report a member library's staff see, of that library only: its own rows
+    beside the consortium's totals, its own requests in the lists, and no provinces (a
+    province with one member would show that member's figures).
+    """
+    if staff_of is not None:
+        library = staff_of
     day_figures.refresh(wait=False, unless_within=settings.ILL_FIGURES_FRESH_FOR)
     found = cells(start=start, end=end)
     per_library = merged(found, lambda library, _month: library)
@@ -375,17 +390,26 @@ def ill_report(*, start: date, end: date, library: Library | None = None) -> Rep
     )
     open_by_status = [(code, states.status(states.Side.REQUESTER, code).label, n) for code, n in open_qs]
     attention = IllRequest.objects.select_related("borrower", "supplier").order_by("status_changed_at", "pk")
+    satisfaction = _satisfaction(per_library, whole, libraries)  # held back as for all rows
+    provinces = _by_province(per_library, libraries)
+    if staff_of is not None:
+        rows = _only_own(rows, staff_of)
+        for _side, table in satisfaction.tables:
+            table.rows = _only_own(table.rows, staff_of)
+        attention = attention.filter(Q(borrower=staff_of) | Q(supplier=staff_of))
+        provinces = []
     return Report(
         start=start,
         end=end,
         rows=rows,
         total=total_row,
-        satisfaction=_satisfaction(per_library, whole, libraries),
+        satisfaction=satisfaction,
         counted=day_figures.state(),
         library=library,
+        staff_of=staff_of,
         scope=scope,
         months=_by_month(found, start, end, library),
-        provinces=_by_province(per_library, libraries),
+        provinces=provinces,
         reasons=_reasons(scope),
         open_by_status=open_by_status,
         overdue=list(attention.filter(status=states.OVERDUE)[:LIST_LIMIT]),

@@ -3,22 +3,29 @@ counts held back, no patron anywhere, cached, in English and Urdu."""
 
 from __future__ import annotations
 
+import gzip
 import re
+import sys
+from pathlib import Path
 
+import brotli
 import pytest
 import time_machine
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from evidence.suppression import Figure, count, derived, hold_back
 from tests.catalogue.factories_search import make_record
+from tests.consortium.test_accessibility import _parse
 from tests.evidence.conftest import START, TODAY, place
 from tests.factories import PatronFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/state-of-sharing/"
+PAGE_BUDGET_KB = 40  # benchmarks/page_weight.py BUDGET["first_without_font"]
 
 
 def _get(client: Client | None = None, **headers):
@@ -194,3 +201,33 @@ def test_the_figures_are_read_in_a_few_statements(year_of_sharing, django_assert
         with django_assert_max_num_queries(17):
             sharing = count_state_of_sharing()
     assert sharing.start == START.date().replace(month=1, day=1)
+
+
+# ---------------------------------------------------------------------------------------
+# weight: the search page's budget (tests/consortium/test_accessibility.py, issue #14)
+
+
+@pytest.mark.parametrize("language", ["en", "ur"])
+def test_the_page_is_as_light_as_the_search_page_on_mobile_data(year_of_sharing, language):
+    """A first visit's HTML, CSS and JS as production sends them (the page gzipped by Django,
+    static files in whitenoise's Brotli copies) within the search page's 40 KB for all but
+    the Urdu font (benchmarks/page_weight.py, which measures both pages in a browser)."""
+    response = _get(HTTP_ACCEPT_LANGUAGE=language)
+    html = response.content
+    sent = {"HTML": len(gzip.compress(html, 9))}
+    uncompressed = len(html)
+    for href in _parse(html.decode()).assets:
+        path = finders.find(href.removeprefix("/static/"))
+        assert path, f"{href} is not served from static/"
+        body = Path(path).read_bytes()
+        sent[href], uncompressed = len(brotli.compress(body)), uncompressed + len(body)
+    transferred = sum(sent.values())
+    sys.stdout.write(
+        f"\nstate of sharing ({language}): {transferred / 1024:.1f} KB transferred, of which the page "
+        f"{sent['HTML'] / 1024:.1f} KB; {uncompressed / 1024:.1f} KB uncompressed\n"
+    )
+    assert transferred < PAGE_BUDGET_KB * 1024
+    assert sent["HTML"] < 8 * 1024  # the page's own share: a fifth of the budget
+    # and nothing comes from elsewhere (no map tiles, no CDN), and no script of its own
+    assert all(asset.startswith("/static/") for asset in _parse(html.decode()).assets)
+    assert "<script>" not in html.decode()

@@ -184,6 +184,11 @@ def count_state_of_sharing(*, today: date | None = None) -> StateOfSharing:
     codes = list(Province.values)
     requested = hold_back([by_province.get(code, Cell()).counts["requested"] for code in codes])
     supplied = hold_back([by_province.get(code, Cell()).counts["supplied"] for code in codes])
+    # A province no library was ever in has placed nothing: its "—" gives nothing away.
+    never = {code for code in codes if code not in {lib.province for lib in libraries.values()}}
+    for n, code in enumerate(codes):
+        if code in never:
+            requested[n] = supplied[n] = Figure(value=None)
     size = catalogue_size()
     held = titles_by_province()
     return StateOfSharing(

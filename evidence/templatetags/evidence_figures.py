@@ -15,7 +15,7 @@ def shown_as(figure, kind: str = "count") -> str:
     too few requests or ratings behind it); "—" when there is nothing to measure."""
     if figure.hidden:
         text = _("fewer than 5") if kind == "count" else _("too few to show")
-        return format_html('<span class="text-body-secondary" data-suppressed>{}</span>', text)
+        return format_html('<span class="text-body-secondary suppressed" data-suppressed>{}</span>', text)
     if figure.value is None:
         return "—"
     if kind == "percent":

@@ -66,7 +66,8 @@ def test_a_visitor_sees_the_years_figures_without_logging_in(year_of_sharing):
     # and the members by province, each province's requests where they count
     assert _row(html, "PB") == ["Punjab", "1", "1", "9", "6"]
     assert _row(html, "SD") == ["Sindh", "1", "3", "fewer than 5", "fewer than 5"]
-    assert _row(html, "KP")[:3] == ["Khyber Pakhtunkhwa", "1", "0"]
+    assert _row(html, "KP") == ["Khyber Pakhtunkhwa", "1", "0", "fewer than 5", "fewer than 5"]
+    assert _row(html, "BA") == ["Balochistan", "0", "0", "—", "—"]  # no library there, ever
     # and the policy in force (linked to its public page) and the agreements in force
     assert 'href="/policies/ill-code/"' in html and "Interlibrary loan code" in html
     assert "Consortium ILL" in html and "Between every member library." in html

@@ -13,14 +13,10 @@ from tests.evidence.conftest import agreement, year_of_sharing  # noqa: F401 - f
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.usefixtures("year_of_sharing")
 @pytest.mark.parametrize(("language", "width"), [("ur", 412), ("en", 1280)])
 def test_the_page_reads_well_on_a_phone_in_urdu_and_a_desktop_in_english(
-    page,
-    live_server,
-    year_of_sharing,
-    screenshot,
-    language,
-    width,  # noqa: F811 - the fixture imported above
+    page, live_server, screenshot, language, width
 ):
     cache.clear()
     # given a visitor's browser in Urdu on a phone, or in English on a desktop, scripts off

@@ -12,7 +12,7 @@ and without facet filters) and prints p50/p95/p99 of:
   * the API search (GET /api/v1/records/ in-process: parse, one SQL statement with facet
     counts, serialization, and suggestions when results are few),
   * the bare SQL statement of the same searches,
-  * tantivy (Lucene-class, PyPI tantivy==0.27.0, see requirements-bench.txt) over the same
+  * tantivy (Lucene-class, PyPI tantivy==0.27.0, in requirements.txt) over the same
     records with the same facets (terms aggregations),
 and the results page throughput with 16 concurrent clients against gunicorn (loopback).
 

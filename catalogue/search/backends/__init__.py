@@ -1,4 +1,4 @@
-"""The configured search backend (settings.SEARCH_BACKEND: "postgres", the default)."""
+"""The configured search backend (settings.SEARCH_BACKEND: "postgres", the default, or "tantivy")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from catalogue.search.backends.base import Found, SearchBackend
 
 BACKENDS = {
     "postgres": "catalogue.search.backends.postgres.PostgresBackend",
+    "tantivy": "catalogue.search.backends.tantivy_backend.TantivyBackend",
 }
 
 

@@ -30,6 +30,7 @@ class SearchBackend(ABC):
     """A search engine behind the seam. ``name`` is its setting value (SEARCH_BACKEND)."""
 
     name: str
+    uses_outbox = False  # an index of its own, kept by catalogue.search.outbox
 
     @abstractmethod
     def search(

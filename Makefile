@@ -1,7 +1,7 @@
 # The README's two commands, and the project's checks; all go through dev.py.
 PYTHON ?= python3
 
-.PHONY: run test lint format bench messages frontend bootstrap icons fonts
+.PHONY: run test lint format bench messages frontend bootstrap chart icons fonts
 
 run:
 	$(PYTHON) dev.py run
@@ -30,12 +30,17 @@ node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch node_modules
 
-frontend: bootstrap icons fonts
+frontend: bootstrap chart icons fonts
 
 # Bootstrap's CSS (LTR and RTL) and JavaScript with only what the templates use: frontend/.
 # Run again after a template starts using a Bootstrap class or plugin it did not use before.
 bootstrap: node_modules
 	node frontend/build_bootstrap.mjs
+
+# Chart.js with only the line and bar charts the report pages draw: frontend/chart.js.
+# Served only to pages that include templates/evidence/_chart_assets.html.
+chart: node_modules
+	node frontend/build_chart.mjs
 
 # static/img/icons.svg: the bootstrap-icons SVGs that templates name with {% icon "name" %}.
 icons: node_modules

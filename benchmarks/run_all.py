@@ -65,6 +65,13 @@ def main() -> int:
         )
     )
     runs.append(
+        (
+            "ill reports",
+            ["benchmarks/report_bench.py", "--requests", "1000000" if args.large else "100000"],
+            {"DATABASE_URL": f"{SERVER}/ish_bench_report" + ("" if args.large else "_small")},
+        )
+    )
+    runs.append(
         # The demo catalogue (seed_demo) at every size: it measures bytes and paint, not scale.
         ("page weight", ["benchmarks/page_weight.py", "--db-url", f"{SERVER}/ish_bench_weight"], {})
     )

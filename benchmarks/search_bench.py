@@ -12,7 +12,7 @@ and without facet filters) and prints p50/p95/p99 of:
   * the API search (GET /api/v1/records/ in-process: parse, one SQL statement with facet
     counts, serialization, and suggestions when results are few),
   * the bare SQL statement of the same searches,
-  * tantivy (Lucene-class, PyPI tantivy==0.27.0, see requirements-bench.txt) over the same
+  * tantivy (Lucene-class, PyPI tantivy==0.27.0, in requirements.txt) over the same
     records with the same facets (terms aggregations),
 and the results page throughput with 16 concurrent clients against gunicorn (loopback).
 
@@ -692,10 +692,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def throughput(db_url: str, mix: list, seconds: float, clients: int = 16) -> None:
+def throughput(db_url: str, mix: list, seconds: float, clients: int = 16, **extra_env: str) -> None:
     port = free_port()
     env = dict(
         os.environ,
+        **extra_env,
         DATABASE_URL=db_url,
         DJANGO_SETTINGS_MODULE="consortium.settings.local",
         DEBUG="false",
@@ -761,7 +762,8 @@ def throughput(db_url: str, mix: list, seconds: float, clients: int = 16) -> Non
             th.join()
         elapsed = time.perf_counter() - t0
         print(
-            f"Results page under {clients} concurrent clients, gunicorn 2 workers, {elapsed:.0f} s: "
+            f"Results page under {clients} concurrent clients, gunicorn 2 workers, {elapsed:.0f} s"
+            f" ({extra_env.get('SEARCH_BACKEND', 'postgres')}): "
             f"{len(latencies) / elapsed:.1f} pages/s, {errors[0]} errors; latency {fmt(latencies)}"
         )
     finally:
@@ -780,6 +782,11 @@ def main() -> int:
     parser.add_argument("--throughput-seconds", type=float, default=20)
     parser.add_argument("--skip-tantivy", action="store_true")
     parser.add_argument("--browse-only", action="store_true", help="only the browse cases (no query)")
+    parser.add_argument(
+        "--backend", choices=["postgres", "tantivy", "both"], default="both",
+        help="which search backend(s) the API runs through (tantivy: manage.py reindex first, timed)",
+    )  # fmt: skip
+    parser.add_argument("--lag-batches", type=int, default=10, help="import-like batches timed to the index")
     args = parser.parse_args()
 
     print(
@@ -796,7 +803,8 @@ def main() -> int:
     from django.test import Client
 
     from catalogue.query import parse_query
-    from catalogue.search import SearchFilters, _statement, clean_filters
+    from catalogue.search import SearchFilters, clean_filters
+    from catalogue.search.backends.postgres import _statement
     from members.models import PROVINCE_NUMBERS, Library
 
     client = Client(HTTP_HOST="localhost")
@@ -864,10 +872,114 @@ def main() -> int:
             print(f"  {group:24s} {fmt(timings[mode][group])}")
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
-    if args.throughput_seconds > 0:
+    if args.throughput_seconds > 0 and args.backend != "tantivy":
         print()
         throughput(args.db_url, mix, args.throughput_seconds)
+    if args.backend in ("tantivy", "both"):
+        run_tantivy_backend(args, samples, mix, api)
     return 0
+
+
+def run_tantivy_backend(args, samples: dict, mix: list, api) -> None:
+    """The tantivy backend through the API: reindex timed, the query mix, the browse mix
+    right after a change, the results page under 16 clients, and the index's lag after
+    import-like batches (a writer applying the outbox every 2 s, as beat and the worker do)."""
+    from django.conf import settings
+
+    from catalogue.search import outbox
+    from catalogue.search.backends import tantivy_index
+
+    index_dir = ROOT / "var" / f"bench-search-index-{args.records}"
+    settings.SEARCH_INDEX_DIR = index_dir
+    tantivy_index.forget()
+    t = time.perf_counter()
+    built = outbox.reindex()
+    print(f"\nmanage.py reindex: {built['documents']:,} records in {time.perf_counter() - t:.0f} s")
+    settings.SEARCH_BACKEND = "tantivy"
+    for _kind, q, filters in mix:  # warm
+        api(q, filters)
+    timings: dict[str, list[float]] = {}
+    for _ in range(args.passes):
+        for kind, q, filters in mix:
+            group = kind.split(" + ")[0] + (" + facets" if filters else "")
+            t = time.perf_counter()
+            api(q, filters)
+            timings.setdefault(group, []).append((time.perf_counter() - t) * 1000)
+    every = [v for values in timings.values() for v in values]
+    print(f"\nAPI search with facet counts, tantivy backend\n  ALL {len(every):4d} searches   {fmt(every)}")
+    for group in sorted(timings):
+        print(f"  {group:24s} {fmt(timings[group])}")
+    browses: dict[str, list[float]] = {}
+    for _ in range(args.passes):
+        for group, filters, sort in browse_mix(samples, random.Random(SEED + 2)):
+            t = time.perf_counter()
+            api("", filters, sort)
+            browses.setdefault(group, []).append((time.perf_counter() - t) * 1000)
+    every = [v for values in browses.values() for v in values]
+    print("\nAPI browse with facet counts, tantivy backend (no counts remembered: none needed)")
+    print(f"  ALL {len(every):4d} browses    {fmt(every)}")
+    for group in sorted(browses):
+        print(f"  {group:24s} {fmt(browses[group])}")
+    if args.throughput_seconds > 0:
+        print()
+        throughput(
+            args.db_url,
+            mix,
+            args.throughput_seconds,
+            SEARCH_BACKEND="tantivy",
+            SEARCH_INDEX_DIR=str(index_dir),
+        )
+    index_lag(args.lag_batches)
+    settings.SEARCH_BACKEND = "postgres"
+
+
+def index_lag(batches: int) -> None:
+    """Seconds from an import-like batch's commit (1,000 records) until a search finds it,
+    with a writer applying the outbox every 2 s in another thread (as beat and the worker)."""
+    from django.db import connection, connections
+
+    from catalogue.search import outbox, search_catalogue
+
+    stop = threading.Event()
+
+    def writer() -> None:
+        while not stop.is_set():
+            outbox.apply(wait=True)
+            stop.wait(2)
+        connections.close_all()
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    lags: list[float] = []
+    try:
+        for n in range(batches):
+            marker = f"lagmarker{n}x{random.randrange(10**6)}"
+            with connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO catalogue_bibrecord (title, title_vernacular, subtitle, authors, publisher, place,"
+                    " year, edition, volume, language, format, isbns, issns, lccn, oclc_numbers, subjects, summary,"
+                    " match_key, match_keys, search_document, library_ids, province_ids, created_at, updated_at)"
+                    " SELECT title, title_vernacular, subtitle, authors, publisher, place, year, edition, volume,"
+                    " language, format, isbns, issns, lccn, oclc_numbers, subjects, summary, 'bench-lag', match_keys,"
+                    " search_document || setweight(to_tsvector('simple', %s), 'D'), library_ids, province_ids,"
+                    " now(), now() FROM catalogue_bibrecord b ORDER BY b.id LIMIT 1000",
+                    [marker],
+                )
+            committed = time.perf_counter()
+            while search_catalogue(q=marker).total < 1000:
+                time.sleep(0.05)
+            lags.append(time.perf_counter() - committed)
+            time.sleep(random.random() * 2)  # batches do not arrive in step with the writer
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM catalogue_bibrecord WHERE match_key = 'bench-lag'")
+        outbox.apply(wait=True)
+    print(
+        f"\nIndex lag after an import-like batch of 1,000 records commits, {batches} batches: "
+        f"p50 {pct(lags, 50):.1f} s, p95 {pct(lags, 95):.1f} s, max {max(lags):.1f} s"
+    )
 
 
 def run_browse(samples: dict, passes: int, api) -> None:

@@ -47,7 +47,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from catalogue.facet_counts import RECORDS_SQL, VERSION_SQL
-from catalogue.search import FACETS, SUBJECT_FACET_SIZE, SearchFilters, filter_exprs
+from catalogue.search.backends.postgres import filter_exprs
+from catalogue.search.types import FACETS, SUBJECT_FACET_SIZE, SearchFilters
 from members.models import PROVINCE_NUMBERS
 
 logger = logging.getLogger(__name__)

@@ -456,3 +456,30 @@ class CatalogueEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id or ''}".strip()
+
+
+class SearchOutbox(models.Model):
+    """A record that changed since the search index last took it (catalogue.search.outbox).
+
+    Written by statement triggers on catalogue_bibrecord (migration 0021), in the same
+    transaction as the change, while SearchIndexState.outbox is on; the index's one writer
+    applies and deletes the rows in id order."""
+
+    id = models.BigAutoField(primary_key=True)
+    record_id = models.BigIntegerField()  # no foreign key: a deleted record is news too
+    created_at = models.DateTimeField(db_default=models.functions.Now())
+
+
+class SearchIndexState(models.Model):
+    """The one row saying whether an external search index follows the catalogue."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    outbox = models.BooleanField(default=False)
+    built_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(null=True, blank=True)
+    documents = models.PositiveIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    repaired = models.PositiveIntegerField(default=0)  # records the last check found out of step
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="search_index_state_one_row")]

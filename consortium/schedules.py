@@ -1,5 +1,7 @@
 """Every periodic job, in one place, with why it runs when it does."""
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
@@ -43,6 +45,23 @@ BEAT_SCHEDULE = {
     "catalogue.recount_facets": {
         "task": "catalogue.recount_facets",
         "schedule": crontab(hour=2, minute=45),
+    },
+    # The search index (when a backend keeps one, catalogue.search.outbox) takes the
+    # catalogue's changes every 2 seconds: an import batch is searchable within about 5 s of
+    # its commit. The task is one query when nothing changed, or when the outbox is off
+    # (PostgreSQL backend); a run that finds the writer busy returns at once, and runs not
+    # started within 2 s are dropped rather than queued behind a long import.
+    "catalogue.apply_search_outbox": {
+        "task": "catalogue.apply_search_outbox",
+        "schedule": timedelta(seconds=2),
+        "options": {"expires": 2},
+    },
+    # The check that the index holds exactly the catalogue's records (and the repair if a
+    # change was lost, e.g. an index restored from a backup): nightly at 04:00, after the
+    # catalogue's and the ILL figures' jobs.
+    "catalogue.check_search_index": {
+        "task": "catalogue.check_search_index",
+        "schedule": crontab(hour=4, minute=0),
     },
     # ILL deadlines count in working days and end at 23:59 PKT; checking every 5 minutes
     # moves a request on within minutes of its deadline (ReShare checks every 15).

@@ -49,7 +49,36 @@ def _redis_client():
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
-HEALTH_CHECKS = {"database": _check_database, "redis": _check_redis, "worker": _check_worker}
+# The search index may lag the catalogue by a batch or two; five minutes means its writer is stuck.
+SEARCH_INDEX_MAX_LAG_S = 300
+
+
+def _check_search_index() -> str:
+    """The search backend, and for an index of its own how far it is behind the catalogue."""
+    from catalogue.search import outbox
+    from catalogue.search.backends import get_backend
+    from catalogue.search.backends.tantivy_index import current_path
+
+    backend = get_backend()
+    if not outbox.enabled():
+        if backend.uses_outbox:
+            raise Down(f"{backend.name}: no index built (manage.py reindex)")
+        return f"ok ({backend.name})"
+    lag = outbox.lag()
+    if backend.uses_outbox and current_path() is None:
+        raise Down(f"{backend.name}: no index built (manage.py reindex)")
+    summary = f"{lag['pending']} records waiting, the oldest change {lag['oldest_seconds']:.0f} s ago"
+    if lag["oldest_seconds"] > SEARCH_INDEX_MAX_LAG_S:
+        raise Down(f"{backend.name}: index behind the catalogue, {summary}")
+    return f"ok ({backend.name}, {summary})"
+
+
+HEALTH_CHECKS = {
+    "database": _check_database,
+    "redis": _check_redis,
+    "worker": _check_worker,
+    "search": _check_search_index,
+}
 
 
 @access(PUBLIC)

@@ -10,6 +10,7 @@ chart of the page (benchmarks/report_bench.py).
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from datetime import date, timedelta
 
 from django.db import connection
 
+from consortium import clock
 from ill.models import DayFigures
 
 COUNTS = [
@@ -33,18 +35,13 @@ _RATINGS = [f"{side}[{n}]" for side in RATING_SIDES for n in range(1, 7)]
 _PERIOD = """((f.month AND f.day >= %(whole_from)s AND f.day < %(whole_to)s)
    OR (NOT f.month AND f.day BETWEEN %(start)s AND %(end)s
        AND NOT (f.day >= %(whole_from)s AND f.day < %(whole_to)s)))"""
-CELL_COUNTS = f"""
-SELECT f.library_id, {_MONTH}, {", ".join(f"sum({name})::int" for name in COUNTS + _RATINGS)}
+# One row a (library, month) for whole months, a row a day for the rest: few enough (a year
+# of 120 libraries is 1,560 rows) to sum in Python, which is cheaper than expanding the
+# histograms in SQL (benchmarks/report_bench.py).
+CELL_ROWS = f"""
+SELECT f.library_id, {_MONTH}, {", ".join(COUNTS + _RATINGS + HISTOGRAMS)}
   FROM {_TABLE} f
- WHERE {_PERIOD} {{where}}
- GROUP BY 1, 2"""  # noqa: S608 - names from the model
-CELL_HISTOGRAMS = " UNION ALL ".join(
-    f"""(SELECT f.library_id, {_MONTH}, '{name}', h.key, sum(h.value::int)::int
-  FROM {_TABLE} f CROSS JOIN jsonb_each_text(f.{name}) h
- WHERE {_PERIOD} {{where}}
- GROUP BY 1, 2, 4)"""  # noqa: S608 - names from the model
-    for name in HISTOGRAMS
-)
+ WHERE {_PERIOD} {{where}}"""  # noqa: S608 - names from the model
 
 
 @dataclass
@@ -66,23 +63,43 @@ class Cell:
 def cells(*, start: date, end: date, library_id: int | None = None) -> dict[tuple[int, date], Cell]:
     """The period's figures (Pakistan dates, inclusive) per (library id, first of month)."""
     whole_from = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
-    whole_to = (end + timedelta(days=1)).replace(day=1)  # months ending on or before end
+    # Months ending on or before the end; a period running to today (or on) also takes this
+    # month's row, which holds its days so far and no later ones.
+    last = end if end < clock.today() else (clock.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    whole_to = (last + timedelta(days=1)).replace(day=1)
     whole_to = max(whole_to, whole_from)
     where = ""
     params = {"start": start, "end": end, "whole_from": whole_from, "whole_to": whole_to}
     if library_id is not None:
         where, params["library"] = "AND f.library_id = %(library)s", library_id
     found: dict[tuple[int, date], Cell] = {}
+    n_counts, n_ratings = len(COUNTS), len(_RATINGS)
     with connection.cursor() as cursor:
-        cursor.execute(CELL_COUNTS.format(where=where), params)
+        cursor.execute(CELL_ROWS.format(where=where), params)
         for library, month, *values in cursor.fetchall():
-            cell = found[library, month] = Cell(counts=Counter(dict(zip(COUNTS, values, strict=False))))
-            ratings = values[len(COUNTS) :]
-            cell.ratings = {side: ratings[6 * n : 6 * n + 6] for n, side in enumerate(RATING_SIDES)}
-        cursor.execute(CELL_HISTOGRAMS.format(where=where), params)
-        for library, month, name, value, n in cursor.fetchall():
-            found[library, month].histograms[name][value if name == "unfilled_reasons" else int(value)] += n
+            ratings = values[n_counts : n_counts + n_ratings]
+            row = Cell(
+                counts=Counter(dict(zip(COUNTS, values, strict=False))),
+                ratings={side: ratings[6 * n : 6 * n + 6] for n, side in enumerate(RATING_SIDES)},
+                histograms={
+                    name: _histogram(name, histogram)
+                    for name, histogram in zip(HISTOGRAMS, values[n_counts + n_ratings :], strict=True)
+                },
+            )
+            if (library, month) in found:
+                found[library, month].add(row)
+            else:
+                found[library, month] = row
     return found
+
+
+def _histogram(name: str, stored: str | dict) -> Counter:
+    """A stored histogram as a Counter (Django leaves jsonb as text on psycopg2 connections);
+    durations keyed by whole numbers, reasons by their codes."""
+    values = json.loads(stored) if isinstance(stored, str) else stored
+    if name == "unfilled_reasons":
+        return Counter(values)
+    return Counter({int(key): n for key, n in values.items()})
 
 
 def merged(found: dict[tuple[int, date], Cell], key: Callable[[int, date], object]) -> dict[object, Cell]:

@@ -114,6 +114,16 @@ class ReportPeriodForm(BootstrapFormMixin, forms.Form):
         to_field_name="code",
     )
 
+    def __init__(self, *args, staff_of: Library | None = None, **kwargs):
+        """``staff_of``: a member's staff, who see their own library only (the field fixed)."""
+        super().__init__(*args, **kwargs)
+        if staff_of is not None:
+            field = self.fields["library"]
+            field.queryset = Library.objects.filter(pk=staff_of.pk)
+            field.empty_label = None
+            field.disabled = True  # the address's ?library= is ignored: always their own
+            self.initial["library"] = staff_of
+
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")

@@ -151,6 +151,8 @@ class IllRequest(models.Model):
             models.Index(fields=["supplier", "supplier_status"]),
             models.Index(fields=["patron", "status"]),
             models.Index(fields=["status", "due_date"]),
+            # The report's lists of requests waiting longest in a status (ill.reports).
+            models.Index(fields=["status", "status_changed_at"], name="ill_request_status_since"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=_R_CODES), name="ill_status_known"),

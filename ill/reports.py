@@ -1,4 +1,5 @@
-"""Consortium-wide ILL figures for consortium admins: fill rate, turnaround, load.
+"""ILL figures for consortium admins (every library) and a member's staff (their own library
+beside the consortium's totals): fill rate, turnaround, load.
 
 Counts only, never a patron: the report is about libraries. Three grouped statements
 (borrowing, lending, current load) with ROLLUP for the consortium's total row.
@@ -209,6 +210,7 @@ class Report:
     end_of_rota: list[IllRequest] = field(default_factory=list)
     counted: DayFiguresState | None = None  # how current the figures are
     library: Library | None = None  # the months and reasons are this library's (None: all)
+    staff_of: Library | None = None  # a library's own report: its rows only, no provinces
     scope: LibraryFigures | None = None  # its row (or the consortium's)
     months: list[LibraryFigures] = field(default_factory=list)
     provinces: list[LibraryFigures] = field(default_factory=list)
@@ -297,7 +299,8 @@ def satisfaction(*, start: date, end: date) -> Satisfaction:
     day_figures.refresh(wait=False, unless_within=settings.ILL_FIGURES_FRESH_FOR)
     found = cells(start=start, end=end)
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
-    return _satisfaction(merged(found, lambda library, _month: library), total(found.values()), libraries)
+    per_library = merged(found, lambda library, _month: library)
+    return _satisfaction(per_library, total(per_library.values()), libraries)
 
 
 def _months(start: date, end: date) -> list[date]:
@@ -318,9 +321,11 @@ def _by_month(found: dict, start: date, end: date, library: Library | None) -> l
     ]
 
 
-def _by_province(found: dict, libraries: dict[int, Library]) -> list[LibraryFigures]:
+def _by_province(per_library: dict[int, Cell], libraries: dict[int, Library]) -> list[LibraryFigures]:
     """Every province and territory, with how many active members it has."""
-    groups = merged(found, lambda lib, _month: libraries[lib].province)
+    groups: dict[str, Cell] = {}
+    for pk, cell in per_library.items():
+        groups.setdefault(libraries[pk].province, Cell()).add(cell)
     members = Counter(lib.province for lib in libraries.values() if lib.is_active)
     return [
         _library_figures(
@@ -342,13 +347,26 @@ def _reasons(figures: LibraryFigures) -> list[tuple[str, str, int]]:
     return sorted(found, key=lambda reason: (-reason[2], reason[1]))
 
 
-def ill_report(*, start: date, end: date, library: Library | None = None) -> Report:
+def _only_own(rows: list, library: Library) -> list:
+    return [row for row in rows if row.library == library]
+
+
+def ill_report(
+    *, start: date, end: date, library: Library | None = None, staff_of: Library | None = None
+) -> Report:
     """Figures for requests placed (and lenders asked) from start to end, Pakistan dates;
-    the months and unfilled reasons of one library, or of the consortium."""
+    the months and unfilled reasons of one library, or of the consortium.
+
+    ``staff_of``: the report a member library's staff see, of that library only: its own rows
+    beside the consortium's totals, its own requests in the lists, and no provinces (a
+    province with one member would show that member's figures).
+    """
+    if staff_of is not None:
+        library = staff_of
     day_figures.refresh(wait=False, unless_within=settings.ILL_FIGURES_FRESH_FOR)
     found = cells(start=start, end=end)
     per_library = merged(found, lambda library, _month: library)
-    whole = total(found.values())
+    whole = total(per_library.values())  # (120 sums for a year, not 1,560)
     now = _load_now()
     libraries = {lib.pk: lib for lib in Library.objects.order_by("code")}
     rows = []
@@ -368,21 +386,30 @@ def ill_report(*, start: date, end: date, library: Library | None = None) -> Rep
         IllRequest.objects.filter(status__in=states.OPEN_STATUSES)
         .values_list("status")
         .order_by("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # count(*): answered from the status index alone
     )
     open_by_status = [(code, states.status(states.Side.REQUESTER, code).label, n) for code, n in open_qs]
     attention = IllRequest.objects.select_related("borrower", "supplier").order_by("status_changed_at", "pk")
+    satisfaction = _satisfaction(per_library, whole, libraries)  # held back as for all rows
+    provinces = _by_province(per_library, libraries)
+    if staff_of is not None:
+        rows = _only_own(rows, staff_of)
+        for _side, table in satisfaction.tables:
+            table.rows = _only_own(table.rows, staff_of)
+        attention = attention.filter(Q(borrower=staff_of) | Q(supplier=staff_of))
+        provinces = []
     return Report(
         start=start,
         end=end,
         rows=rows,
         total=total_row,
-        satisfaction=_satisfaction(per_library, whole, libraries),
+        satisfaction=satisfaction,
         counted=day_figures.state(),
         library=library,
+        staff_of=staff_of,
         scope=scope,
         months=_by_month(found, start, end, library),
-        provinces=_by_province(found, libraries),
+        provinces=provinces,
         reasons=_reasons(scope),
         open_by_status=open_by_status,
         overdue=list(attention.filter(status=states.OVERDUE)[:LIST_LIMIT]),

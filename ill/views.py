@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,12 +19,12 @@ from consortium import clock
 from consortium.exceptions import DomainError, NotFound
 from ill import exceptions as err
 from ill import pull_slips as pull_slip_layouts
-from ill import ratings, report_csv, reports, selectors, services, states, visibility
+from ill import ratings, report_charts, report_csv, reports, selectors, services, states, visibility
 from ill.forms import ActionForm, CitationForm, MessageForm, RatingForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
 from members.models import Library, User
-from members.permissions import AUTHENTICATED, access, works_at
+from members.permissions import AUTHENTICATED, access, is_consortium_admin, works_at
 
 
 def _error(request: HttpRequest, exc: DomainError) -> None:
@@ -393,20 +393,33 @@ def copy_download(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@access("consortium.manage")
+@access("ill.report")
 def consortium_report(request: HttpRequest) -> HttpResponse:
-    """Fill rate, turnaround, balance and satisfaction of every member for a period, with
-    charts; each table as CSV with ?format=csv&table=<name>."""
+    """Fill rate, turnaround, balance and satisfaction for a period, with charts: of every
+    member for a consortium admin, of their own library beside the consortium's totals for
+    a member's staff (?library= is theirs, whatever the address says); each table as CSV with
+    ?format=csv&table=<name>."""
     today = clock.today()
-    initial = {"start": today - timedelta(days=364), "end": today, "library": None}
-    form = ReportPeriodForm(request.GET or None, initial=initial)
+    staff_of = None if is_consortium_admin(request.user) else request.user.library
+    # The last twelve whole months and this month so far (whole months read their month rows).
+    initial = {"start": date(today.year - 1, today.month, 1), "end": today, "library": staff_of}
+    form = ReportPeriodForm(request.GET or None, initial=initial, staff_of=staff_of)
     period = form.cleaned_data if form.is_bound and form.is_valid() else initial
-    report = reports.ill_report(start=period["start"], end=period["end"], library=period["library"])
+    report = reports.ill_report(
+        start=period["start"], end=period["end"], library=period["library"], staff_of=staff_of
+    )
     if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
         table = request.GET.get("table") or "libraries"
         if table not in report_csv.TABLES:
             raise Http404
+        if staff_of is not None and table == "provinces":
+            raise PermissionDenied  # a province of one member is that member's figures
         return report_csv.download(report, table)
     query = {key: value for key, value in request.GET.items() if key not in ("format", "table")}
     csv_query = urlencode({**query, "format": "csv"})
-    return render(request, "ill/report.html", {"form": form, "report": report, "csv_query": csv_query})
+    charts = report_charts.report_charts(report, csv_query, provinces_shown=staff_of is None)
+    return render(
+        request,
+        "ill/report.html",
+        {"form": form, "report": report, "csv_query": csv_query, "charts": charts},
+    )

@@ -146,6 +146,22 @@ def agreements_ending(*, within_days: int, today: date | None = None) -> QuerySe
     )
 
 
+def agreements_in_force(*, on: date | None = None, library: Library | None = None) -> QuerySet[Agreement]:
+    """Agreements in force that day (today in Pakistan by default), as routing decides it
+    (policies.terms): active, and ``valid_from <= day <= valid_until`` (open-ended without an
+    end); with a library, those it is party to (consortium-wide ones cover every member).
+    Parties prefetched by code."""
+    day = on or pakistan_date()
+    agreements = Agreement.objects.filter(status=AgreementStatus.ACTIVE, valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+    if library is not None:
+        agreements = agreements.filter(Q(all_members=True) | Q(parties=library)).distinct()
+    return agreements.prefetch_related(
+        Prefetch("parties", queryset=Library.objects.order_by("code"))
+    ).order_by("kind", "name")
+
+
 def agreement_get(*, user: Any, pk: int) -> Agreement:
     return agreements_visible(user=user).prefetch_related("policy_versions__policy").get(pk=pk)
 

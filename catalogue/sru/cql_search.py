@@ -10,13 +10,10 @@ from django.db import connection
 
 from catalogue import cql
 from catalogue.normalize import fold, normalize_isbn, normalize_issn, normalize_lccn, normalize_oclc
-from catalogue.query import FIELD_WEIGHTS, And, Identifier, Not, Or, ParsedQuery, Words, spaceless_variants
+from catalogue.query import FIELD_WEIGHTS, And, Identifier, Not, Or, ParsedQuery, Words
 from catalogue.query import Node as QueryNode
 from catalogue.sru.diagnostics import Diagnostic
 
-# Below this many hits an Urdu query is tried again with spaces ignored, as the portal's
-# own search does (catalogue.search.FEW_RESULTS).
-SPACELESS_RETRY_BELOW = 3
 MIN_PREFIX_CHARS = 3
 
 CONTEXT_SETS = {
@@ -383,8 +380,9 @@ def _rank(parsed: ParsedQuery, params: list) -> str:
     return " + ".join(parts) or "0::real"
 
 
-def _search(tree: Tree, offset: int, limit: int) -> tuple[int, list[int]]:
-    """(number of hits, ids of the requested slice in rank order): one statement."""
+def run_tree_sql(tree: Tree, offset: int, limit: int) -> tuple[int, list[int]]:
+    """(number of hits, ids of the requested slice in rank order): one statement (the
+    PostgreSQL backend's search_tree)."""
     parsed = ParsedQuery(raw="", tree=tree)  # type: ignore[arg-type]
     params: list = []
     rank = _rank(parsed, params)
@@ -399,15 +397,3 @@ def _search(tree: Tree, offset: int, limit: int) -> tuple[int, list[int]]:
         cursor.execute(sql, [*params, limit, offset])
         total, ids = cursor.fetchone()
     return int(total), list(ids or [])
-
-
-def search(tree: Tree, offset: int, limit: int) -> tuple[int, list[int]]:
-    """Hits of a search tree; Urdu queries with few hits are retried with spaces ignored."""
-    total, ids = _search(tree, offset, limit)
-    if total < SPACELESS_RETRY_BELOW:
-        variant = spaceless_variants(ParsedQuery(raw="", tree=tree))  # type: ignore[arg-type]
-        if variant is not None:
-            more, more_ids = _search(variant.tree, offset, limit)
-            if more > total:
-                return more, more_ids
-    return total, ids

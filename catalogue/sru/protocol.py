@@ -12,7 +12,8 @@ from lxml import etree
 from catalogue import cql
 from catalogue.models import BibRecord
 from catalogue.records import records_marc
-from catalogue.sru.cql_search import CONTEXT_SETS, INDEX_TITLES, search, to_tree
+from catalogue.search import search_tree
+from catalogue.sru.cql_search import CONTEXT_SETS, INDEX_TITLES, to_tree
 from catalogue.sru.diagnostics import DIAGNOSTIC_TEXT, Diagnostic
 from catalogue.xml_formats import DC_FIELDS, MARC_NS, MARC_SCHEMA, marc_element, srw_dc_element, xml_text
 
@@ -279,7 +280,7 @@ def _search_retrieve(params: Mapping[str, list[str]]) -> etree._Element:
         except cql.CqlError as error:
             raise Diagnostic(error.code, error.details, error.message) from None
         tree = to_tree(parsed)
-        total, ids = search(tree, request.start - 1, request.maximum)
+        total, ids = search_tree(tree, offset=request.start - 1, limit=request.maximum)
         if total and request.start > total:
             raise Diagnostic(
                 61, str(request.start), f"startRecord {request.start} is past the last of {total} records."

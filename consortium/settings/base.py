@@ -310,6 +310,12 @@ IMPORT_WRITE_BEHIND = env.bool("IMPORT_WRITE_BEHIND", default=True)
 # (consortium/schedules.py says why these values). Tests shorten both.
 IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=30.0)
 IMPORT_STALE_AFTER_SECONDS = env.float("IMPORT_STALE_AFTER_SECONDS", default=300.0)
+# The search engine behind catalogue.search (catalogue/search/backends): "postgres" (the
+# default, nothing to run beside the database) or "tantivy" (an embedded index in
+# SEARCH_INDEX_DIR, for large catalogues on one machine; build it with manage.py reindex
+# before switching: README, "Search at national scale").
+SEARCH_BACKEND = env("SEARCH_BACKEND", default="postgres")
+SEARCH_INDEX_DIR = Path(env("SEARCH_INDEX_DIR", default=str(BASE_DIR / "var" / "search-index")))
 
 # --- ill ---
 # Delivered copies (PDFs) are stored outside MEDIA_ROOT and served only via signed links.

@@ -179,7 +179,7 @@ def _pages(data) -> dict[str, list[str]]:
             "/", "/search/?q=pakistan", f"/records/{data['record'].pk}/", "/search/advanced/",
             "/libraries/", "/libraries/PK-HOME/", "/policies/", f"/policies/{data['policy'].slug}/",
             "/accounts/login/", "/register/", "/accounts/password_reset/", data["invitation"],
-            f"/policies/{data['policy'].slug}/v1/",
+            f"/policies/{data['policy'].slug}/v1/", "/state-of-sharing/",
         ],
         "patron": [
             "/ill/my-requests/", f"/ill/my-requests/{data['request'].pk}/", f"/ill/my-requests/{data['ended'].pk}/",
@@ -193,7 +193,7 @@ def _pages(data) -> dict[str, list[str]]:
         "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],
         "libadmin": ["/desk/", "/my-library/", "/ill/requests/new/"],
         "cadmin": [
-            "/desk/", "/ill/reports/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
+            "/desk/", "/ill/reports/", "/reports/annual/2026/", "/manage/members/", "/manage/policies/", "/manage/agreements/new/",
             "/agreements/", "/manage/agreements/matrix/", "/manage/holidays/",
             f"/manage/policies/{data['draft'].slug}/edit/", f"/agreements/{data['agreement'].pk}/",
             f"/manage/agreements/{data['draft_agreement'].pk}/edit/", "/manage/members/PK-HOME/",

@@ -36,7 +36,7 @@ def test_healthz_is_ok_while_a_real_worker_runs(client, settings, no_heartbeats,
         body = client.get("/healthz").json()
     assert body == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "worker": "ok (1 worker)"},
+        "checks": {"database": "ok", "redis": "ok", "worker": "ok (1 worker)", "search": "ok (postgres)"},
     }
     # and once the worker stopped it is down at once, not a staleness period later
     response = client.get("/healthz")

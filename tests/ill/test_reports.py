@@ -134,9 +134,66 @@ def test_bad_period_is_explained_and_nothing_downloads(consortium_admin, login, 
     assert not download["Content-Type"].startswith("text/csv")
 
 
-def test_librarians_and_patrons_cannot_see_the_report(librarian, patron, login):
-    assert login(librarian).get("/ill/reports/").status_code == 403
+def test_patrons_cannot_see_the_report(patron, login):
     assert login(patron).get("/ill/reports/").status_code == 403
+    assert login(patron).get("/ill/reports/?format=csv").status_code == 403
+
+
+def _section(page: str, testid: str) -> str:
+    return page.split(f'data-testid="{testid}"')[1].split("</table>")[0]
+
+
+def test_a_librarian_sees_their_own_library_beside_the_consortium(story, librarian, login):
+    # given PK-HOME borrowed from PK-AWAY (the story), and a librarian of PK-HOME
+    day = START.date().isoformat()
+    # when the librarian opens the report from their desk
+    client = login(librarian)
+    assert 'data-testid="tool-ill-report"' in client.get("/desk/").content.decode()
+    page = client.get(f"/ill/reports/?start={day}&end={day}").content.decode()
+    # then every per-library table holds their own row only, the consortium's totals stay
+    assert "Interlibrary loan: Home University" in page and 'data-testid="own-library-only"' in page
+    for table in (
+        "report",
+        "report-lending",
+        "satisfaction-borrower",
+        "satisfaction-lender",
+        "chart-balance",
+    ):
+        rows = _section(page, table)
+        assert "PK-AWAY" not in rows, table
+    assert 'data-library="PK-HOME"' in _section(page, "report")
+    assert 'data-library="PK-HOME"' in _section(page, "chart-balance")
+    assert "1 supplied of 2 that reached a lender" in page  # the consortium's totals
+    # the months are their library's, and there are no provinces (one member's would show)
+    assert "Home University, month by month" in page
+    assert 'data-testid="provinces"' not in page and 'data-testid="chart-balance-months"' in page
+
+
+def test_a_librarian_cannot_get_another_library_by_its_address(story, librarian, login, lender):
+    client = login(librarian)
+    period = f"start={START.date()}&end={START.date() + timedelta(days=40)}"
+    # when the address asks for PK-AWAY's months and reasons
+    page = client.get(f"/ill/reports/?{period}&library=PK-AWAY").content.decode()
+    # then the page is PK-HOME's: its months (it lent nothing), and the lender's "no" is not there
+    assert "Home University, month by month" in page and "Away" not in page.split("<main")[1]
+    assert 'data-reason="NotOnShelf"' not in page
+    # and so are the CSVs; the provinces' is refused
+    months = _csv(client, f"{period}&library=PK-AWAY&table=months")
+    assert {r["library"] for r in months} == {"PK-HOME"} and months[0]["requested"] == "3"
+    assert _csv(client, f"{period}&library=PK-AWAY&table=reasons") == []
+    assert [r["library"] for r in _csv(client, f"{period}&library=PK-AWAY")] == ["PK-HOME", "ALL"]
+    satisfaction = _csv(client, f"{period}&table=satisfaction")
+    assert {r["library"] for r in satisfaction} == {"PK-HOME", "ALL"}
+    assert client.get(f"/ill/reports/?{period}&format=csv&table=provinces").status_code == 403
+
+
+def test_a_lenders_librarian_sees_its_lending_and_the_reasons_it_gave(story, lender_librarian, login):
+    period = f"start={START.date()}&end={START.date() + timedelta(days=40)}"
+    client = login(lender_librarian)
+    page = client.get(f"/ill/reports/?{period}").content.decode()
+    lending = _section(page, "report-lending")
+    assert 'data-library="PK-AWAY"' in lending and "PK-HOME" not in lending
+    assert 'data-reason="NotOnShelf"' in page and "net lender" in _section(page, "chart-balance")
 
 
 def _csv(client, query: str) -> list[dict]:
@@ -208,3 +265,17 @@ def test_a_period_of_whole_months_reads_their_month_rows_and_agrees_with_the_day
         }  # fmt: skip
 
     assert figures(months) == figures(one_day) and months.total.requested == 3
+
+
+def test_a_period_running_to_today_reads_this_months_row(story):
+    from ill.models import DayFigures
+
+    first, today = START.date().replace(day=1), START.date() + timedelta(days=18)
+    with time_machine.travel(START + timedelta(days=18), tick=False):  # Friday 20 March
+        to_today = ill_report(start=first, end=today)  # counts every day so far
+        assert (to_today.total.requested, to_today.total.supplied) == (3, 1)
+        DayFigures.objects.filter(month=False).delete()  # what is left is March's month row
+        assert ill_report(start=first, end=today).total.requested == 3
+        assert ill_report(start=first, end=today + timedelta(days=30)).total.requested == 3
+        # a period ending before today cannot use the month row: it reads the (deleted) days
+        assert ill_report(start=first, end=today - timedelta(days=1)).total.requested == 0

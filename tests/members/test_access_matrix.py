@@ -121,7 +121,7 @@ GET_MATRIX = [
     ("desk", {}, {**STAFF_PAGE, "cadmin": OK}),  # each sees their own cards (tests/desk)
     ("manage-library", {"code": "PK-HOME"}, CADMIN_PAGE),
     ("manage-library", {"code": "PK-AWAY"}, CADMIN_PAGE),
-    ("ill-report", {}, CADMIN_PAGE),
+    ("ill-report", {}, {**STAFF_PAGE, "cadmin": OK}),  # staff: their own library (tests/ill/test_reports)
     # the demo mailbox: consortium admins only, and only with demo delivery (not in the suite)
     ("mailbox", {}, {**CADMIN_PAGE, "cadmin": 404}),
     ("admin:index", {}, expect(LOGIN, cadmin=OK)),

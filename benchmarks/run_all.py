@@ -56,6 +56,14 @@ def main() -> int:
             ("ill routing", ["benchmarks/ill_routing.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_ill"})
         )
     runs.append(("desk", ["benchmarks/desk_bench.py"], {"DATABASE_URL": f"{SERVER}/ish_bench_desk"}))
+    overlap_db = "ish_bench_overlap" if args.large else "ish_bench_overlap_100k"  # each size kept for reuse
+    runs.append(
+        (
+            "collection overlap",
+            ["benchmarks/overlap_bench.py", "--records", records, "--db-url", f"{SERVER}/{overlap_db}"],
+            {},
+        )
+    )
     runs.append(
         (
             "ill reports",

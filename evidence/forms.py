@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consortium.forms import BootstrapFormMixin
 from evidence.purchase_check import MAX_LINES
+from members.models import Library, library_name_in
 
 MAX_FILE_BYTES = 1_000_000
 NOT_UTF8 = _("%(name)s is not UTF-8 text (line %(line)s cannot be read); save it as UTF-8 and try again.")
@@ -52,3 +53,23 @@ class PurchaseListForm(BootstrapFormMixin, forms.Form):
         if not data["text"].strip():
             raise forms.ValidationError(NOTHING)
         return data
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Library) -> str:
+        return f"{obj.code} · {library_name_in(obj.name, obj.name_ur)}"
+
+
+class OverlapMemberForm(BootstrapFormMixin, forms.Form):
+    """The member whose collection overlap a consortium admin looks at (blank: the consortium)."""
+
+    library = MemberChoiceField(
+        label=_("Member"),
+        queryset=Library.objects.filter(is_active=True).order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label=_("All members"),
+        error_messages={
+            "invalid_choice": _("No active member has the code “%(value)s”: choose a member from the list.")
+        },
+    )

@@ -14,6 +14,7 @@ from django.test import Client
 
 from catalogue import services
 from catalogue.demo import URDU_BOOKS as DEMO_URDU_BOOKS
+from evidence import overlap
 from ill.services import ill_request_create, ill_request_transition
 from members.email import DEMO_MAILBOX_BACKEND
 from members.models import OutboundEmail, Role, User
@@ -164,6 +165,7 @@ def consortium_data(library, other_library, patron, librarian, library_admin, co
     invitation = next(m for m in mail.outbox if "new.librarian@home.edu.pk" in m.to).body
     invitation_path = invitation[invitation.index("/invitations/") :].split()[0]
     settings.EMAIL_DELIVERY_BACKEND = DEMO_MAILBOX_BACKEND
+    overlap.take_snapshot()
     return {
         "record": record, "request": request, "policy": policy, "draft": draft, "job": job, "running": running, "ended": ended,
         "agreement": agreement, "draft_agreement": draft_agreement, "invitation": invitation_path,
@@ -185,7 +187,8 @@ def _pages(data) -> dict[str, list[str]]:
         "librarian": [
             "/ill/borrowing/", f"/ill/requests/{data['request'].pk}/", "/imports/new/", "/imports/",
             f"/imports/{data['job'].pk}/", f"/imports/{data['running'].pk}/", f"/cataloguing/records/{data['record'].pk}/", "/account/",
-            "/desk/", "/before-you-buy/",
+            "/desk/", "/before-you-buy/", "/collection-overlap/", "/collection-overlap/unique/",
+            "/collection-overlap/matrix/",
         ],
         "lender-librarian": ["/ill/lending/", "/ill/lending/pull-slips/", "/desk/"],
         "libadmin": ["/desk/", "/my-library/", "/ill/requests/new/"],
@@ -195,6 +198,7 @@ def _pages(data) -> dict[str, list[str]]:
             f"/manage/policies/{data['draft'].slug}/edit/", f"/agreements/{data['agreement'].pk}/",
             f"/manage/agreements/{data['draft_agreement'].pk}/edit/", "/manage/members/PK-HOME/",
             "/manage/mailbox/", f"/manage/mailbox/{OutboundEmail.objects.latest('pk').pk}/",
+            "/collection-overlap/",
         ],
     }  # fmt: skip
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from members.demo import DEMO_PASSWORD, demo_logins, seed_members
 
 # Apps contribute demo data through a `demo.seed()` function, run in this order.
-SEED_ORDER = ["catalogue", "policies", "ill"]
+SEED_ORDER = ["catalogue", "policies", "ill", "evidence"]
 
 
 class Command(BaseCommand):

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import psycopg2
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 
 from ill import day_figures
@@ -59,11 +58,7 @@ def test_the_nightly_recount_brings_a_holiday_correction_into_working_days(
 
 
 def test_a_page_that_finds_a_count_running_shows_the_figures_counted_last(sent, library):
-    params = connection.settings_dict
-    other = psycopg2.connect(
-        dbname=params["NAME"], user=params["USER"], host=params["HOST"], port=params["PORT"] or 5432,
-        password=params["PASSWORD"] or None,
-    )  # fmt: skip
+    other = connections.create_connection("default")  # another session, as another worker's
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [day_figures.LOCK_KEY])

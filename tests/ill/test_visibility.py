@@ -48,6 +48,7 @@ NO_REQUEST_DETAIL = {
     "ill/iso18626/xml.py": "reads and wraps ISO 18626 envelopes",
     "ill/iso18626/api.py": "answers an inbound message with a Confirmation echoing the peer's header",
     "ill/reports.py": "counts per library, never a request",
+    "ill/report_csv.py": "the report's tables as CSV: counts per library, month, province and reason",
 }
 # Modules that may read the patron's identity directly: the rule itself, the model, and the
 # writes that store what the patron (or their library's system) said.

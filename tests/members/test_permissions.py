@@ -21,6 +21,7 @@ def test_each_app_declares_its_own_rules():
         "ill.request",
         "ill.staff",
         "ill.iso18626",
+        "ill.report",
     }
     assert {name for name, owner in RULE_OWNERS.items() if owner == "policies.rules"} == {
         "policies.acknowledge",

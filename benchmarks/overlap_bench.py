@@ -25,18 +25,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
 import statistics
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate_catalogue import ENGLISH, title_data  # noqa: E402
+from benchmarks.search_bench import ensure_database, setup_django  # noqa: E402
 
 PROVINCES = ["PB", "SD", "KP", "BA", "IS", "GB", "AJK"]
 PROVINCE_WEIGHTS = [40, 25, 15, 5, 8, 4, 3]
@@ -53,33 +52,6 @@ EMPTY_RECORD_COLUMNS = {
     "match_keys": "{}",
 }
 SEED = 1  # generate_catalogue's default --seed: title i is title_data(i + SEED * 10_000_000)
-
-
-def setup_django(db_url: str) -> None:
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "consortium.settings.local"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "overlap-benchmark-only")
-    import django
-
-    django.setup()
-
-
-def ensure_database(db_url: str) -> None:
-    import psycopg2
-
-    parsed = urllib.parse.urlparse(db_url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def subject_pool(size: int = 2000) -> list[str]:

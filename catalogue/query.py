@@ -108,10 +108,13 @@ class ParsedQuery:
         """The WHERE fragment; cross_script=False matches the words only as written."""
         if self.tree is None:
             return SqlCondition("TRUE", ())
-        # Without one word long enough for a key, no cross-script match (else "ka" alone
-        # would find every record with keys).
-        cross_script = cross_script and any(word_keys(w) for w in self.positive_words())
-        return _to_sql(self.tree, cross_script=cross_script)
+        return _to_sql(self.tree, cross_script=cross_script and self.has_keyed_word)
+
+    @property
+    def has_keyed_word(self) -> bool:
+        """Whether a word looked for is long enough for a cross-script key: without one, no
+        cross-script match (else "ka" alone would find every record with keys)."""
+        return any(word_keys(w) for w in self.positive_words())
 
     def positive_words(self) -> list[str]:
         """Words the user looks for (not excluded), in order, for ranking and suggestions."""

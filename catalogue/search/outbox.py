@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalogue.models import SearchOutbox
 from catalogue.search.backends import tantivy_index
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ def lag() -> dict[str, Any]:
 
 
 class _Lock:
-    """The writer's advisory lock on a connection of its own... the default one, held
-    outside any transaction (session level) so batches can commit while it is held."""
+    """The writer's advisory lock, taken at session level on this thread's connection, so
+    that batches can commit while it is held."""
 
     def __init__(self, *, wait: bool) -> None:
         self.wait = wait
@@ -95,8 +96,8 @@ def _write(index: Any, writer: Any, ids: list[int]) -> int:
 def apply(*, wait: bool = False, batch: int = BATCH) -> int | None:
     """Apply the outbox to the index, batch after batch until it is empty; the number of
     records rewritten, or None when another writer holds the index."""
-    if not enabled():
-        return 0
+    if not enabled() or not SearchOutbox.objects.exists():
+        return 0  # (every 2 s: no writer opened when nothing changed)
     with _Lock(wait=wait) as held:
         if not held:
             return None

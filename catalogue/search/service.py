@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalogue.query import parse_query, spaceless_variants
+from catalogue.query import ParsedQuery, parse_query, spaceless_variants
 from catalogue.search.backends import get_backend
 from catalogue.search.suggest import suggest_query
 from catalogue.search.types import (
@@ -69,8 +69,6 @@ def search_catalogue(
 def search_tree(tree: Any, *, offset: int, limit: int) -> tuple[int, list[int]]:
     """(number of hits, ids of the slice in rank order) of an SRU search tree; Urdu queries
     with few hits are retried with spaces ignored."""
-    from catalogue.query import ParsedQuery
-
     backend = get_backend()
     total, ids = backend.search_tree(tree, offset=offset, limit=limit)
     if total < SPACELESS_RETRY_BELOW:

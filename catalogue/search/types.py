@@ -153,6 +153,19 @@ def check_page(page: Any, page_size: int = PAGE_SIZE) -> int:
     return number
 
 
+def keep_known_libraries(
+    filters: SearchFilters, known: set[str] | dict[str, object], notes: list[str]
+) -> None:
+    """Drop library codes that name no member from the filter, each named in a note (a
+    backend finds which exist as it runs the search)."""
+    for code in filters.library:
+        if code not in known:
+            note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
+            if note not in notes:
+                notes.append(note)
+    filters.library = [code for code in filters.library if code in known]
+
+
 def clean_filters(raw: SearchFilters, notes: list[str]) -> SearchFilters:
     """Drop malformed facet values (each named in a note).
 

@@ -26,7 +26,7 @@ from django.db import connection
 from catalogue.query import ParsedQuery
 from catalogue.search.backends.base import Found, SearchBackend
 from catalogue.search.results import counts_by_code, facet_values, hit
-from catalogue.search.types import FACET_UNKNOWN, FACETS, SUBJECT_FACET_SIZE, SearchFilters
+from catalogue.search.types import FACETS, SUBJECT_FACET_SIZE, SearchFilters, keep_known_libraries
 from members.models import PROVINCE_NUMBERS
 
 
@@ -225,13 +225,8 @@ class PostgresBackend(SearchBackend):
                 library_ids=sorted(known_libraries.values()),
             )
         hits = [hit(hits_by_pos[pos], library_info) for pos in sorted(hits_by_pos)]
-        for code in filters.library:
-            if code not in known_libraries:
-                note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
-                if note not in notes:
-                    notes.append(note)
         # Unknown codes were ignored by the statement itself (and all of them: the whole filter).
-        filters.library = [code for code in filters.library if code in known_libraries]
+        keep_known_libraries(filters, known_libraries, notes)
         return Found(hits, total or 0, facet_values(counts_by_code(raw, library_info), filters, library_info))
 
     def search_tree(self, tree: Any, *, offset: int, limit: int) -> tuple[int, list[int]]:

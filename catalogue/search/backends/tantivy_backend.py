@@ -23,7 +23,8 @@ from catalogue.query import And, Identifier, Not, Or, ParsedQuery, Words
 from catalogue.search.backends import tantivy_index
 from catalogue.search.backends.base import Found, SearchBackend
 from catalogue.search.results import counts_by_code, facet_values, hit
-from catalogue.search.types import FACET_UNKNOWN, FACETS, SUBJECT_FACET_SIZE, SearchFilters
+from catalogue.search.types import FACETS, SUBJECT_FACET_SIZE, SearchFilters, keep_known_libraries
+from catalogue.sru.cql_search import Everything, MatchKeyed, YearRange
 from members.models import PROVINCE_NUMBERS
 
 # ts_rank's default weights for A, B, C, D (title, authors, subjects, other).
@@ -97,8 +98,6 @@ class _Compiler:
         return self.any_of([direct, self.all_of(keyed)])
 
     def node(self, node: Any, *, cross_script: bool) -> Any:
-        from catalogue.sru.cql_search import Everything, MatchKeyed, YearRange
-
         t = self.t
         if isinstance(node, Words):
             return self.words(node, cross_script=cross_script)
@@ -163,11 +162,6 @@ def _literal(word: str) -> str:
     return "".join(c if c.isalnum() else "\\" + c for c in word)
 
 
-def _cross_script(parsed: ParsedQuery) -> bool:
-    """As ParsedQuery.condition decides: keys only if one word looked for is long enough."""
-    return any(word_keys(w) for w in parsed.positive_words())
-
-
 # --- the backend ---------------------------------------------------------------------------
 
 
@@ -190,20 +184,13 @@ class TantivyBackend(SearchBackend):
 
     def _filter_queries(
         self, compiler: _Compiler, filters: SearchFilters, notes: list[str]
-    ) -> tuple[dict[str, Any], dict[int, dict]]:
-        """A query per filtered facet, and the libraries the library filter named."""
+    ) -> dict[str, Any]:
+        """A query per filtered facet (library codes that name no member dropped, noted)."""
         t, schema = compiler.t, compiler.schema
         out: dict[str, Any] = {}
-        known: dict[int, dict] = {}
         if filters.library:
             known = _libraries(codes=filters.library)
-            found = {info["code"] for info in known.values()}
-            for code in filters.library:
-                if code not in found:
-                    note = str(FACET_UNKNOWN % {"facet": "library", "value": repr(code[:40])})
-                    if note not in notes:
-                        notes.append(note)
-            filters.library = [code for code in filters.library if code in found]
+            keep_known_libraries(filters, {info["code"] for info in known.values()}, notes)
             if known:
                 out["library"] = t.Query.term_set_query(schema, "library", sorted(known))
         if filters.province:
@@ -212,7 +199,7 @@ class TantivyBackend(SearchBackend):
         for name in ("format", "language", "decade", "subject"):
             if values := getattr(filters, name):
                 out[name] = t.Query.term_set_query(schema, name, list(values))
-        return out, known
+        return out
 
     def _run(self, compiler: _Compiler, matching: Any, rank: Any | None, sort: str, offset: int, limit: int):
         t = compiler.t
@@ -283,8 +270,8 @@ class TantivyBackend(SearchBackend):
         if query.is_empty:
             base = tantivy.Query.all_query()
         else:
-            base = compiler.node(query.tree, cross_script=_cross_script(query))
-        filter_queries, _known = self._filter_queries(compiler, filters, notes)
+            base = compiler.node(query.tree, cross_script=query.has_keyed_word)
+        filter_queries = self._filter_queries(compiler, filters, notes)
         matching = base
         if filter_queries:
             matching = tantivy.Query.boolean_query(
@@ -311,7 +298,7 @@ class TantivyBackend(SearchBackend):
             return self._fallback().search_tree(tree, offset=offset, limit=limit)
         compiler = _Compiler(index)
         parsed = ParsedQuery(raw="", tree=tree)
-        matching = compiler.node(tree, cross_script=_cross_script(parsed))
+        matching = compiler.node(tree, cross_script=parsed.has_keyed_word)
         _searcher, total, found = self._run(
             compiler, matching, compiler.rank(parsed), "relevance", offset, limit
         )

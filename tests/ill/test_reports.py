@@ -91,6 +91,7 @@ def test_report_page_and_csv_for_consortium_admin_without_patrons(story, consort
     page = client.get(f"/ill/reports/?start={day}&end={day}")
     text = page.content.decode()
     assert page.status_code == 200 and 'data-library="PK-HOME"' in text and "50%" in text
+    assert text.count("<h1") == 1 and "Interlibrary loan across the consortium</h1>" in text
     for secret in (patron.last_name, patron.card_number, patron.email):
         assert secret not in text
     response = client.get(f"/ill/reports/?start={day}&end={day}&format=csv")
@@ -152,6 +153,7 @@ def test_a_librarian_sees_their_own_library_beside_the_consortium(story, librari
     page = client.get(f"/ill/reports/?start={day}&end={day}").content.decode()
     # then every per-library table holds their own row only, the consortium's totals stay
     assert "Interlibrary loan: Home University" in page and 'data-testid="own-library-only"' in page
+    assert page.count("<h1") == 1
     for table in (
         "report",
         "report-lending",

@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate_catalogue import ENGLISH, title_data  # noqa: E402
-from benchmarks.search_bench import ensure_database, setup_django  # noqa: E402
+from benchmarks.run_all import ensure_database  # noqa: E402
+from benchmarks.search_bench import setup_django  # noqa: E402
 
 PROVINCES = ["PB", "SD", "KP", "BA", "IS", "GB", "AJK"]
 PROVINCE_WEIGHTS = [40, 25, 15, 5, 8, 4, 3]

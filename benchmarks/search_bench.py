@@ -46,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.run_all import ensure_database  # noqa: E402
+
 SEED = 20261122
 N_LIBRARIES = 200
 PROVINCES = ["PB", "SD", "KP", "BA", "IS", "GB", "AJK"]
@@ -259,26 +261,6 @@ def setup_django(db_url: str) -> None:
     import django
 
     django.setup()
-
-
-def ensure_database(db_url: str) -> None:
-    import psycopg2
-
-    parsed = urllib.parse.urlparse(db_url)
-    name = parsed.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cur.fetchone():
-            cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def load_catalogue(n_records: int, rng: random.Random) -> dict:

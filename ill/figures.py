@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
@@ -39,25 +37,67 @@ _PERIOD = """((f.month AND f.day >= %(whole_from)s AND f.day < %(whole_to)s)
 # of 120 libraries is 1,560 rows) to sum in Python, which is cheaper than expanding the
 # histograms in SQL (benchmarks/report_bench.py).
 CELL_ROWS = f"""
-SELECT f.library_id, {_MONTH}, {", ".join(COUNTS + _RATINGS + HISTOGRAMS)}
+SELECT f.library_id, {_MONTH}, {", ".join(COUNTS + _RATINGS)},
+       json_build_array({", ".join(HISTOGRAMS)})::text
   FROM {_TABLE} f
  WHERE {_PERIOD} {{where}}"""  # noqa: S608 - names from the model
 
 
-@dataclass
 class Cell:
-    """Summed figures: counts, ratings ([invited, rated 1..5] per side) and histograms."""
+    """Summed figures: counts, ratings ([invited, rated 1..5] per side) and histograms.
 
-    counts: Counter = field(default_factory=Counter)
-    ratings: dict[str, list[int]] = field(default_factory=lambda: {side: [0] * 6 for side in RATING_SIDES})
-    histograms: dict[str, Counter] = field(default_factory=lambda: {name: Counter() for name in HISTOGRAMS})
+    Adding cells adds counts and ratings at once but only gathers histograms, which are
+    summed when first read; a cell of several rows added to another is summed first and
+    goes in as one histogram, so the consortium sums 120 library cells, not 1,560 rows.
+    Summing every histogram at every add took most of a year's report (docs/performance.md,
+    "ILL reports"). A cell added to another is not changed afterwards."""
+
+    __slots__ = ("_histograms", "_parts", "_sums", "counts", "ratings")
+
+    def __init__(
+        self,
+        counts: dict[str, int] | None = None,
+        ratings: dict[str, list[int]] | None = None,
+        histograms: list[dict[str, int]] | None = None,
+    ) -> None:
+        self.counts = counts if counts is not None else dict.fromkeys(COUNTS, 0)
+        self.ratings = ratings if ratings is not None else {side: [0] * 6 for side in RATING_SIDES}
+        # Histograms as stored (keys as text), one list per part added; summed on reading.
+        self._parts: list[list[dict[str, int]]] = [histograms] if histograms is not None else []
+        self._sums: list[dict[str, int]] | None = None
+        self._histograms: dict[str, dict] | None = None
 
     def add(self, other: Cell) -> None:
-        self.counts.update(other.counts)
+        counts = self.counts
+        for name, n in other.counts.items():
+            counts[name] = counts.get(name, 0) + n
         for side in RATING_SIDES:
             self.ratings[side] = [a + b for a, b in zip(self.ratings[side], other.ratings[side], strict=True)]
-        for name in HISTOGRAMS:
-            self.histograms[name].update(other.histograms[name])
+        self._parts.append(other._summed())
+        self._sums = self._histograms = None
+
+    def _summed(self) -> list[dict[str, int]]:
+        if self._sums is None:
+            if len(self._parts) == 1:
+                self._sums = self._parts[0]
+            else:
+                self._sums = [{} for _name in HISTOGRAMS]
+                for part in self._parts:
+                    for summed, stored in zip(self._sums, part, strict=True):
+                        get = summed.get
+                        for key, n in stored.items():
+                            summed[key] = get(key, 0) + n
+        return self._sums
+
+    @property
+    def histograms(self) -> dict[str, dict]:
+        """Durations keyed by whole numbers, reasons by their codes."""
+        if self._histograms is None:
+            self._histograms = {
+                name: summed if name == "unfilled_reasons" else {int(key): n for key, n in summed.items()}
+                for name, summed in zip(HISTOGRAMS, self._summed(), strict=True)
+            }
+        return self._histograms
 
 
 def cells(*, start: date, end: date, library_id: int | None = None) -> dict[tuple[int, date], Cell]:
@@ -73,33 +113,23 @@ def cells(*, start: date, end: date, library_id: int | None = None) -> dict[tupl
     if library_id is not None:
         where, params["library"] = "AND f.library_id = %(library)s", library_id
     found: dict[tuple[int, date], Cell] = {}
-    n_counts, n_ratings = len(COUNTS), len(_RATINGS)
+    n_counts = len(COUNTS)
     with connection.cursor() as cursor:
         cursor.execute(CELL_ROWS.format(where=where), params)
-        for library, month, *values in cursor.fetchall():
-            ratings = values[n_counts : n_counts + n_ratings]
+        for library, month, *values, histograms in cursor.fetchall():
+            ratings = values[n_counts:]
             row = Cell(
-                counts=Counter(dict(zip(COUNTS, values, strict=False))),
+                counts=dict(zip(COUNTS, values, strict=False)),
                 ratings={side: ratings[6 * n : 6 * n + 6] for n, side in enumerate(RATING_SIDES)},
-                histograms={
-                    name: _histogram(name, histogram)
-                    for name, histogram in zip(HISTOGRAMS, values[n_counts + n_ratings :], strict=True)
-                },
+                # one JSON array of the row's histograms (Django leaves jsonb as text on
+                # psycopg2 connections): one decode a row rather than four
+                histograms=json.loads(histograms) if isinstance(histograms, str) else histograms,
             )
             if (library, month) in found:
                 found[library, month].add(row)
             else:
                 found[library, month] = row
     return found
-
-
-def _histogram(name: str, stored: str | dict) -> Counter:
-    """A stored histogram as a Counter (Django leaves jsonb as text on psycopg2 connections);
-    durations keyed by whole numbers, reasons by their codes."""
-    values = json.loads(stored) if isinstance(stored, str) else stored
-    if name == "unfilled_reasons":
-        return Counter(values)
-    return Counter({int(key): n for key, n in values.items()})
 
 
 def merged(found: dict[tuple[int, date], Cell], key: Callable[[int, date], object]) -> dict[object, Cell]:

@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import timezone
 
 from ill import day_figures
-from ill.figures import percentile
+from ill.figures import Cell, percentile, total
 from ill.reports import ill_report
 from ill.routing import route
 from ill.services import ill_request_create
@@ -77,6 +77,34 @@ def test_a_page_that_finds_a_count_running_shows_the_figures_counted_last(sent, 
 )  # fmt: skip
 def test_percentiles_are_the_nearest_rank_of_the_histogram(histogram, share, expected):
     assert percentile(histogram, share) == expected
+
+
+def _row(requested: int, received: dict[str, int], reasons: dict[str, int]) -> Cell:
+    counts = {"requested": requested, "supplied": 0}
+    return Cell(counts=counts, histograms=[{}, received, {}, reasons])
+
+
+def test_cells_sum_the_same_however_they_are_grouped():
+    """A library's months summed into the library, then libraries into the consortium, give
+    the histograms of every row summed at once, and a cell read before more is added is
+    read again with the addition."""
+    rows = [
+        _row(3, {"0": 1, "2": 2}, {"not_held": 1}),
+        _row(1, {"2": 1, "10": 4}, {}),
+        _row(2, {"1": 1}, {"not_held": 2, "on_loan": 1}),
+    ]
+    library = total(rows[:2])
+    assert library.histograms["to_received"] == {0: 1, 2: 3, 10: 4}
+    library.add(rows[2])
+    assert library.histograms["to_received"] == {0: 1, 1: 1, 2: 3, 10: 4}
+    flat, grouped = total(rows), total([total(rows[:1]), total(rows[1:])])
+    for cell in (flat, grouped):
+        assert cell.counts["requested"] == 6
+        assert cell.histograms["to_received"] == {0: 1, 1: 1, 2: 3, 10: 4}
+        assert cell.histograms["unfilled_reasons"] == {"not_held": 3, "on_loan": 1}
+        assert percentile(cell.histograms["to_received"], 0.5) == 2
+    assert Cell().histograms["to_shipped"] == {}
+    assert Cell().counts["requested"] == 0
 
 
 def test_the_counts_are_scheduled():

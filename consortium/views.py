@@ -56,8 +56,7 @@ SEARCH_INDEX_MAX_LAG_S = 300
 def _check_search_index() -> str:
     """The search backend, and for an index of its own how far it is behind the catalogue."""
     from catalogue.search import outbox
-    from catalogue.search.backends import get_backend
-    from catalogue.search.backends.tantivy_index import current_path
+    from catalogue.search.backends import get_backend, tantivy_index
 
     backend = get_backend()
     if not outbox.enabled():
@@ -65,8 +64,8 @@ def _check_search_index() -> str:
             raise Down(f"{backend.name}: no index built (manage.py reindex)")
         return f"ok ({backend.name})"
     lag = outbox.lag()
-    if backend.uses_outbox and current_path() is None:
-        raise Down(f"{backend.name}: no index built (manage.py reindex)")
+    if backend.uses_outbox and (problem := tantivy_index.PROBLEMS.get(tantivy_index.state())):
+        raise Down(f"{backend.name}: {problem}")
     summary = f"{lag['pending']} records waiting, the oldest change {lag['oldest_seconds']:.0f} s ago"
     if lag["oldest_seconds"] > SEARCH_INDEX_MAX_LAG_S:
         raise Down(f"{backend.name}: index behind the catalogue, {summary}")

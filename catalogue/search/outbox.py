@@ -102,6 +102,11 @@ def apply(*, wait: bool = False, batch: int = BATCH) -> int | None:
         if not held:
             return None
         index = tantivy_index.open_for_writing()
+        if index is None:
+            log.error(
+                "search index: %s; changes wait in the outbox", tantivy_index.PROBLEMS[tantivy_index.state()]
+            )
+            return 0
         writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
         done = 0
         try:

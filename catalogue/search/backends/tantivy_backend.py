@@ -14,9 +14,14 @@ exactly as the PostgreSQL backend does (ties by id); title order is by code poin
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.db import connection
+from django.db.models.signals import post_delete, post_save
 
 from catalogue.crossscript import KEY_PREFIX, KEYED_MARK, word_keys
 from catalogue.query import And, Identifier, Not, Or, ParsedQuery, Words
@@ -31,7 +36,9 @@ from members.models import PROVINCE_NUMBERS
 FIELD_BOOSTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 # Terms asked of an aggregation: every value of the small facets; for subjects more than
 # shown, so that ties at the cut are broken by name as PostgreSQL breaks them.
-AGG_SIZES = {"library": 10_000, "province": 100, "format": 100, "language": 1_000, "decade": 1_000}
+AGG_SIZES = {"library": 10_000, "province": 1 << 10, "format": 100, "language": 1_000, "decade": 1_000}
+# Facets counted from another field: provinces by the set a record is in (one value a record).
+AGG_FIELDS = {"province": "province_set"}
 SUBJECT_AGG_SIZE = 200
 SEGMENT_SIZE = 65_000  # per-segment terms counted before merging: exact counts
 _SORTS = {
@@ -164,6 +171,22 @@ def _literal(word: str) -> str:
 
 # --- the backend ---------------------------------------------------------------------------
 
+# Threads that count a search's facets while it finds its hits (two cores: two threads);
+# one pool a process, made after a fork (a pool's threads do not survive one).
+FACET_THREADS = 2
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    if pid not in _pools:
+        with _pool_lock:
+            if pid not in _pools:
+                _pools.clear()
+                _pools[pid] = ThreadPoolExecutor(FACET_THREADS, thread_name_prefix="search-facets")
+    return _pools[pid]
+
 
 class TantivyBackend(SearchBackend):
     name = "tantivy"
@@ -178,7 +201,8 @@ class TantivyBackend(SearchBackend):
         from catalogue.search.backends.postgres import PostgresBackend
 
         log.error(
-            "SEARCH_BACKEND is tantivy but no index is built: searching PostgreSQL (run manage.py reindex)"
+            "SEARCH_BACKEND is tantivy but %s: searching PostgreSQL",
+            tantivy_index.PROBLEMS[tantivy_index.state()],
         )
         return PostgresBackend()
 
@@ -201,9 +225,17 @@ class TantivyBackend(SearchBackend):
                 out[name] = t.Query.term_set_query(schema, name, list(values))
         return out
 
-    def _run(self, compiler: _Compiler, matching: Any, rank: Any | None, sort: str, offset: int, limit: int):
+    def _run(
+        self,
+        compiler: _Compiler,
+        searcher: Any,
+        matching: Any,
+        rank: Any | None,
+        sort: str,
+        offset: int,
+        limit: int,
+    ):
         t = compiler.t
-        searcher = compiler.index.searcher()
         if sort == "relevance" and rank is None:  # a browse: newest additions first
             found = searcher.search(matching, limit, offset=offset, order_by_field="id", order=t.Order.Desc)
         elif sort == "relevance":
@@ -217,17 +249,19 @@ class TantivyBackend(SearchBackend):
         addresses = [address for _key, address in found.hits]
         ids = searcher.fast_field_values("id", addresses) if addresses else []
         ranks = [float(key) if sort == "relevance" and rank is not None else 0.0 for key, _a in found.hits]
-        return searcher, found.count, list(zip(ids, ranks, strict=True))
+        return found.count, list(zip(ids, ranks, strict=True))
 
     def _facet_counts(self, searcher: Any, compiler: _Compiler, base: Any, filter_queries: dict[str, Any]):
-        """Counts per facet, each under every other facet's filter (one aggregation per
-        distinct set of filters: all facets share one when nothing is filtered)."""
+        """Counts per facet, each under every other facet's filter: one aggregation per
+        distinct set of filters (all facets share one when nothing is filtered), started on
+        the pool's threads (tantivy lets go of the GIL while it counts); returns a function
+        that waits for them and gives the counts."""
         t = compiler.t
         groups: dict[tuple[str, ...], list[str]] = {}
         for name in FACETS:
             others = tuple(sorted(f for f in filter_queries if f != name))
             groups.setdefault(others, []).append(name)
-        counts: dict[str, dict[str, int]] = {}
+        started = []
         for others, names in groups.items():
             query = base
             if others:
@@ -237,18 +271,30 @@ class TantivyBackend(SearchBackend):
             spec = {
                 name: {
                     "terms": {
-                        "field": name,
+                        "field": AGG_FIELDS.get(name, name),
                         "size": SUBJECT_AGG_SIZE if name == "subject" else AGG_SIZES[name],
                         "segment_size": SEGMENT_SIZE,
                     }
                 }
                 for name in names
             }
-            result = searcher.aggregate(query, spec)
-            for name in names:
-                counts[name] = {str(b["key"]): int(b["doc_count"]) for b in result[name]["buckets"]}
-        subjects = sorted(counts["subject"].items(), key=lambda item: (-item[1], item[0]))
-        counts["subject"] = dict(subjects[:SUBJECT_FACET_SIZE])
+            started.append((names, _pool().submit(searcher.aggregate, query, spec)))
+
+        def counts() -> dict[str, dict[str, int]]:
+            found: dict[str, dict[str, int]] = {}
+            for names, future in started:
+                result = future.result()
+                for name in names:
+                    found[name] = {str(b["key"]): int(b["doc_count"]) for b in result[name]["buckets"]}
+            by_province: dict[str, int] = {}  # each set of provinces' records to each of its provinces
+            for value, n in found["province"].items():
+                for number in tantivy_index.provinces_in(int(value)):
+                    by_province[str(number)] = by_province.get(str(number), 0) + n
+            found["province"] = by_province
+            subjects = sorted(found["subject"].items(), key=lambda item: (-item[1], item[0]))
+            found["subject"] = dict(subjects[:SUBJECT_FACET_SIZE])
+            return found
+
         return counts
 
     def search(
@@ -278,8 +324,10 @@ class TantivyBackend(SearchBackend):
                 [(tantivy.Occur.Must, base)] + [(tantivy.Occur.Must, q) for q in filter_queries.values()]
             )
         rank = None if query.is_empty else compiler.rank(query)
-        searcher, total, found = self._run(compiler, matching, rank, sort, offset, limit)
-        counts = self._facet_counts(searcher, compiler, base, filter_queries)
+        searcher = index.searcher()
+        counted = self._facet_counts(searcher, compiler, base, filter_queries)
+        total, found = self._run(compiler, searcher, matching, rank, sort, offset, limit)
+        counts = counted()
         library_ids = {int(k) for k in counts["library"]}
         records = _records([record_id for record_id, _rank in found])
         for record in records.values():
@@ -299,8 +347,8 @@ class TantivyBackend(SearchBackend):
         compiler = _Compiler(index)
         parsed = ParsedQuery(raw="", tree=tree)
         matching = compiler.node(tree, cross_script=parsed.has_keyed_word)
-        _searcher, total, found = self._run(
-            compiler, matching, compiler.rank(parsed), "relevance", offset, limit
+        total, found = self._run(
+            compiler, index.searcher(), matching, compiler.rank(parsed), "relevance", offset, limit
         )
         return total, [record_id for record_id, _rank in found]
 
@@ -327,15 +375,38 @@ def _records(ids: list[int]) -> dict[int, dict]:
         return {row[0]: dict(zip(_RECORD_FIELDS, row, strict=True)) for row in cursor.fetchall()}
 
 
+# Library info for hits and facets, kept by each process: read again when a library it has
+# not seen is asked for (a new member), when a library is saved or deleted in this process,
+# and otherwise once a minute (another process's edit of a name shows within that).
+# Two ORM queries a search were an eighth of a search's time at 3,000,000 records.
+LIBRARY_INFO_SECONDS = 60.0
+_library_info: dict[str, Any] = {"at": float("-inf"), "by_id": {}}
+
+
+def forget_libraries(**_kwargs: Any) -> None:
+    _library_info["at"] = float("-inf")
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(forget_libraries, sender="members.Library", dispatch_uid=f"search-libraries-{_signal}")
+
+
 def _libraries(*, ids: list[int] | None = None, codes: list[str] | None = None) -> dict[int, dict]:
     """Library info as the PostgreSQL statement gives it (catalogue.search.results.hit)."""
     from members.models import Library
 
-    found = Library.objects.all()
+    now = time.monotonic()
+    by_id = _library_info["by_id"]
+    by_code = {info["code"]: info for info in by_id.values()}
+    stale = now - _library_info["at"] > LIBRARY_INFO_SECONDS
+    unseen = any(pk not in by_id for pk in ids or []) or any(code not in by_code for code in codes or [])
+    if stale or (unseen and now - _library_info["at"] > 1.0):  # (an unknown code: read at most once a second)
+        by_id = {
+            row["id"]: row
+            for row in Library.objects.values("id", "code", "name", "name_ur", "city", "city_ur", "province")
+        }
+        _library_info.update(at=now, by_id=by_id)
+        by_code = {info["code"]: info for info in by_id.values()}
     if ids is not None:
-        found = found.filter(pk__in=ids)
-    if codes is not None:
-        found = found.filter(code__in=codes)
-    return {
-        row["id"]: row for row in found.values("id", "code", "name", "name_ur", "city", "city_ur", "province")
-    }
+        return {pk: by_id[pk] for pk in ids if pk in by_id}
+    return {info["id"]: info for code in codes or [] if (info := by_code.get(code))}

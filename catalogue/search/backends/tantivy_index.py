@@ -30,6 +30,11 @@ from typing import Any
 from django.conf import settings
 
 GAP = "|"  # never a query word: fold leaves letters and digits only
+# The documents' layout. A build of another version is not searched (PostgreSQL answers and
+# /healthz says why) until manage.py reindex makes a new one; bump it when fields change.
+# 2: province_set, a record's provinces as one number for counting (docs/search.md).
+SCHEMA_VERSION = 2
+VERSION_FILE = "ishtiraak-schema-version"
 WEIGHT_FIELDS = ("A", "B", "C", "D")
 ID_SPAN = 2**40  # record ids stay below this: year * ID_SPAN + id orders by year, then id
 # tsvector's text form: 'lexeme':1A,4B (quotes doubled inside, positions optional).
@@ -53,6 +58,9 @@ def schema() -> Any:
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_unsigned_field("library", indexed=True, fast=True)
     builder.add_unsigned_field("province", indexed=True, fast=True)
+    # The same provinces as one bit each of one number: counting a single value a record is
+    # ten times faster than counting a field of several (docs/search.md).
+    builder.add_unsigned_field("province_set", fast=True)
     for name in ("format", "language", "decade", "subject"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
@@ -80,6 +88,20 @@ def _tokens(placed: dict[int, str]) -> str:
         return ""
     first, last = min(placed), max(placed)
     return " ".join(placed.get(pos, GAP) for pos in range(first, last + 1))
+
+
+def province_set(numbers: Iterable[int] | None) -> int:
+    """Provinces (numbered from 1, members.models.PROVINCE_NUMBERS) as bits of one number."""
+    return sum({1 << number for number in numbers or []})
+
+
+def provinces_in(value: int) -> Iterator[int]:
+    """The province numbers of a province_set."""
+    number = 1
+    while value >> number:
+        if value >> number & 1:
+            yield number
+        number += 1
 
 
 def decade(year: int | None) -> str | None:
@@ -111,6 +133,7 @@ def document(row: dict, search_document: str | None) -> Any:
         doc.add_unsigned("library", library)
     for province in row["province_ids"] or []:
         doc.add_unsigned("province", province)
+    doc.add_unsigned("province_set", province_set(row["province_ids"]))
     if row["format"]:
         doc.add_text("format", row["format"])
     if row["language"]:
@@ -139,6 +162,34 @@ def current_path() -> Path | None:
     """The build in use (the target of ``current``), or None before the first build."""
     link = root() / "current"
     return link.resolve() if link.exists() else None
+
+
+def build_version(path: Path) -> int:
+    """The schema version a build was made with (1: before versions were written)."""
+    try:
+        return int((path / VERSION_FILE).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return 1
+
+
+def usable_path() -> Path | None:
+    """The build in use if this version of the code can search it."""
+    path = current_path()
+    return path if path is not None and build_version(path) == SCHEMA_VERSION else None
+
+
+def state() -> str:
+    """ "ok", "missing" (no build yet) or "stale" (a build of another schema version)."""
+    path = current_path()
+    if path is None:
+        return "missing"
+    return "ok" if build_version(path) == SCHEMA_VERSION else "stale"
+
+
+PROBLEMS = {
+    "missing": "no index built (manage.py reindex)",
+    "stale": "the index was built by another version of the portal (manage.py reindex)",
+}
 
 
 def new_build_path() -> Path:
@@ -184,7 +235,7 @@ def reader() -> Any | None:
         opened = _opened.get("reader")
         if opened is not None and now - opened.checked_at < RECHECK_SECONDS:
             return opened.index
-        path = current_path()
+        path = usable_path()
         if path is None:
             _opened.pop("reader", None)
             return None
@@ -215,19 +266,19 @@ def committed() -> None:
 def create(path: Path) -> Any:
     import tantivy
 
-    return tantivy.Index(schema(), path=str(path), reuse=False)
+    index = tantivy.Index(schema(), path=str(path), reuse=False)
+    (path / VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n")
+    return index
 
 
-def open_for_writing() -> Any:
-    """The current build's index, or a new empty build made current."""
+def open_for_writing() -> Any | None:
+    """The current build's index, or None when there is none this code can write (the
+    changes wait in the outbox for manage.py reindex; an empty index made current would
+    answer every search with almost nothing)."""
     import tantivy
 
-    path = current_path()
-    if path is None:
-        path = new_build_path()
-        create(path)
-        swap_to(path)
-    return tantivy.Index.open(str(path))
+    path = usable_path()
+    return tantivy.Index.open(str(path)) if path is not None else None
 
 
 def rows(ids: Iterable[int] | None = None, *, itersize: int = 5000) -> Iterator[tuple[dict, str | None]]:

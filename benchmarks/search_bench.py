@@ -769,6 +769,14 @@ def main() -> int:
         help="which search backend(s) the API runs through (tantivy: manage.py reindex first, timed)",
     )  # fmt: skip
     parser.add_argument("--lag-batches", type=int, default=10, help="import-like batches timed to the index")
+    parser.add_argument(
+        "--skip-postgres", action="store_true",
+        help="time neither the PostgreSQL backend's browses nor its searches (the yardstick still runs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reuse-index", action="store_true",
+        help="search the tantivy backend's current build if this code can (no reindex timed)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     print(
@@ -806,7 +814,8 @@ def main() -> int:
             cur.execute(text, params)
             return cur.fetchall()
 
-    run_browse(samples, args.passes, api)
+    if not args.skip_postgres:
+        run_browse(samples, args.passes, api)
     if args.browse_only:
         return 0
 
@@ -818,7 +827,8 @@ def main() -> int:
         index = build_tantivy(tmp)
 
     for _kind, q, filters in mix:  # warm caches
-        bare_sql(q, filters)
+        if not args.skip_postgres:
+            bare_sql(q, filters)
         if index is not None:
             tantivy_search(index, q, filters, lib_ids, PROVINCE_NUMBERS)
 
@@ -827,13 +837,14 @@ def main() -> int:
     for _ in range(args.passes):
         for kind, q, filters in mix:
             group = kind.split(" + ")[0] + (" + facets" if filters else "")
-            t = time.perf_counter()
-            response = api(q, filters)
-            timings["api"].setdefault(group, []).append((time.perf_counter() - t) * 1000)
-            hits_seen.append(response.json()["count"])
-            t = time.perf_counter()
-            bare_sql(q, filters)
-            timings["sql"].setdefault(group, []).append((time.perf_counter() - t) * 1000)
+            if not args.skip_postgres:
+                t = time.perf_counter()
+                response = api(q, filters)
+                timings["api"].setdefault(group, []).append((time.perf_counter() - t) * 1000)
+                hits_seen.append(response.json()["count"])
+                t = time.perf_counter()
+                bare_sql(q, filters)
+                timings["sql"].setdefault(group, []).append((time.perf_counter() - t) * 1000)
             if index is not None:
                 t = time.perf_counter()
                 tantivy_search(index, q, filters, lib_ids, PROVINCE_NUMBERS)
@@ -854,7 +865,7 @@ def main() -> int:
             print(f"  {group:24s} {fmt(timings[mode][group])}")
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)
-    if args.throughput_seconds > 0 and args.backend != "tantivy":
+    if args.throughput_seconds > 0 and args.backend != "tantivy" and not args.skip_postgres:
         print()
         throughput(args.db_url, mix, args.throughput_seconds)
     if args.backend in ("tantivy", "both"):
@@ -874,9 +885,12 @@ def run_tantivy_backend(args, samples: dict, mix: list, api) -> None:
     index_dir = ROOT / "var" / f"bench-search-index-{args.records}"
     settings.SEARCH_INDEX_DIR = index_dir
     tantivy_index.forget()
-    t = time.perf_counter()
-    built = outbox.reindex()
-    print(f"\nmanage.py reindex: {built['documents']:,} records in {time.perf_counter() - t:.0f} s")
+    if args.reuse_index and tantivy_index.state() == "ok":
+        print(f"\nSearching the current build, {tantivy_index.current_path()} (no reindex)")
+    else:
+        t = time.perf_counter()
+        built = outbox.reindex()
+        print(f"\nmanage.py reindex: {built['documents']:,} records in {time.perf_counter() - t:.0f} s")
     settings.SEARCH_BACKEND = "tantivy"
     for _kind, q, filters in mix:  # warm
         api(q, filters)

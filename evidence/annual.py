@@ -5,6 +5,12 @@ The figures are ill.reports' for the year (its definitions, restated on the page
 catalogue's size as counted now, and the agreements in force on the year's last day (today
 for the current year). Ratings follow ill.reports' rule (none shown under 5); the report
 is for staff, so counts of requests are given in full.
+
+A PDF is the browser's own "Print or save as PDF" of the page (print CSS, A4), not a
+server-side HTML-to-PDF library. Decided (issue #18): WeasyPrint, the well-kept one, needs
+the system's Pango, which a machine with only Python lacks (the README's setup), and its
+right-to-left layout is still partial (Kozea/WeasyPrint#106 open; RTL flex gaps wrong as
+late as v66, #2555), so an Urdu report would print wrong where the browser prints right.
 """
 
 from __future__ import annotations

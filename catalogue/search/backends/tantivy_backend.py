@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
+from catalogue import facet_counts
 from catalogue.crossscript import KEY_PREFIX, KEYED_MARK, word_keys
 from catalogue.query import And, Identifier, Not, Or, ParsedQuery, Words
 from catalogue.search.backends import tantivy_index
@@ -39,6 +40,8 @@ FIELD_BOOSTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 AGG_SIZES = {"library": 10_000, "province": 1 << 10, "format": 100, "language": 1_000, "decade": 1_000}
 # Facets counted from another field: provinces by the set a record is in (one value a record).
 AGG_FIELDS = {"province": "province_set"}
+# Facets of several values a record, ten times slower to count than one value a record.
+SEVERAL_VALUES = {"library", "subject"}
 SUBJECT_AGG_SIZE = 200
 SEGMENT_SIZE = 65_000  # per-segment terms counted before merging: exact counts
 _SORTS = {
@@ -251,46 +254,60 @@ class TantivyBackend(SearchBackend):
         ranks = [float(key) if sort == "relevance" and rank is not None else 0.0 for key, _a in found.hits]
         return found.count, list(zip(ids, ranks, strict=True))
 
-    def _facet_counts(self, searcher: Any, compiler: _Compiler, base: Any, filter_queries: dict[str, Any]):
+    def _facet_counts(
+        self, searcher: Any, compiler: _Compiler, base: Any, filter_queries: dict[str, Any], *, browse: bool
+    ):
         """Counts per facet, each under every other facet's filter: one aggregation per
         distinct set of filters (all facets share one when nothing is filtered), started on
         the pool's threads (tantivy lets go of the GIL while it counts); returns a function
-        that waits for them and gives the counts."""
+        that waits for them and gives the counts. A browse's counts under no filter at all
+        are the whole catalogue's, which PostgreSQL keeps exact (catalogue.facet_counts):
+        counting 3,000,000 documents took 300 ms, reading the kept counts a few."""
         t = compiler.t
         groups: dict[tuple[str, ...], list[str]] = {}
         for name in FACETS:
             others = tuple(sorted(f for f in filter_queries if f != name))
             groups.setdefault(others, []).append(name)
         started = []
+        kept: dict[str, dict[str, int]] = {}
         for others, names in groups.items():
+            if browse and not others:  # (subjects cut where the browse statement cuts them)
+                kept = facet_counts.kept_counts(names, SUBJECT_FACET_SIZE)
+                continue
             query = base
             if others:
                 query = t.Query.boolean_query(
                     [(t.Occur.Must, base)] + [(t.Occur.Must, filter_queries[f]) for f in others]
                 )
-            spec = {
-                name: {
-                    "terms": {
-                        "field": AGG_FIELDS.get(name, name),
-                        "size": SUBJECT_AGG_SIZE if name == "subject" else AGG_SIZES[name],
-                        "segment_size": SEGMENT_SIZE,
+            # A browse's records are many (a format or a large library: millions), so its
+            # fields of several values are counted apart, on both threads at once.
+            heavy = [[name] for name in names if browse and name in SEVERAL_VALUES]
+            for part in [*heavy, [name for name in names if [name] not in heavy]]:
+                spec = {
+                    name: {
+                        "terms": {
+                            "field": AGG_FIELDS.get(name, name),
+                            "size": SUBJECT_AGG_SIZE if name == "subject" else AGG_SIZES[name],
+                            "segment_size": SEGMENT_SIZE,
+                        }
                     }
+                    for name in part
                 }
-                for name in names
-            }
-            started.append((names, _pool().submit(searcher.aggregate, query, spec)))
+                if spec:
+                    started.append((part, _pool().submit(searcher.aggregate, query, spec)))
 
         def counts() -> dict[str, dict[str, int]]:
-            found: dict[str, dict[str, int]] = {}
+            found: dict[str, dict[str, int]] = dict(kept)
             for names, future in started:
                 result = future.result()
                 for name in names:
                     found[name] = {str(b["key"]): int(b["doc_count"]) for b in result[name]["buckets"]}
-            by_province: dict[str, int] = {}  # each set of provinces' records to each of its provinces
-            for value, n in found["province"].items():
-                for number in tantivy_index.provinces_in(int(value)):
-                    by_province[str(number)] = by_province.get(str(number), 0) + n
-            found["province"] = by_province
+            if "province" not in kept:  # each set of provinces' records to each of its provinces
+                by_province: dict[str, int] = {}
+                for value, n in found["province"].items():
+                    for number in tantivy_index.provinces_in(int(value)):
+                        by_province[str(number)] = by_province.get(str(number), 0) + n
+                found["province"] = by_province
             subjects = sorted(found["subject"].items(), key=lambda item: (-item[1], item[0]))
             found["subject"] = dict(subjects[:SUBJECT_FACET_SIZE])
             return found
@@ -325,7 +342,7 @@ class TantivyBackend(SearchBackend):
             )
         rank = None if query.is_empty else compiler.rank(query)
         searcher = index.searcher()
-        counted = self._facet_counts(searcher, compiler, base, filter_queries)
+        counted = self._facet_counts(searcher, compiler, base, filter_queries, browse=query.is_empty)
         total, found = self._run(compiler, searcher, matching, rank, sort, offset, limit)
         counts = counted()
         library_ids = {int(k) for k in counts["library"]}

@@ -142,6 +142,21 @@ def browse_statement(
     return text, sql.params
 
 
+def kept_counts(facets: list[str], subject_size: int) -> dict[str, dict[str, int]]:
+    """The kept counts of these facets over the whole catalogue, as a browse with no filter
+    reads them (the tantivy backend's browse reads them here): keyed as stored (libraries
+    and provinces by number), subjects the first ``subject_size`` by count, then value."""
+    sql = _NamedSql()
+    parts = _kept_counts(sql, facets, subject_size)
+    found: dict[str, dict[str, int]] = {name: {} for name in facets}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute("\nUNION ALL\n".join(parts), sql.params)
+            for facet, value, n, _none in cursor.fetchall():
+                found[facet][value] = n
+    return found
+
+
 def _kept_counts(sql: _NamedSql, facets: list[str], subject_size: int) -> list[str]:
     parts = []
     plain = [name for name in facets if name != "subject"]

@@ -81,24 +81,6 @@ ON CONFLICT (facet, value) DO UPDATE SET n = excluded.n, changed = excluded.chan
 """  # noqa: S608 - constant text
 
 
-def kept_counts(facets: list[str], subject_size: int) -> dict[str, dict[str, int]]:
-    """The kept counts of these facets over the whole catalogue, keyed as they are stored
-    (libraries and provinces by number); subjects, the first ``subject_size`` by count then
-    value, as the browse statement takes them (catalogue.browse)."""
-    found: dict[str, dict[str, int]] = {name: {} for name in facets}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT facet, value, n FROM catalogue_facetcount"
-            " WHERE facet = ANY(%s) AND facet <> 'subject' AND n > 0"
-            " UNION ALL (SELECT facet, value, n FROM catalogue_facetcount"
-            " WHERE facet = 'subject' AND %s AND n > 0 ORDER BY n DESC, value LIMIT %s)",
-            [list(facets), "subject" in facets, subject_size],
-        )
-        for facet, value, n in cursor.fetchall():
-            found[facet][value] = n
-    return found
-
-
 def facet_counts_recompute() -> int:
     """Count every record's facet values again and correct the kept counts; returns how
     many counts were wrong (0 unless a writer bypassed the triggers).

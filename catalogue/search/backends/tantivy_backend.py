@@ -398,7 +398,7 @@ def _records(ids: list[int]) -> dict[int, dict]:
 # and otherwise once a minute (another process's edit of a name shows within that).
 # Two ORM queries a search were an eighth of a search's time at 3,000,000 records.
 LIBRARY_INFO_SECONDS = 60.0
-_library_info: dict[str, Any] = {"at": float("-inf"), "by_id": {}}
+_library_info: dict[str, Any] = {"at": float("-inf"), "by_id": {}, "by_code": {}}
 
 
 def forget_libraries(**_kwargs: Any) -> None:
@@ -406,7 +406,7 @@ def forget_libraries(**_kwargs: Any) -> None:
 
 
 for _signal in (post_save, post_delete):
-    _signal.connect(forget_libraries, sender="members.Library", dispatch_uid=f"search-libraries-{_signal}")
+    _signal.connect(forget_libraries, sender="members.Library", dispatch_uid="search-libraries")
 
 
 def _libraries(*, ids: list[int] | None = None, codes: list[str] | None = None) -> dict[int, dict]:
@@ -414,17 +414,16 @@ def _libraries(*, ids: list[int] | None = None, codes: list[str] | None = None) 
     from members.models import Library
 
     now = time.monotonic()
-    by_id = _library_info["by_id"]
-    by_code = {info["code"]: info for info in by_id.values()}
-    stale = now - _library_info["at"] > LIBRARY_INFO_SECONDS
-    unseen = any(pk not in by_id for pk in ids or []) or any(code not in by_code for code in codes or [])
-    if stale or (unseen and now - _library_info["at"] > 1.0):  # (an unknown code: read at most once a second)
-        by_id = {
-            row["id"]: row
-            for row in Library.objects.values("id", "code", "name", "name_ur", "city", "city_ur", "province")
-        }
-        _library_info.update(at=now, by_id=by_id)
-        by_code = {info["code"]: info for info in by_id.values()}
+    known = _library_info
+    stale = now - known["at"] > LIBRARY_INFO_SECONDS
+    unseen = any(pk not in known["by_id"] for pk in ids or []) or any(
+        c not in known["by_code"] for c in codes or []
+    )
+    if stale or (unseen and now - known["at"] > 1.0):  # (an unknown code: read at most once a second)
+        rows = list(Library.objects.values("id", "code", "name", "name_ur", "city", "city_ur", "province"))
+        known.update(
+            at=now, by_id={row["id"]: row for row in rows}, by_code={row["code"]: row for row in rows}
+        )
     if ids is not None:
-        return {pk: by_id[pk] for pk in ids if pk in by_id}
-    return {info["id"]: info for code in codes or [] if (info := by_code.get(code))}
+        return {pk: known["by_id"][pk] for pk in ids if pk in known["by_id"]}
+    return {info["id"]: info for code in codes or [] if (info := known["by_code"].get(code))}

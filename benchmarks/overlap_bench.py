@@ -36,10 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate_catalogue import ENGLISH, title_data  # noqa: E402
 from benchmarks.run_all import ensure_database  # noqa: E402
-from benchmarks.search_bench import setup_django  # noqa: E402
+from benchmarks.search_bench import bench_libraries, setup_django  # noqa: E402
 
-PROVINCES = ["PB", "SD", "KP", "BA", "IS", "GB", "AJK"]
-PROVINCE_WEIGHTS = [40, 25, 15, 5, 8, 4, 3]
 BACKEND = "members.backends.EmailOrUsernameBackend"
 # Record columns the import leaves empty for these titles (no database defaults).
 EMPTY_RECORD_COLUMNS = {
@@ -82,28 +80,12 @@ def load(n_records: int, n_libraries: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from members.models import PROVINCE_NUMBERS, Library
+    from members.models import PROVINCE_NUMBERS
 
     call_command("migrate", verbosity=0)
-    libraries = list(Library.objects.order_by("id"))
-    if len(libraries) < n_libraries:
-        rng = random.Random(5)
-        Library.objects.bulk_create(
-            [
-                Library(
-                    code=f"PK-O{i:03d}",
-                    name=f"Overlap Library {i:03d}",
-                    name_ur=f"کتب خانہ {i:03d}",
-                    kind="university",
-                    city=f"City {i % 40}",
-                    province=rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0],
-                    email=f"lib{i}@bench.pk",
-                )
-                for i in range(len(libraries), n_libraries)
-            ]
-        )
-        libraries = list(Library.objects.order_by("id"))
-    libraries = libraries[:n_libraries]
+    libraries = bench_libraries(
+        n_libraries, random.Random(5), code="PK-O", name="Overlap Library", name_ur="کتب خانہ"
+    )[:n_libraries]
     lib_ids = [lib.pk for lib in libraries]
     lib_province = {lib.pk: PROVINCE_NUMBERS[lib.province] for lib in libraries}
     with connection.cursor() as cur:

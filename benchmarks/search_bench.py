@@ -263,31 +263,41 @@ def setup_django(db_url: str) -> None:
     django.setup()
 
 
+def bench_libraries(n: int, rng: random.Random, *, code: str, name: str, name_ur: str = "") -> list:
+    """The database's libraries in id order, made up to ``n`` first (universities in the
+    provinces by PROVINCE_WEIGHTS, numbered from the ones already there)."""
+    from members.models import Library
+
+    libraries = list(Library.objects.order_by("id"))
+    if len(libraries) < n:
+        Library.objects.bulk_create(
+            [
+                Library(
+                    code=f"{code}{i:03d}",
+                    name=f"{name} {i:03d}",
+                    name_ur=f"{name_ur} {i:03d}" if name_ur else "",
+                    kind="university",
+                    city=f"City {i % 40}",
+                    province=rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0],
+                    email=f"lib{i}@bench.pk",
+                )
+                for i in range(len(libraries), n)
+            ]
+        )
+        libraries = list(Library.objects.order_by("id"))
+    return libraries
+
+
 def load_catalogue(n_records: int, rng: random.Random) -> dict:
     """COPY a synthetic catalogue in; returns samples for the query mix."""
     from django.core.management import call_command
     from django.db import connection
 
     from catalogue.indexing import document_parts
-    from members.models import PROVINCE_NUMBERS, Library
+    from members.models import PROVINCE_NUMBERS
 
     call_command("migrate", verbosity=0)
-    libraries = list(Library.objects.order_by("id"))
-    if len(libraries) < N_LIBRARIES:
-        Library.objects.bulk_create(
-            [
-                Library(
-                    code=f"PK-B{i:03d}",
-                    name=f"Bench Library {i:03d}",
-                    kind="university",
-                    city=f"City {i % 40}",
-                    province=rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0],
-                    email=f"lib{i}@bench.pk",
-                )
-                for i in range(len(libraries), N_LIBRARIES)
-            ]
-        )
-        libraries = list(Library.objects.order_by("id"))
+    libraries = bench_libraries(N_LIBRARIES, rng, code="PK-B", name="Bench Library")
     lib_province = {lib.pk: PROVINCE_NUMBERS[lib.province] for lib in libraries}
     lib_ids = list(lib_province)
     lib_weights = zipf_weights(len(lib_ids), 0.8)  # big libraries hold more

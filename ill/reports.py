@@ -37,6 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -77,20 +78,44 @@ class LibraryFigures:
     not_supplied: int = 0
     in_progress: int = 0
     ended_before_lender: int = 0
-    to_shipped_p50: int | None = None  # working days, request placed -> shipped
-    to_shipped_p90: int | None = None
-    to_received_p50: int | None = None  # working days, request placed -> received
-    to_received_p90: int | None = None
     asked: int = 0
     lent: int = 0
     unfilled: int = 0
     timed_out: int = 0
     still_asked: int = 0
     withdrawn: int = 0
-    answer_hours: int | None = None  # whole hours, the median
-    unfilled_reasons: dict[str, int] = field(default_factory=dict)
     on_loan_now: int = 0
     overdue_now: int = 0
+    # The summed figures the durations and reasons are read from, when first shown: a month's
+    # trend shows turnaround alone, and its answer hours are then never summed.
+    cell: Cell = field(default_factory=Cell, repr=False, compare=False)
+
+    @cached_property
+    def to_shipped_p50(self) -> int | None:
+        """Working days, request placed -> shipped: the median."""
+        return percentile(self.cell.histogram("to_shipped"), 0.5)
+
+    @cached_property
+    def to_shipped_p90(self) -> int | None:
+        return percentile(self.cell.histogram("to_shipped"), 0.9)
+
+    @cached_property
+    def to_received_p50(self) -> int | None:
+        """Working days, request placed -> received: the median."""
+        return percentile(self.cell.histogram("to_received"), 0.5)
+
+    @cached_property
+    def to_received_p90(self) -> int | None:
+        return percentile(self.cell.histogram("to_received"), 0.9)
+
+    @cached_property
+    def answer_hours(self) -> int | None:
+        """Whole hours, asked -> answered: the median."""
+        return percentile(self.cell.histogram("answer_hours"), 0.5)
+
+    @property
+    def unfilled_reasons(self) -> dict[str, int]:
+        return dict(self.cell.histogram("unfilled_reasons"))
 
     @property
     def settled(self) -> int:
@@ -232,11 +257,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def _library_figures(figures: LibraryFigures, cell: Cell) -> LibraryFigures:
     for name in COUNTS:
         setattr(figures, name, cell.counts[name])
-    for name in ("to_shipped", "to_received"):
-        setattr(figures, f"{name}_p50", percentile(cell.histograms[name], 0.5))
-        setattr(figures, f"{name}_p90", percentile(cell.histograms[name], 0.9))
-    figures.answer_hours = percentile(cell.histograms["answer_hours"], 0.5)
-    figures.unfilled_reasons = dict(cell.histograms["unfilled_reasons"])
+    figures.cell = cell
     return figures
 
 

@@ -81,7 +81,7 @@ def test_percentiles_are_the_nearest_rank_of_the_histogram(histogram, share, exp
 
 def _row(requested: int, received: dict[str, int], reasons: dict[str, int]) -> Cell:
     counts = {"requested": requested, "supplied": 0}
-    return Cell(counts=counts, histograms=[{}, received, {}, reasons])
+    return Cell(counts=counts, parts=[[{}, received, {}, reasons]])
 
 
 def test_cells_sum_the_same_however_they_are_grouped():
@@ -103,6 +103,9 @@ def test_cells_sum_the_same_however_they_are_grouped():
         assert cell.histograms["to_received"] == {0: 1, 1: 1, 2: 3, 10: 4}
         assert cell.histograms["unfilled_reasons"] == {"not_held": 3, "on_loan": 1}
         assert percentile(cell.histograms["to_received"], 0.5) == 2
+    # a month's group of day rows, as cells() reads it: one cell of several rows
+    days = Cell(counts={"requested": 6}, parts=[row._parts[0] for row in rows])
+    assert days.histograms == flat.histograms
     assert Cell().histograms["to_shipped"] == {}
     assert Cell().counts["requested"] == 0
 

@@ -19,7 +19,17 @@ from consortium import clock
 from consortium.exceptions import DomainError, NotFound
 from ill import exceptions as err
 from ill import pull_slips as pull_slip_layouts
-from ill import ratings, report_charts, report_csv, reports, selectors, services, states, visibility
+from ill import (
+    ratings,
+    report_charts,
+    report_csv,
+    report_rows,
+    reports,
+    selectors,
+    services,
+    states,
+    visibility,
+)
 from ill.forms import ActionForm, CitationForm, MessageForm, RatingForm, ReportPeriodForm, RequestForm
 from ill.models import IllRequest
 from ill.states import Role
@@ -418,8 +428,13 @@ def consortium_report(request: HttpRequest) -> HttpResponse:
     query = {key: value for key, value in request.GET.items() if key not in ("format", "table")}
     csv_query = urlencode({**query, "format": "csv"})
     charts = report_charts.report_charts(report, csv_query, provinces_shown=staff_of is None)
+    rows = {
+        "borrowing": report_rows.borrowing(report.rows),
+        "lending": report_rows.lending(report.rows),
+        "satisfaction": [(side, report_rows.ratings(table)) for side, table in report.satisfaction.tables],
+    }
     return render(
         request,
         "ill/report.html",
-        {"form": form, "report": report, "csv_query": csv_query, "charts": charts},
+        {"form": form, "report": report, "csv_query": csv_query, "charts": charts, "rows": rows},
     )

@@ -1,9 +1,9 @@
 """Template helpers for catalogue text in either script."""
 
 import hashlib
+from html import escape  # Django's escape() less its lazy-string wrapper: the same text
 
 from django import template
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
@@ -12,6 +12,16 @@ from consortium.text import contain_bidi
 from members.templatetags.library_names import library_name
 
 register = template.Library()
+
+
+def _bidi(text, tag: str = "bdi", attributes: str = "") -> str:
+    """bidi() as a plain string (text escaped here): the results page's tags call it a few
+    hundred times a page, where format_html's lazy-string checks cost more than the rest."""
+    text = contain_bidi("" if text is None else str(text))
+    body = text if hasattr(text, "__html__") else escape(text)  # as conditional_escape
+    if has_arabic_script(text):
+        return f'<{tag} dir="auto" lang="ur" class="urdu"{attributes}>{body}</{tag}>'
+    return f'<{tag} dir="auto"{attributes}>{body}</{tag}>'
 
 
 @register.simple_tag
@@ -23,11 +33,8 @@ def bidi(text, tag="bdi", testid=""):
     would reorder the title itself; lang="ur" selects the Nastaliq font, which the browser
     downloads only for Arabic-script characters (unicode-range in portal.css).
     """
-    text = contain_bidi("" if text is None else str(text))
-    attributes = format_html(' data-testid="{}"', testid) if testid else ""
-    if has_arabic_script(text):
-        return format_html('<{} dir="auto" lang="ur" class="urdu"{}>{}</{}>', tag, attributes, text, tag)
-    return format_html('<{} dir="auto"{}>{}</{}>', tag, attributes, text, tag)
+    attributes = f' data-testid="{escape(testid)}"' if testid else ""
+    return mark_safe(_bidi(text, escape(tag), attributes))  # escaped in _bidi
 
 
 @register.simple_tag
@@ -50,22 +57,14 @@ def facet_checkboxes(name, values):
     """The first FACET_VALUES_SHOWN values of a facet as checkboxes, each with its count."""
     html = []
     for facet in values[:FACET_VALUES_SHOWN]:
-        input_id = facet_input_id(name, facet.value)
+        input_id = escape(facet_input_id(name, facet.value))
         html.append(
-            format_html(
-                '<div class="form-check"><input class="form-check-input facet-input" type="checkbox"'
-                ' data-submit-on-change name="{}" value="{}" id="{}"{}>'
-                '<label class="form-check-label" for="{}">{} <span class="badge text-bg-light">{}</span></label></div>',
-                name,
-                facet.value,
-                input_id,
-                mark_safe(" checked") if facet.selected else "",
-                input_id,
-                bidi(facet.label),
-                int(facet.count),
-            )
+            '<div class="form-check"><input class="form-check-input facet-input" type="checkbox"'
+            f' data-submit-on-change name="{escape(name)}" value="{escape(facet.value)}" id="{input_id}"'
+            f'{" checked" if facet.selected else ""}><label class="form-check-label" for="{input_id}">'
+            f'{_bidi(facet.label)} <span class="badge text-bg-light">{int(facet.count)}</span></label></div>'
         )
-    return mark_safe("".join(html))  # each part built by format_html
+    return mark_safe("".join(html))  # every text escaped
 
 
 @register.simple_tag
@@ -73,29 +72,25 @@ def hit_item(hit, record_url):
     """One hit of a results page: title, authors, year, format, edition and holding libraries.
     ``record_url`` is the record page's URL with 0 for the record's id (one reverse a page)."""
     title = f"{hit.title}: {hit.subtitle}" if hit.subtitle else hit.title
-    url = record_url.replace("/0/", f"/{int(hit.id)}/")
-    vernacular = format_html("<div>{}</div>", bidi(hit.title_vernacular)) if hit.title_vernacular else ""
-    details = []
+    url = escape(record_url.replace("/0/", f"/{int(hit.id)}/"))
+    vernacular = f"<div>{_bidi(hit.title_vernacular)}</div>" if hit.title_vernacular else ""
+    details = ""
     if hit.authors:
-        details.append(format_html("{} · ", mark_safe("; ".join(bidi(author) for author in hit.authors[:3]))))
+        details += "; ".join(_bidi(author) for author in hit.authors[:3]) + " · "
     if hit.year:
-        details.append(format_html("{} · ", hit.year))
-    details.append(conditional_escape(hit.format_label))
+        details += f"{int(hit.year)} · "
+    details += escape(str(hit.format_label))
     if hit.edition:
-        details.append(format_html(" · {}", bidi(hit.edition)))
+        details += f" · {_bidi(hit.edition)}"
     n = len(hit.libraries)
-    held = ngettext("Held by %(n)s library", "Held by %(n)s libraries", n) % {"n": n}
+    held = escape(ngettext("Held by %(n)s library", "Held by %(n)s libraries", n) % {"n": n})
     if hit.libraries:
         names = ", ".join(
-            format_html("{} ({})", bidi(library_name(lib)), lib.local_city) for lib in hit.libraries[:4]
+            f"{_bidi(library_name(lib))} ({escape(lib.local_city)})" for lib in hit.libraries[:4]
         )
-        held = format_html("{}: {}{}", held, mark_safe(names), ", …" if n > 4 else "")
-    return format_html(
-        '<li class="border-bottom py-2" data-testid="hit"><h2 class="h6 mb-0"><a class="hit-link" href="{}">{}</a></h2>'
-        '{}<div class="small text-muted">{}</div><div class="small">{}</div></li>',
-        url,
-        bidi(title),
-        vernacular,
-        mark_safe("".join(details)),
-        held,
+        held += f": {names}{', …' if n > 4 else ''}"
+    return mark_safe(  # every text escaped
+        f'<li class="border-bottom py-2" data-testid="hit"><h2 class="h6 mb-0"><a class="hit-link" href="{url}">'
+        f'{_bidi(title)}</a></h2>{vernacular}<div class="small text-muted">{details}</div>'
+        f'<div class="small">{held}</div></li>'
     )

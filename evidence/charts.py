@@ -115,8 +115,9 @@ class Chart:
     @property
     def body_html(self) -> SafeString:
         """The table's rows, written here rather than by the template's loop: a chart of 120
-        libraries took the template 19 ms of the ILL report (docs/performance.md, "ILL
-        reports"). Drawn cells carry their value unlocalized (the script reads it)."""
+        libraries took the template 19 ms of the ILL report
+        (docs/performance.md, "ILL reports"). Drawn cells carry their value unlocalized (the
+        script reads it)."""
         if not self.rows:
             empty = conditional_escape(self.empty or _("Nothing in the period."))
             return mark_safe(f'<tr><td colspan="{self.width}" class="text-muted">{empty}</td></tr>')

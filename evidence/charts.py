@@ -121,10 +121,9 @@ class Chart:
         if not self.rows:
             empty = conditional_escape(self.empty or _("Nothing in the period."))
             return mark_safe(f'<tr><td colspan="{self.width}" class="text-muted">{empty}</td></tr>')
-        drawn = [column.drawn for column in self.columns]
         th = '<th scope="row">' if self.horizontal else '<th scope="row" class="nowrap">'
         html = []
-        for row in self.rows:
+        for row, cells in self.body:
             data = "".join(
                 f' data-{conditional_escape(name)}="{conditional_escape(value)}"'
                 for name, value in row.data.items()
@@ -133,7 +132,7 @@ class Chart:
             if row.code:
                 label = f'<bdi class="code">{label}</bdi>'
             html.append(f"<tr{data}>{th}{label}</th>")
-            for cell, is_drawn in zip(row.cells, drawn, strict=True):
+            for cell, is_drawn in cells:
                 if not is_drawn:
                     value = " data-chart-skip"
                 elif cell.value is not None:

@@ -90,9 +90,9 @@ class Cell:
             found = _summed(part[index] for part in self._parts if not isinstance(part, Cell))
             if name != "unfilled_reasons":
                 found = {int(key): n for key, n in found.items()}
-            found = _summed(
-                (found, *(part.histogram(name) for part in self._parts if isinstance(part, Cell)))
-            )
+            added = [part.histogram(name) for part in self._parts if isinstance(part, Cell)]
+            if added:
+                found = _summed((found, *added))
             self._sums[name] = found
         return found
 

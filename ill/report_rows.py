@@ -74,8 +74,10 @@ def lending(rows: list[LibraryFigures]) -> SafeString:
         overdue = (
             f'<span class="badge text-bg-warning">{int(row.overdue_now)}</span>' if row.overdue_now else "0"
         )
-        balance = f' <span class="small text-muted">{lender}</span>' if net > 0 else ""
-        if net < 0:
+        balance = ""
+        if net > 0:
+            balance = f' <span class="small text-muted">{lender}</span>'
+        elif net < 0:
             balance = f' <span class="small text-muted">{borrower}</span>'
         html.append(
             f"{_library_th(row)}"

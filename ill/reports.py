@@ -67,6 +67,16 @@ CSV_FIGURES = [
 ]  # fmt: skip
 
 
+def _percentile_of(histogram: str, share: float) -> cached_property:
+    """A LibraryFigures figure: a percentile of one of its cell's histograms, summed when
+    first read (ill.figures.Cell.histogram)."""
+
+    def figure(self: LibraryFigures) -> int | None:
+        return percentile(self.cell.histogram(histogram), share)
+
+    return cached_property(figure)
+
+
 @dataclass
 class LibraryFigures:
     library: Library | None  # None: the whole consortium, a month or a province (``key``)
@@ -90,28 +100,13 @@ class LibraryFigures:
     # trend shows turnaround alone, and its answer hours are then never summed.
     cell: Cell = field(default_factory=Cell, repr=False, compare=False)
 
-    @cached_property
-    def to_shipped_p50(self) -> int | None:
-        """Working days, request placed -> shipped: the median."""
-        return percentile(self.cell.histogram("to_shipped"), 0.5)
-
-    @cached_property
-    def to_shipped_p90(self) -> int | None:
-        return percentile(self.cell.histogram("to_shipped"), 0.9)
-
-    @cached_property
-    def to_received_p50(self) -> int | None:
-        """Working days, request placed -> received: the median."""
-        return percentile(self.cell.histogram("to_received"), 0.5)
-
-    @cached_property
-    def to_received_p90(self) -> int | None:
-        return percentile(self.cell.histogram("to_received"), 0.9)
-
-    @cached_property
-    def answer_hours(self) -> int | None:
-        """Whole hours, asked -> answered: the median."""
-        return percentile(self.cell.histogram("answer_hours"), 0.5)
+    # Working days request placed -> shipped, and -> received (median, 90th percentile);
+    # whole hours asked -> answered (median).
+    to_shipped_p50 = _percentile_of("to_shipped", 0.5)
+    to_shipped_p90 = _percentile_of("to_shipped", 0.9)
+    to_received_p50 = _percentile_of("to_received", 0.5)
+    to_received_p90 = _percentile_of("to_received", 0.9)
+    answer_hours = _percentile_of("answer_hours", 0.5)
 
     @property
     def unfilled_reasons(self) -> dict[str, int]:

@@ -70,9 +70,9 @@ def facet_checkboxes(name, values):
 @register.simple_tag
 def hit_item(hit, record_url):
     """One hit of a results page: title, authors, year, format, edition and holding libraries.
-    ``record_url`` is the record page's URL with 0 for the record's id (one reverse a page)."""
+    ``record_url`` is the record page's URL for the id 0, ending "0/" (one reverse a page)."""
     title = f"{hit.title}: {hit.subtitle}" if hit.subtitle else hit.title
-    url = escape(record_url.replace("/0/", f"/{int(hit.id)}/"))
+    url = escape(f"{record_url.removesuffix('0/')}{int(hit.id)}/")
     vernacular = f"<div>{_bidi(hit.title_vernacular)}</div>" if hit.title_vernacular else ""
     details = ""
     if hit.authors:
